@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EwsdashConfig(AppConfig):
+    name = "ewsdash"
+    verbose_name = "ewsdash"

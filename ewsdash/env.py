@@ -1,0 +1,99 @@
+"""Strict readers for settings taken from the environment.
+
+A malformed value stops start-up with a message naming the variable: a typo in
+production configuration must never fall back silently to a default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"true", "1", "yes", "on"}
+FALSE_WORDS = {"false", "0", "no", "off"}
+
+
+def env_str(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if not value.strip():
+        raise ImproperlyConfigured(f"{name} is set but empty")
+    return value.strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name} must be True or False, got {value!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    items = [item.strip() for item in value.split(",")]
+    if not all(items):
+        raise ImproperlyConfigured(f"{name} must be a comma-separated list, got {value!r}")
+    return items
+
+
+def env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    path = Path(value.strip()).expanduser()
+    if not value.strip() or not path.is_absolute():
+        raise ImproperlyConfigured(f"{name} must be an absolute path, got {value!r}")
+    return path
+
+
+def database_from_url(name: str, url: str) -> dict:
+    """Parse DATABASE_URL, accepting only the engines ewsdash is tested on."""
+    import dj_database_url
+
+    if not url.startswith(("sqlite:///", "postgres://", "postgresql://")):
+        raise ImproperlyConfigured(
+            f"{name} must start with sqlite:/// or postgresql://, got {url.split(':')[0]!r}"
+        )
+    try:
+        config = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} is malformed: {error}") from None
+    if config["ENGINE"].endswith("sqlite3"):
+        # SQLite cannot hold persistent connections across threads usefully; a
+        # busy timeout lets the web and the worker share the file.
+        config["CONN_MAX_AGE"] = 0
+        config["CONN_HEALTH_CHECKS"] = False
+        config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    return config
+
+
+def broker_url(name: str, default: str) -> str:
+    url = env_str(name, default)
+    if not url.startswith(("filesystem://", "redis://", "rediss://", "memory://")):
+        raise ImproperlyConfigured(
+            f"{name} must be a filesystem://, redis:// or rediss:// URL, got {url!r}"
+        )
+    return url

@@ -1,0 +1,1 @@
+# Validation runs, artifacts, metrics and drift results arrive with their issues.

@@ -1,0 +1,70 @@
+"""What a built-in check returns, and the record of a file it looked at."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["CheckOutcome", "Status", "file_record", "sha256_file"]
+
+Status = Literal["passed", "failed", "error"]
+
+# How many examples an error message lists before "and N more".
+EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The verdict of one check.
+
+    ``failed`` means the candidate's files or metrics break a rule (a missing or unreadable
+    file the candidate was to write counts as that); ``error`` means the check itself could
+    not be evaluated (ewsdash's side). ``details`` and ``artifacts`` are JSON-able.
+    """
+
+    status: Status
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "status": self.status,
+            "summary": self.summary,
+            "details": self.details,
+            "artifacts": self.artifacts,
+        }
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_record(path: Path, *, rows: int | None = None, root: Path | None = None) -> dict[str, Any]:
+    """``{path, sha256, size, rows}`` for an artifact; ``path`` relative to ``root`` if given."""
+    shown = path.relative_to(root) if root is not None and path.is_relative_to(root) else path
+    return {
+        "path": str(shown),
+        "sha256": sha256_file(path),
+        "size": path.stat().st_size,
+        "rows": rows,
+    }
+
+
+def examples(items: list[str], total: int | None = None) -> str:
+    """``"a; b; c"`` or ``"a; b; c (and 12 more)"``: an error message's list of examples."""
+    total = len(items) if total is None else total
+    shown = "; ".join(items[:EXAMPLES])
+    rest = total - min(len(items), EXAMPLES)
+    return f"{shown} (and {rest:,} more)" if rest > 0 else shown

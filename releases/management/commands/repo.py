@@ -1,0 +1,91 @@
+"""`repo add | sync | status`: the same services the pages and tasks use."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from releases import selectors, services
+from releases.errors import ActionRefused
+from releases.models import Repository
+
+
+def _repository(name: str) -> Repository:
+    repository = Repository.objects.filter(name=name).first()
+    if repository is None:
+        known = ", ".join(Repository.objects.values_list("name", flat=True)) or "none"
+        raise CommandError(f"No repository named {name!r} (registered: {known}).")
+    return repository
+
+
+class Command(BaseCommand):
+    help = "Register, sync and inspect governed repositories."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        add = sub.add_parser("add", help="Register a repository and clone it.")
+        add.add_argument("name")
+        add.add_argument("--origin", required=True, help="Local path or file/https/ssh URL")
+        add.add_argument("--production-branch", default="production")
+        add.add_argument("--development-branch", default="development")
+        add.add_argument("--required-approvals", type=int, default=2)
+        add.add_argument("--authors-may-approve", action="store_true")
+        add.add_argument("--manifest-path", default="ewsdash.toml")
+        add.add_argument("--no-sync", action="store_true", help="Register without the first sync")
+        sync = sub.add_parser("sync", help="Fetch the origin and record its branches.")
+        sync.add_argument("name")
+        sync.add_argument("--force", action="store_true", help="Fetch even if no ref moved")
+        status = sub.add_parser("status", help="Show what ewsdash knows.")
+        status.add_argument("name")
+        status.add_argument("--json", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        getattr(self, f"handle_{options['action']}")(**options)
+
+    def handle_add(self, **options: Any) -> None:
+        try:
+            repository = services.repository_create(
+                actor="cli",
+                name=options["name"],
+                origin=options["origin"],
+                production_branch=options["production_branch"],
+                development_branch=options["development_branch"],
+                required_approvals=options["required_approvals"],
+                authors_may_approve=options["authors_may_approve"],
+                manifest_path=options["manifest_path"],
+            )
+        except ActionRefused as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(f"Registered {repository.name} from {repository.origin}.")
+        if not options["no_sync"]:
+            self._sync(repository, force=True)
+
+    def handle_sync(self, **options: Any) -> None:
+        self._sync(_repository(options["name"]), force=options["force"])
+
+    def _sync(self, repository: Repository, *, force: bool) -> None:
+        outcome = services.repository_sync(repository=repository, actor="cli", force=force)
+        if outcome.error:
+            raise CommandError(outcome.summary)
+        self.stdout.write(outcome.summary)
+
+    def handle_status(self, **options: Any) -> None:
+        repository = _repository(options["name"])
+        status = selectors.repository_status(repository=repository)
+        if options["json"]:
+            self.stdout.write(json.dumps(status, indent=2, ensure_ascii=False))
+            return
+        repo = status["repository"]
+        self.stdout.write(f"{repo['name']}  {repo['origin']}")
+        self.stdout.write(f"last sync: {repo['last_synced_at'] or 'never'}")
+        if repo["last_sync_error"]:
+            self.stdout.write(f"last sync error: {repo['last_sync_error']}")
+        for b in status["branches"]:
+            gone = "  (gone)" if b["gone"] else ""
+            self.stdout.write(
+                f"  {b['name']:<40} {b['kind']:<12} {b['head'][:8]}  "
+                f"prod +{b['ahead_of_production']}/-{b['behind_production']}  "
+                f"dev +{b['ahead_of_development']}/-{b['behind_development']}{gone}"
+            )

@@ -1,0 +1,29 @@
+"""Celery tasks: thin wrappers that load rows by id and call a service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+from releases import services
+from releases.models import Repository
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="releases.tasks.sync_repository")
+def sync_repository(*, repository_id: int, actor_id: int | None = None) -> str:
+    repository = Repository.objects.filter(pk=repository_id).first()
+    if repository is None:
+        return "repository gone"
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    return services.repository_sync(repository=repository, actor=actor).summary
+
+
+@shared_task(name="releases.tasks.sync_all_repositories")
+def sync_all_repositories() -> None:
+    """Beat's periodic sync: one task per repository so a slow origin delays no other."""
+    for repository_id in Repository.objects.values_list("pk", flat=True):
+        sync_repository.delay(repository_id=repository_id)

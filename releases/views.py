@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_POST
+
+from releases import selectors, services
+from releases.access import access_repository, require_reader
+
+
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    require_reader(request)
+    repositories = list(selectors.repository_list())
+    if len(repositories) == 1:
+        return redirect("repository", name=repositories[0].name)
+    return render(request, "releases/overview.html", {"repositories": repositories})
+
+
+@require_GET
+def repository_overview(request: HttpRequest, name: str) -> HttpResponse:
+    repository = access_repository(request, name)
+    board = selectors.branch_board(repository=repository)
+    return render(
+        request, "releases/repository.html", {"repository": repository, "board": board}
+    )
+
+
+@require_GET
+def branches(request: HttpRequest, name: str) -> HttpResponse:
+    repository = access_repository(request, name)
+    board = selectors.branch_board(repository=repository)
+    # After "Sync now" the page polls itself until the worker has finished.
+    since = parse_datetime(request.GET.get("since", "") or "")
+    attempt = repository.last_sync_attempt_at
+    waiting = since is not None and (attempt is None or attempt < since)
+    template = (
+        "releases/_branch_table.html" if request.headers.get("HX-Request") else
+        "releases/branches.html"
+    )
+    context = {
+        "repository": repository,
+        "board": board,
+        "waiting": waiting,
+        "since": request.GET.get("since", ""),
+    }
+    return render(request, template, context)
+
+
+@require_POST
+def sync_now(request: HttpRequest, name: str) -> HttpResponse:
+    repository = access_repository(request, name, action="sync_repository")
+    requested_at = timezone.now()
+    services.repository_request_sync(repository=repository, actor=request.user)
+    messages.info(request, f"Sync of {repository.name} queued.")
+    url = reverse("branches", kwargs={"name": repository.name})
+    return redirect(f"{url}?{urlencode({'since': requested_at.isoformat()})}")
+
+
+@require_GET
+def candidates(request: HttpRequest, name: str) -> HttpResponse:
+    repository = access_repository(request, name)
+    return render(request, "releases/candidates.html", {"repository": repository})
+
+
+@require_GET
+def releases_list(request: HttpRequest, name: str) -> HttpResponse:
+    repository = access_repository(request, name)
+    return render(request, "releases/releases.html", {"repository": repository})
+
+
+@require_GET
+def audit(request: HttpRequest) -> HttpResponse:
+    require_reader(request)
+    filters = {
+        key: request.GET.get(key, "").strip() for key in ("repository", "action", "actor", "q")
+    }
+    events = selectors.audit_events(
+        repository=filters["repository"],
+        action=filters["action"],
+        actor=filters["actor"],
+        query=filters["q"],
+    )
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "releases/audit.html",
+        {
+            "page": page,
+            "filters": filters,
+            "actions": selectors.audit_action_names(),
+            "repositories": selectors.repository_list(),
+        },
+    )

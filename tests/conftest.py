@@ -1,0 +1,117 @@
+"""Shared fixtures: the fixed users of every role, a CSRF-enforcing client, git worlds."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from ewsdash.roles import ADMIN, ANALYST, RELEASE_MANAGER, VIEWER
+from tests.support.gitrepo import GitWorld, basic_world
+from tests.support.worker import WorkerProcess
+
+PASSWORD = "test-password-123"
+# username -> role (None: signed in, but no role at all)
+USERS = {
+    "admin": ADMIN,
+    "rm-ana": RELEASE_MANAGER,
+    "rm-ben": RELEASE_MANAGER,
+    "analyst": ANALYST,
+    "viewer": VIEWER,
+    "outsider": None,
+}
+ROLE_USERS = ["admin", "rm-ana", "analyst", "viewer", "outsider"]
+
+
+@pytest.fixture
+def users(django_user_model) -> dict:
+    made = {}
+    for username, role in USERS.items():
+        user = django_user_model.objects.create_user(
+            username, email=f"{username}@ewsdash.example", password=PASSWORD,
+            is_staff=(role == ADMIN),
+        )
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        made[username] = user
+    return made
+
+
+class CsrfClient(Client):
+    """A client that enforces CSRF like a browser, and posts with the token it was given."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(enforce_csrf_checks=True, **kwargs)
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        from django.middleware.csrf import _get_new_csrf_string
+
+        token = self.cookies.get("csrftoken")
+        if token is None:
+            token_value = _get_new_csrf_string()
+            self.cookies["csrftoken"] = token_value
+        else:
+            token_value = token.value
+        return self.post(url, {**(data or {}), "csrfmiddlewaretoken": token_value}, **kwargs)
+
+
+@pytest.fixture
+def login(users):
+    def make(username: str | None) -> CsrfClient:
+        client = CsrfClient()
+        if username:
+            client.force_login(users[username])
+        return client
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def world_template(tmp_path_factory) -> GitWorld:
+    return basic_world(tmp_path_factory.mktemp("template") / "git")
+
+
+@pytest.fixture
+def world(world_template, tmp_path) -> GitWorld:
+    """A fresh copy of the basic world (building it once saves ~40 git calls per test)."""
+    return world_template.copy_to(tmp_path / "git")
+
+
+@pytest.fixture
+def empty_world(tmp_path) -> GitWorld:
+    return GitWorld(tmp_path / "git")
+
+
+@pytest.fixture
+def registered(world, db):
+    from releases import services
+
+    repository = services.repository_create(actor="test", name="pipeline", origin=str(world.origin))
+    services.repository_sync(repository=repository, actor="test")
+    repository.refresh_from_db()
+    return repository
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path):
+    """A real worker process (never eager mode) on the test database and broker."""
+    from ewsdash.celery import app
+
+    app.control.purge()
+    worker = WorkerProcess(tmp_path / "worker.log").start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(autouse=True)
+def isolated_folders(settings, tmp_path):
+    """Each test clones into and writes artifacts under its own folders."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EWSDASH_CLONES_DIR = tmp_path / "clones"
+    settings.EWSDASH_ARTIFACTS_DIR = tmp_path / "artifacts"
+    # `make demo` and the image run collectstatic for the hashed manifest; tests
+    # serve the source files as they are.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+import pytest
+
+from monitoring.validation.metrics import (
+    MetricRow,
+    MetricsError,
+    check_performance,
+    load_metrics,
+    metric_direction,
+)
+
+
+def rows(*items: tuple[str, int | None, float]) -> list[MetricRow]:
+    return [
+        MetricRow("purple_alien", "ged_sb", metric, step, value) for metric, step, value in items
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "direction"),
+    [("MSE", "lower"), ("msle", "lower"), ("CRPS", "lower"), ("brier-score", "lower"),
+     ("MIS", "lower"), ("log_loss", "lower"), ("crps_sb", "lower"), ("AP", "higher"),
+     ("coverage_90", "higher"), ("Pearson", "higher"), ("roc_auc", "higher"), ("R2", "higher"),
+     ("wobble", None)],
+)  # fmt: skip
+def test_directions(name: str, direction: str | None) -> None:
+    assert metric_direction(name) == direction
+
+
+def test_direction_overrides() -> None:
+    assert metric_direction("wobble", {"wobble": "higher"}) == "higher"
+    assert metric_direction("MSE", {"mse": "higher"}) == "higher"
+
+
+def test_load_json_csv_parquet(tmp_path: Path) -> None:
+    records = [
+        {"model": "m", "target": "t", "metric": "mse", "step": 1, "value": 0.5},
+        {"model": "m", "target": "t", "metric": "crps", "step": None, "value": 0.25},
+    ]
+    (tmp_path / "m.json").write_text(json.dumps(records))
+    table = pa.Table.from_pylist(records)
+    pcsv.write_csv(table, tmp_path / "m.csv")
+    pq.write_table(table, tmp_path / "m.parquet")
+    for name in ("m.json", "m.csv", "m.parquet"):
+        loaded = load_metrics(tmp_path / name)
+        assert [r.key for r in loaded] == [("m", "t", "mse", 1), ("m", "t", "crps", None)], name
+        assert [r.value for r in loaded] == [0.5, 0.25]
+
+
+def test_bad_metrics_files(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text('{"mse": 1}')
+    (tmp_path / "b.json").write_text('[{"model": "m", "target": "t", "metric": "mse"}]')
+    (tmp_path / "c.json").write_text('[{"model": "m", "target": "t", "metric": "mse", '
+                                     '"value": "high"}]')  # fmt: skip
+    (tmp_path / "d.json").write_text("[{")
+    with pytest.raises(MetricsError, match="list of objects"):
+        load_metrics(tmp_path / "a.json")
+    with pytest.raises(MetricsError, match="b.json, row 1: missing value"):
+        load_metrics(tmp_path / "b.json")
+    with pytest.raises(MetricsError, match="not a number"):
+        load_metrics(tmp_path / "c.json")
+    with pytest.raises(MetricsError, match="not readable"):
+        load_metrics(tmp_path / "d.json")
+
+
+def test_no_baseline_passes_and_says_so() -> None:
+    outcome = check_performance(rows(("mse", 1, 0.5)), None, tolerance=0.01)
+    assert outcome.passed and "no production baseline" in outcome.summary
+
+
+def test_within_tolerance_and_improvements_pass() -> None:
+    base = rows(("mse", 1, 1.0), ("ap", 1, 0.5), ("crps", None, 2.0))
+    cand = rows(("mse", 1, 1.009), ("ap", 1, 0.7), ("crps", None, 1.0))
+    outcome = check_performance(cand, base, tolerance=0.01)
+    assert outcome.passed, outcome.summary
+    assert "3 metric(s) within tolerance" in outcome.summary and "2 improved" in outcome.summary
+
+
+def test_regressions_in_either_direction_fail() -> None:
+    base = rows(("mse", 1, 1.0), ("ap", 2, 0.5))
+    cand = rows(("mse", 1, 1.02), ("ap", 2, 0.49))
+    outcome = check_performance(cand, base, tolerance=0.01)
+    assert not outcome.passed
+    assert len(outcome.details["regressions"]) == 2
+    assert "purple_alien/ged_sb/mse (step 1): 1.02 vs production 1 (+2.00% worse" in outcome.summary
+
+
+def test_zero_baseline_uses_the_absolute_tolerance() -> None:
+    base = rows(("mse", 1, 0.0))
+    assert not check_performance(rows(("mse", 1, 0.001)), base, tolerance=0.5).passed
+    assert check_performance(rows(("mse", 1, 0.001)), base, tolerance=0.5,
+                             abs_tolerance=0.01).passed  # fmt: skip
+    assert check_performance(rows(("mse", 1, 0.0)), base, tolerance=0.0).passed
+
+
+def test_missing_fail_new_are_reported() -> None:
+    base = rows(("mse", 1, 1.0), ("mse", 2, 1.0))
+    cand = rows(("mse", 1, 1.0), ("crps", 1, 3.0))
+    outcome = check_performance(cand, base, tolerance=0.01)
+    assert not outcome.passed
+    assert "1 metric(s) missing: purple_alien/ged_sb/mse (step 2)" in outcome.summary
+    assert outcome.details["new"] == ["purple_alien/ged_sb/crps (step 1)"]
+    only_new = check_performance(rows(("mse", 1, 1.0), ("crps", 1, 3.0)), rows(("mse", 1, 1.0)))
+    assert only_new.passed and "1 new metric(s)" in only_new.summary
+
+
+def test_unknown_direction_and_nan_fail() -> None:
+    base = rows(("wobble", 1, 1.0), ("mse", 1, 1.0))
+    outcome = check_performance(rows(("wobble", 1, 1.0), ("mse", 1, 1.0)), base)
+    assert not outcome.passed and 'directions = { wobble = "lower" }' in outcome.summary
+    assert check_performance(rows(("wobble", 1, 2.0)), rows(("wobble", 1, 1.0)),
+                             directions={"wobble": "higher"}).passed  # fmt: skip
+    nan = check_performance(rows(("mse", 1, float("nan"))), rows(("mse", 1, 1.0)))
+    assert not nan.passed and "regression" in nan.summary
+    assert not check_performance(rows(("mse", 1, float("nan"))), None).passed
+
+
+def test_duplicates_and_empty_fail() -> None:
+    assert "more than once" in check_performance(rows(("mse", 1, 1), ("mse", 1, 2)), None).summary
+    assert not check_performance([], None).passed
