@@ -22,12 +22,15 @@ def _transport_options() -> dict:
         folder = url.removeprefix("filesystem://") or str(settings.VAR_DIR / "broker")
         queue = os.path.join(folder, "queue")
         processed = os.path.join(folder, "processed")
-        os.makedirs(queue, exist_ok=True)
-        os.makedirs(processed, exist_ok=True)
+        control = os.path.join(folder, "control")
+        for path in (queue, processed, control):
+            os.makedirs(path, exist_ok=True)
         return {
             "data_folder_in": queue,
             "data_folder_out": queue,
             "processed_folder": processed,
+            # Broadcast (pidbox) files; kombu's default is ./control in the cwd.
+            "control_folder": control,
             "store_processed": False,
             "polling_interval": 0.25,
         }
