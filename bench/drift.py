@@ -1,0 +1,199 @@
+"""Drift engine benchmark: ewsdash vs scipy on the same data, in the same run.
+
+    .venv/bin/python bench/drift.py [--quick]
+
+Every (case, engine) runs in a fresh subprocess so that its peak RSS is its own; inside it the
+engine runs ``--repeat`` times and the median is reported. Peak MB is the process's max RSS
+(inputs included) and, separately, tracemalloc's peak of what the engine itself allocated
+(numpy reports its buffers to tracemalloc). scipy rows marked "scaled" ran on a slice of the
+cells and were scaled linearly to all cells.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from monitoring.drift import DriftConfig, compare_columns, compare_draws, profile_numeric  # noqa: E402
+
+FULL = {"rows": 1_000_000, "columns": 20, "units": 13_110, "steps": 36, "draws": 256,
+        "repeat": 3, "scipy_cells": 2_000, "w1_cells": 300}
+QUICK = {"rows": 100_000, "columns": 20, "units": 1_311, "steps": 36, "draws": 256,
+         "repeat": 1, "scipy_cells": 500, "w1_cells": 100}
+
+
+def make_columns(rows: int, columns: int, seed: int, current: bool) -> dict[str, np.ndarray]:
+    """Half zero-inflated heavy-tailed (log1p of lognormal fatalities), half normal; the
+    current sample shifts half of each kind."""
+    rng = np.random.default_rng(seed + (1 if current else 0))
+    out = {}
+    for i in range(columns):
+        shifted = current and i % 4 < 2
+        if i % 2 == 0:
+            zero_p = 0.55 if shifted else 0.6
+            x = np.log1p(rng.lognormal(1.0 + (0.3 if shifted else 0.0), 1.5, rows))
+            x[rng.random(rows) < zero_p] = 0.0
+        else:
+            x = rng.normal(0.2 if shifted else 0.0, 1.0, rows)
+        out[f"c{i:02d}"] = x
+    return out
+
+
+def make_draws(units: int, steps: int, draws: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    out = np.empty((units, steps, draws), dtype=np.float32)
+    for u in range(0, units, 1000):
+        n = min(1000, units - u)
+        lam = rng.gamma(0.5, 2.0, size=(n, steps, 1))
+        block = rng.poisson(lam * (1.1 if seed % 2 else 1.0), size=(n, steps, draws))
+        out[u : u + n] = np.log1p(block)
+    return out
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """Median wall time of ``repeat`` untraced runs, then one more run under tracemalloc
+    (tracing slows allocation, so it is kept out of the timings)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return statistics.median(times), peak / 2**20
+
+
+def run_case(case: str, engine: str, size: dict[str, Any]) -> dict[str, Any]:
+    from scipy import stats
+
+    repeat = size["repeat"]
+    note = ""
+    if case == "columns":
+        ref = make_columns(size["rows"], size["columns"], 10, False)
+        cur = make_columns(size["rows"], size["columns"], 10, True)
+        if engine == "ewsdash cold":
+            secs, traced = timed(lambda: compare_columns(ref, cur), repeat)
+            note = "profile + compare, 2 threads"
+        elif engine == "ewsdash warm":
+            config = DriftConfig()
+            profiles = {k: profile_numeric(v, config) for k, v in ref.items()}
+            del ref
+            secs, traced = timed(lambda: compare_columns(profiles, cur, config), repeat)
+            note = "reference profile reused, 2 threads"
+        else:
+            def scipy_all() -> None:
+                for k in ref:
+                    stats.ks_2samp(ref[k], cur[k])
+                    stats.wasserstein_distance(ref[k], cur[k])
+            secs, traced = timed(scipy_all, repeat)
+            note = "ks_2samp + wasserstein_distance per column (no PSI/JS)"
+    else:
+        shape = (size["units"], size["steps"], size["draws"])
+        a = make_draws(*shape, seed=20)
+        b = make_draws(*shape, seed=21)
+        cells = size["units"] * size["steps"]
+        if engine == "ewsdash":
+            secs, traced = timed(lambda: compare_draws(a, b), repeat)
+            note = "KS + W1 + mean/interval change, 2 threads"
+        elif engine == "scipy ks_2samp(axis=1)":
+            k = size["scipy_cells"]
+            a2 = a.reshape(cells, -1)[:k]
+            b2 = b.reshape(cells, -1)[:k]
+            secs, traced = timed(lambda: stats.ks_2samp(a2, b2, axis=1), repeat)
+            secs *= cells / k
+            note = f"scaled from {k} cells"
+        else:
+            k = size["w1_cells"]
+            a2 = a.reshape(cells, -1)[:k]
+            b2 = b.reshape(cells, -1)[:k]
+
+            def loop() -> None:
+                for i in range(k):
+                    stats.wasserstein_distance(a2[i], b2[i])
+            secs, traced = timed(loop, repeat)
+            secs *= cells / k
+            note = f"scaled from {k} cells"
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": secs, "traced_mb": traced, "rss_mb": rss, "note": note}
+
+
+def parity_check(size: dict[str, Any]) -> str:
+    """ewsdash vs scipy on the benchmark's columns (a slice of rows) and draw cells."""
+    from scipy import stats
+
+    n = min(size["rows"], 20_000)
+    ref = {k: v[:n] for k, v in make_columns(size["rows"], 4, 10, False).items()}
+    cur = {k: v[:n] for k, v in make_columns(size["rows"], 4, 10, True).items()}
+    report = compare_columns(ref, cur)
+    worst = 0.0
+    for k in ref:
+        t = report["columns"][k]["tests"]
+        ks = stats.ks_2samp(ref[k], cur[k])
+        w1 = stats.wasserstein_distance(ref[k], cur[k]) / max(np.std(ref[k]), 1e-3)
+        worst = max(worst, abs(t["ks"]["statistic"] - ks.statistic),
+                    abs(t["ks"]["p_value"] - ks.pvalue),
+                    abs(t["wasserstein_normed"]["value"] - w1) / max(w1, 1.0))
+    a = make_draws(20, 36, 256, 20)
+    b = make_draws(20, 36, 256, 21)
+    r = compare_draws(a, b)
+    for u in range(20):
+        for s in range(36):
+            ks = stats.ks_2samp(a[u, s], b[u, s])
+            worst = max(worst, abs(r.ks_statistic[u, s] - ks.statistic),
+                        abs(r.ks_p_value[u, s] - ks.pvalue))
+    return f"parity vs scipy on bench data: max abs difference {worst:.2e}"
+
+
+ENGINES = {
+    "columns": ["ewsdash cold", "ewsdash warm", "scipy"],
+    "draws": ["ewsdash", "scipy ks_2samp(axis=1)", "scipy wasserstein_distance loop"],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller data, one run")
+    parser.add_argument("--run", nargs=2, metavar=("CASE", "ENGINE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    size = QUICK if args.quick else FULL
+    if args.run:
+        print(json.dumps(run_case(args.run[0], args.run[1], size)))
+        return
+    print(f"sizes: {json.dumps(size)}")
+    rows = []
+    for case, engines in ENGINES.items():
+        results = {}
+        for engine in engines:
+            cmd = [sys.executable, __file__, "--run", case, engine] + (["--quick"] * args.quick)
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            results[engine] = json.loads(proc.stdout.strip().splitlines()[-1])
+        base = next(v["seconds"] for k, v in results.items() if k.startswith("scipy"))
+        for engine, r in results.items():
+            rows.append((case, engine, f"{r['seconds']:.3f}", f"{r['rss_mb']:.0f}",
+                         f"{r['traced_mb']:.0f}", f"{r['seconds'] / base:.3f}", r["note"]))
+    head = ("case", "engine", "median s", "peak RSS MB", "engine MB", "vs scipy", "note")
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
+    print("vs scipy: ratio to the first scipy row of the case (columns: ks_2samp + "
+          "wasserstein_distance loop; draws: ks_2samp(axis=1), KS only)")
+    print(parity_check(size))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""File-level comparisons: the JSON-able report the dashboard stores and shows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .categorical import compare_categorical
+from .config import DEFAULT_CONFIG, DriftConfig
+from .draws import compare_draws
+from .io import Cube, DriftInputError, read_file, read_schema
+from .multiple import apply_verdicts
+from .numeric import NumericProfile, compare_numeric
+from .profile import ColumnProfile, ReferenceProfile, profile_file_data
+
+
+def _select_columns(ref_names: Sequence[str], cur_names: Sequence[str],
+                    columns: Sequence[str] | None, config: DriftConfig,
+                    ref_label: str, cur_label: str) -> tuple[list[str], dict[str, list[str]]]:
+    if columns is not None:
+        for c in columns:
+            if c not in ref_names:
+                raise DriftInputError(f"column {c!r} not in reference {ref_label}")
+            if c not in cur_names:
+                raise DriftInputError(f"column {c!r} not in current {cur_label}")
+        return list(dict.fromkeys(columns)), {}
+    cur_set = set(cur_names)
+    chosen = [c for c in ref_names if c in cur_set and c not in config.exclude_columns]
+    skipped = {
+        "only_reference": [c for c in ref_names if c not in cur_set],
+        "only_current": [c for c in cur_names if c not in set(ref_names)],
+    }
+    return chosen, skipped
+
+
+def profile_file(path: str | Path, columns: Sequence[str] | None = None,
+                 config: DriftConfig | None = None) -> ReferenceProfile:
+    """Read a reference file once into a reusable, serialisable profile."""
+    config = config or DEFAULT_CONFIG
+    schema = read_schema(path, "reference")
+    if columns is None:
+        columns = [c for c in schema.names if c not in config.exclude_columns]
+    data = read_file(path, columns, config.batch_rows, "reference")
+    return ReferenceProfile(profile_file_data(data, config), config,
+                            {"path": str(path), "rows": data.rows})
+
+
+def _align_cubes(ref: Cube, cur: Cube) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                dict[str, int]]:
+    units = np.intersect1d(ref.units, cur.units)
+    months = np.intersect1d(ref.months, cur.months)
+
+    def take(c: Cube) -> np.ndarray:
+        ui = np.searchsorted(c.units, units)
+        mi = np.searchsorted(c.months, months)
+        if ui.size == c.units.size and mi.size == c.months.size:
+            return c.values
+        return c.values[np.ix_(ui, mi)]
+
+    unmatched = {
+        "reference_only_units": int(ref.units.size - units.size),
+        "current_only_units": int(cur.units.size - units.size),
+        "reference_only_months": int(ref.months.size - months.size),
+        "current_only_months": int(cur.months.size - months.size),
+    }
+    return take(ref), take(cur), units, months, unmatched
+
+
+def _compare_column(name: str, ref: ColumnProfile, cur: ColumnProfile,
+                    config: DriftConfig) -> dict[str, Any]:
+    if ref.kind != cur.kind:
+        return {"kind": ref.kind, "n_reference": 0, "n_current": 0,
+                "dropped": {"reference": 0, "current": 0},
+                "status": f"type_mismatch: reference {ref.kind}, current {cur.kind}",
+                "tests": {}, "conventions": {}}
+    if ref.kind == "categorical":
+        assert ref.categorical is not None and cur.categorical is not None
+        return compare_categorical(ref.categorical, cur.categorical.counts, config,
+                                   current_dropped=cur.categorical.dropped)
+    assert ref.numeric is not None and cur.numeric is not None
+    result = compare_numeric(ref.numeric, cur.numeric.sorted_values, config,
+                             current_dropped=cur.numeric.dropped, current_sorted_finite=True)
+    if ref.kind == "draws":
+        result["kind"] = "draws"
+        result["dropped"]["reference"] += ref.null_rows
+        result["dropped"]["current"] += cur.null_rows
+        result["conventions"]["draws"] = ("column-level tests pool every draw of every row; "
+                                          "null lists count as one dropped value each")
+        if ref.cube is None or cur.cube is None:
+            reason = ref.cube_reason if ref.cube is None else cur.cube_reason
+            result["cells"] = {"status": "skipped", "reason": reason}
+        else:
+            a, b, units, months, unmatched = _align_cubes(ref.cube, cur.cube)
+            if a.size == 0 or b.size == 0:
+                result["cells"] = {"status": "skipped", "reason": "no common unit x month"}
+            else:
+                cmp = compare_draws(a, b, config, unit_ids=units, first_month=int(months[0]))
+                cells = cmp.to_dict()
+                cells["status"] = "ok"
+                cells["unmatched"] = unmatched
+                if months.size and not np.array_equal(months, months[0] + np.arange(months.size)):
+                    cells["conventions"]["steps"] = "months are not consecutive: step k is the " \
+                        "k-th common month, shown in 'month'"
+                    for row, m in zip(cells["by_step"], months.tolist(), strict=True):
+                        row["month"] = m
+                result["cells"] = cells
+    return result
+
+
+def compare_profile(reference: ReferenceProfile, current_path: str | Path,
+                    columns: Sequence[str] | None = None,
+                    config: DriftConfig | None = None) -> dict[str, Any]:
+    """Compare a current file with an already-built reference profile."""
+    config = config or reference.config
+    cur_schema = read_schema(current_path, "current")
+    chosen, skipped = _select_columns(list(reference.columns), cur_schema.names, columns,
+                                      config, "profile", str(current_path))
+    data = read_file(current_path, chosen, config.batch_rows, "current")
+    current = profile_file_data(data, config)
+    results = {c: _compare_column(c, reference.columns[c], current[c], config) for c in chosen}
+    summary = apply_verdicts(results, config)
+    summary["reference"] = reference.source
+    summary["current"] = {"path": str(current_path), "rows": data.rows}
+    if skipped and (skipped["only_reference"] or skipped["only_current"]):
+        summary["skipped_columns"] = skipped
+    return {"columns": results, "summary": summary}
+
+
+def compare_files(reference_path: str | Path, current_path: str | Path,
+                  columns: Sequence[str] | None = None,
+                  config: DriftConfig | None = None) -> dict[str, Any]:
+    """Compare two parquet/CSV files column by column. See the package docstring."""
+    config = config or DEFAULT_CONFIG
+    ref_schema = read_schema(reference_path, "reference")
+    cur_schema = read_schema(current_path, "current")
+    chosen, skipped = _select_columns(ref_schema.names, cur_schema.names, columns, config,
+                                      str(reference_path), str(current_path))
+    profile = profile_file(reference_path, chosen, config)
+    out = compare_profile(profile, current_path, chosen, config)
+    if skipped and (skipped["only_reference"] or skipped["only_current"]):
+        out["summary"]["skipped_columns"] = skipped
+    return out
+
+
+def compare_columns(reference: Mapping[str, Any], current: Mapping[str, Any],
+                    config: DriftConfig | None = None) -> dict[str, Any]:
+    """The compare_files report for in-memory numeric columns.
+
+    ``reference`` maps names to arrays or NumericProfiles, ``current`` to arrays. Columns are
+    spread over ``config.threads`` threads (numpy's sorts release the GIL).
+    """
+    config = config or DEFAULT_CONFIG
+    missing = [c for c in reference if c not in current]
+    if missing:
+        raise DriftInputError(f"column(s) {', '.join(missing)} missing from current")
+
+    def one(name: str) -> dict[str, Any]:
+        ref = reference[name]
+        if not isinstance(ref, NumericProfile):
+            ref = np.asarray(ref)
+        return compare_numeric(ref, current[name], config)
+
+    names = list(reference)
+    if config.threads > 1 and len(names) > 1:
+        with ThreadPoolExecutor(config.threads) as pool:
+            results = dict(zip(names, pool.map(one, names), strict=True))
+    else:
+        results = {n: one(n) for n in names}
+    return {"columns": results, "summary": apply_verdicts(results, config)}
