@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -28,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitoring.drift import DriftConfig, compare_columns, compare_draws, profile_numeric  # noqa: E402
+from monitoring.drift.config import usable_cpus  # noqa: E402
 
 FULL = {"rows": 1_000_000, "columns": 20, "units": 13_110, "steps": 36, "draws": 256,
         "repeat": 3, "scipy_cells": 2_000, "w1_cells": 300}
@@ -78,6 +80,11 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
     return statistics.median(times), peak / 2**20
 
 
+def threads(tasks: int) -> str:
+    n = DriftConfig().workers(tasks)
+    return f"{n} thread{'s' * (n > 1)}"
+
+
 def run_case(case: str, engine: str, size: dict[str, Any]) -> dict[str, Any]:
     from scipy import stats
 
@@ -88,13 +95,13 @@ def run_case(case: str, engine: str, size: dict[str, Any]) -> dict[str, Any]:
         cur = make_columns(size["rows"], size["columns"], 10, True)
         if engine == "ewsdash cold":
             secs, traced = timed(lambda: compare_columns(ref, cur), repeat)
-            note = "profile + compare, 2 threads"
+            note = f"profile + compare, {threads(size['columns'])}"
         elif engine == "ewsdash warm":
             config = DriftConfig()
             profiles = {k: profile_numeric(v, config) for k, v in ref.items()}
             del ref
             secs, traced = timed(lambda: compare_columns(profiles, cur, config), repeat)
-            note = "reference profile reused, 2 threads"
+            note = f"reference profile reused, {threads(size['columns'])}"
         else:
             def scipy_all() -> None:
                 for k in ref:
@@ -109,7 +116,8 @@ def run_case(case: str, engine: str, size: dict[str, Any]) -> dict[str, Any]:
         cells = size["units"] * size["steps"]
         if engine == "ewsdash":
             secs, traced = timed(lambda: compare_draws(a, b), repeat)
-            note = "KS + W1 + mean/interval change, 2 threads"
+            chunks = -(-cells // DriftConfig().cell_chunk)
+            note = f"KS + W1 + mean/interval change, {threads(chunks)}"
         elif engine == "scipy ks_2samp(axis=1)":
             k = size["scipy_cells"]
             a2 = a.reshape(cells, -1)[:k]
@@ -175,6 +183,11 @@ def main() -> None:
         print(json.dumps(run_case(args.run[0], args.run[1], size)))
         return
     print(f"sizes: {json.dumps(size)}")
+    # np.sort's speed depends on the SIMD path numpy dispatches to (on AMD Zen 4 its AVX-512
+    # sort is several times slower than its AVX2 one), so record what this run used.
+    disabled = os.environ.get("NPY_DISABLE_CPU_FEATURES", "") or "none"
+    print(f"numpy {np.__version__}, usable CPUs {usable_cpus()}, "
+          f"NPY_DISABLE_CPU_FEATURES: {disabled}")
     rows = []
     for case, engines in ENGINES.items():
         results = {}

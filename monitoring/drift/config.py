@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -12,6 +13,19 @@ KS_MAX_EXACT_N = 10_000
 #: Columns that identify a row of a VIEWS prediction frame rather than carry a prediction.
 UNIT_COLUMNS = ("country_id", "priogrid_id")
 TIME_COLUMN = "month_id"
+
+#: Ceiling on the thread count chosen automatically (``threads=None``): each compare_draws worker
+#: holds a chunk of about 170 MB (see draws.py), so a many-core host must not multiply that.
+MAX_AUTO_THREADS = 8
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, which containers narrow; cpu_count
+    reports the whole host)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not available on macOS / Windows
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -36,7 +50,9 @@ class DriftConfig:
     top_units: int = 10
     batch_rows: int = 65_536
     cell_chunk: int = 8_192
-    threads: int = 2
+    threads: int | None = None
+    """Worker threads over columns (compare_columns) and cell chunks (compare_draws). None: one
+    per usable CPU, at most MAX_AUTO_THREADS; numpy's sorts and ufuncs release the GIL."""
     exclude_columns: tuple[str, ...] = field(default=(*UNIT_COLUMNS, TIME_COLUMN))
 
     def __post_init__(self) -> None:
@@ -50,9 +66,17 @@ class DriftConfig:
             raise ValueError("js_base must be positive and not 1")
         if self.ks_method not in ("auto", "exact", "asymp"):
             raise ValueError("ks_method must be auto, exact or asymp")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError("threads must be None or >= 1")
 
     def with_(self, **changes: Any) -> DriftConfig:
         return replace(self, **changes)
+
+    def workers(self, tasks: int) -> int:
+        """Threads to use for ``tasks`` independent pieces of work (1 means no pool)."""
+        wanted = self.threads if self.threads is not None else min(usable_cpus(),
+                                                                   MAX_AUTO_THREADS)
+        return max(1, min(wanted, tasks))
 
     def min_effect(self) -> dict[str, float]:
         return {

@@ -271,9 +271,10 @@ def compare_draws(
 
     if na and nb:
         starts = range(0, cells, config.cell_chunk)
-        if config.threads > 1 and cells > config.cell_chunk:
-            # numpy releases the GIL in sort/argsort/arithmetic, so threads use both cores.
-            with ThreadPoolExecutor(config.threads) as pool:
+        workers = config.workers(len(starts))
+        if workers > 1:
+            # numpy releases the GIL in sort/argsort/arithmetic, so threads use every core.
+            with ThreadPoolExecutor(workers) as pool:
                 for _, bad in pool.map(work, starts):
                     slow.extend(bad)
         else:

@@ -119,27 +119,69 @@ def cdf_gap_scaled(from_b: NDArray[np.bool_], na: int, nb: int) -> NDArray[np.si
     return np.abs(scaled, out=scaled)
 
 
-def merged_cdf_gap(a: NDArray[Any], b: NDArray[Any]) -> tuple[float, float]:
+#: Merged values handled per step of ``merged_cdf_gap``. Its work buffers take about 50 bytes
+#: a value, so a block of 8192 (~420 KB) stays in one core's L2 cache; one pass per operation
+#: over full-length temporaries (16 MB each for 2 x 1M values) was memory-bound and cost
+#: as much as the merge itself.
+MERGE_BLOCK = 8192
+
+
+def merged_cdf_gap(a: NDArray[Any], b: NDArray[Any], block: int = MERGE_BLOCK
+                   ) -> tuple[float, float]:
     """(KS statistic, W1) of two sorted non-empty 1-D samples.
 
     F_a - F_b is evaluated at the end of every run of tied values of the merged sample,
     which is exactly where ks_2samp's ``searchsorted(side='right')`` evaluates it; between
     runs the gap is constant, which gives W1 as sum |F_a - F_b| * spacing (zero spacings
     inside ties contribute nothing).
+
+    Only the merge order is materialised at full length; the statistics are accumulated
+    block by block in small reused buffers. The scaled gap |F_a - F_b| * na * nb is an exact
+    int64 (see ``cdf_gap_scaled``), so the KS statistic is one exact division at the end.
     """
     na, nb = a.size, b.size
+    total = na + nb
     cat = np.concatenate((a, b))
-    # Timsort merges the two sorted runs in linear time.
+    # Timsort merges the two sorted runs in linear time (measured faster here than ranking one
+    # side into the other with searchsorted and scattering).
     order = np.argsort(cat, kind="stable")
-    values = cat[order].astype(np.float64, copy=False)
-    gap = cdf_gap_scaled(order >= na, na, nb)
-    del order, cat
-    run_end = np.empty(values.size, dtype=bool)
-    np.not_equal(values[1:], values[:-1], out=run_end[:-1])
-    run_end[-1] = True
-    d = float(np.max(gap[run_end])) / (na * nb)
-    w1 = float(np.dot(gap[:-1].astype(np.float64), np.diff(values))) / (na * nb)
-    return d, w1
+    size = min(block, total)
+    # Buffers allocated once and reused by every block: fresh allocations above glibc's mmap
+    # threshold (128 KB) would be page-faulted in again on every block.
+    values = np.empty(size + 1, dtype=cat.dtype)
+    from_b = np.empty(size, dtype=bool)
+    gap = np.empty(size, dtype=np.int64)
+    gap_f = np.empty(size, dtype=np.float64)
+    spacing = np.empty(size, dtype=np.float64)
+    run_end = np.empty(size, dtype=bool)
+    seen_nb = np.arange(1, size + 1, dtype=np.int64) * nb  # (i + 1) * nb inside a block
+    d_scaled = 0
+    w1_scaled = 0.0
+    b_before = 0  # values of b merged before the current block
+    for start in range(0, total, size):
+        n = min(size, total - start)
+        idx = order[start : start + n + 1]  # one value past the block, for its last spacing
+        k = idx.size - 1  # spacings in this block: n, or n - 1 in the last block
+        # mode="clip" lets take write straight into ``out`` (the default buffers a copy)
+        v = np.take(cat, idx, out=values[: k + 1], mode="clip")
+        # gap_i = (i + 1) * nb - (b values among the first i + 1) * (na + nb)
+        g = np.cumsum(np.greater_equal(idx[:n], na, out=from_b[:n]), dtype=np.int64,
+                      out=gap[:n])
+        g += b_before
+        b_before = int(g[-1])
+        g *= total
+        np.subtract(seen_nb[:n], g, out=g)
+        g += start * nb
+        np.abs(g, out=g)
+        # Spacings in float64 even for float32 samples, as ks_2samp/wasserstein_distance do.
+        s = np.subtract(v[1:], v[:-1], out=spacing[:k], dtype=np.float64)
+        ends = np.not_equal(s, 0.0, out=run_end[:k])
+        d_scaled = max(d_scaled, int(np.max(g[:k], where=ends, initial=0)))
+        gf = gap_f[:k]
+        gf[...] = g[:k]  # np.dot wants one dtype; exact below 2**53, W1 is a float sum anyway
+        w1_scaled += float(np.dot(gf, s))
+    d_scaled = max(d_scaled, int(gap[n - 1]))  # the last merged value ends its run
+    return d_scaled / (na * nb), w1_scaled / (na * nb)
 
 
 @dataclass

@@ -151,7 +151,7 @@ def compare_columns(reference: Mapping[str, Any], current: Mapping[str, Any],
     """The compare_files report for in-memory numeric columns.
 
     ``reference`` maps names to arrays or NumericProfiles, ``current`` to arrays. Columns are
-    spread over ``config.threads`` threads (numpy's sorts release the GIL).
+    spread over ``config.workers(columns)`` threads (numpy's sorts release the GIL).
     """
     config = config or DEFAULT_CONFIG
     missing = [c for c in reference if c not in current]
@@ -165,8 +165,10 @@ def compare_columns(reference: Mapping[str, Any], current: Mapping[str, Any],
         return compare_numeric(ref, current[name], config)
 
     names = list(reference)
-    if config.threads > 1 and len(names) > 1:
-        with ThreadPoolExecutor(config.threads) as pool:
+    workers = config.workers(len(names))
+    if workers > 1:
+        # A column's sorts, merge and ufuncs release the GIL: columns run in parallel.
+        with ThreadPoolExecutor(workers) as pool:
             results = dict(zip(names, pool.map(one, names), strict=True))
     else:
         results = {n: one(n) for n in names}
