@@ -5,21 +5,21 @@ from typing import Any
 from django.http import HttpRequest
 
 from ewsdash.roles import role_of
-from releases.models import Repository
+from releases.access import repositories_with_freeze
 
 
 def dashboard(request: HttpRequest) -> dict[str, Any]:
-    """The signed-in user's role and the repository the navigation points at."""
+    """The signed-in user's role, and the repository the navigation points at (with its
+    active freeze for the banner): the one the view already fetched, else the first."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    match = request.resolver_match
-    name = match.kwargs.get("name") if match else None
-    if name is None:
-        name = request.GET.get("repository") or None
-    current = (
-        Repository.objects.filter(name=name).only("name").first()
-        if name
-        else Repository.objects.only("name").order_by("name").first()
-    )
+    current = getattr(request, "ews_repository", None)
+    if current is None:
+        name = request.GET.get("repository")
+        repositories = repositories_with_freeze().only("name")
+        current = (
+            repositories.filter(name=name).first() if name
+            else repositories.order_by("name").first()
+        )
     return {"user_role": role_of(user), "nav_repository": current}

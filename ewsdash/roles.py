@@ -79,11 +79,21 @@ def sync_role_groups(apps: Any) -> None:
         group.permissions.set(read + granted)
 
 
+# The permission that only a role (and the roles above it) holds, highest role first.
+ROLE_MARKERS = (
+    (ADMIN, "releases.rollback_release"),
+    (RELEASE_MANAGER, "releases.approve_candidate"),
+    (ANALYST, "releases.start_drift_job"),
+    (VIEWER, "releases.view_repository"),
+)
+
+
 def role_of(user: Any) -> str | None:
-    """The highest role a user holds, or None for a user with no role."""
+    """The highest role a user holds, or None for a user with no role.
+
+    Read from the user's permissions (cached per request), so showing the role costs
+    no query of its own.
+    """
     if not user.is_authenticated:
         return None
-    if user.is_superuser:
-        return ADMIN
-    names = {group.name for group in user.groups.all()}
-    return next((role for role in ROLE_ORDER if role in names), None)
+    return next((role for role, perm in ROLE_MARKERS if user.has_perm(perm)), None)

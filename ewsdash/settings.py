@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
 
 from ewsdash.env import (
     broker_url,
@@ -128,7 +131,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# plotly.js is served from the Python package's own copy, so the charts' script always
+# matches the figures plotly.py builds, and no page loads anything from a CDN.
+# (find_spec locates the package without importing it at start-up.)
+_PLOTLY_SPEC = importlib.util.find_spec("plotly")
+if _PLOTLY_SPEC is None or not _PLOTLY_SPEC.origin:
+    raise ImproperlyConfigured("plotly is not installed (pip install -r requirements.txt)")
+_PLOTLY_JS_DIR = Path(_PLOTLY_SPEC.origin).parent / "package_data"
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", _PLOTLY_JS_DIR)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -146,6 +156,11 @@ EWSDASH_CLONES_DIR = env_path("EWSDASH_CLONES_DIR", VAR_DIR / "clones")
 EWSDASH_ARTIFACTS_DIR = env_path("EWSDASH_ARTIFACTS_DIR", VAR_DIR / "artifacts")
 EWSDASH_SYNC_INTERVAL = env_int("EWSDASH_SYNC_INTERVAL", 300, minimum=10)
 EWSDASH_GIT_TIMEOUT = env_int("EWSDASH_GIT_TIMEOUT", 600, minimum=5)
+# How many per-branch `git rev-list` counts a sync runs side by side.
+EWSDASH_GIT_WORKERS = env_int("EWSDASH_GIT_WORKERS", 4, minimum=1)
+# Who ewsdash is in the commits and tags it writes (the promoting person is the author).
+EWSDASH_GIT_NAME = env_str("EWSDASH_GIT_NAME", "ewsdash")
+EWSDASH_GIT_EMAIL = env_str("EWSDASH_GIT_EMAIL", "ewsdash@localhost")
 
 # Celery: a real worker in every mode. The database holds every job's state, so
 # there is no result backend.
@@ -166,11 +181,23 @@ CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 300
 EWSDASH_BROKER_VISIBILITY_TIMEOUT = CELERY_TASK_TIME_LIMIT + 3600
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Staging validation: a running check's worker writes a heartbeat this often; the reaper
+# (run by beat) re-queues a check whose heartbeat is older than the timeout (its worker
+# died), so nothing stays `running` for ever. See monitoring.services.
+EWSDASH_CHECK_HEARTBEAT_INTERVAL = env_int("EWSDASH_CHECK_HEARTBEAT_INTERVAL", 10, minimum=1)
+EWSDASH_CHECK_HEARTBEAT_TIMEOUT = env_int(
+    "EWSDASH_CHECK_HEARTBEAT_TIMEOUT", 12 * EWSDASH_CHECK_HEARTBEAT_INTERVAL, minimum=2
+)
+EWSDASH_REAPER_INTERVAL = env_int("EWSDASH_REAPER_INTERVAL", 60, minimum=1)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "sync-all-repositories": {
         "task": "releases.tasks.sync_all_repositories",
         "schedule": float(EWSDASH_SYNC_INTERVAL),
+    },
+    "reap-stale-validation-checks": {
+        "task": "monitoring.tasks.reap_stale_checks",
+        "schedule": float(EWSDASH_REAPER_INTERVAL),
     },
 }
 

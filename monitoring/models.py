@@ -1,1 +1,350 @@
-# Validation runs, artifacts, metrics and drift results arrive with their issues.
+"""Staging validation: runs, their checks, the artifacts and metrics they produced.
+
+State machines (every transition is made by one function in monitoring.services):
+
+ValidationRun  queued -> running -> passed | failed | error | timed_out | cancelled
+               (a run whose manifest is malformed is created `failed`; one whose commit
+               declares no manifest is created `error`; neither has checks)
+
+CheckResult    waiting -> queued          its dependencies (and the production reference's
+                                          check of the same name) have finished
+               waiting -> skipped         a dependency did not pass, or the run was cancelled
+               queued  -> running         a worker claimed it (conditional UPDATE)
+               running -> passed | failed | error | timed_out | cancelled   (written once)
+               running -> queued          the reaper saw its heartbeat stop (worker died)
+               running -> error           ... for the MAX_CLAIMS-th time
+               queued  -> cancelled       the run was cancelled before a worker took it
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class RunPurpose(models.TextChoices):
+    CANDIDATE = "candidate", "candidate"
+    REFERENCE = "reference", "production reference"
+    MANUAL = "manual", "manual"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    PASSED = "passed", "passed"
+    FAILED = "failed", "failed"
+    ERROR = "error", "error"
+    CANCELLED = "cancelled", "cancelled"
+    TIMED_OUT = "timed_out", "timed out"
+
+
+RUN_FINAL = frozenset(
+    {RunStatus.PASSED, RunStatus.FAILED, RunStatus.ERROR, RunStatus.CANCELLED, RunStatus.TIMED_OUT}
+)
+
+
+class CheckStatus(models.TextChoices):
+    WAITING = "waiting", "waiting"
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    PASSED = "passed", "passed"
+    FAILED = "failed", "failed"
+    ERROR = "error", "error"
+    CANCELLED = "cancelled", "cancelled"
+    TIMED_OUT = "timed_out", "timed out"
+    SKIPPED = "skipped", "skipped"
+
+
+CHECK_FINAL = frozenset(
+    {
+        CheckStatus.PASSED, CheckStatus.FAILED, CheckStatus.ERROR, CheckStatus.CANCELLED,
+        CheckStatus.TIMED_OUT, CheckStatus.SKIPPED,
+    }
+)  # fmt: skip
+
+
+class ValidationRun(models.Model):
+    """One validation of one commit. A re-run is a new row with `attempt` + 1.
+
+    The current run of a commit is its latest attempt; earlier attempts stay as evidence.
+    """
+
+    repository = models.ForeignKey(
+        "releases.Repository", on_delete=models.CASCADE, related_name="validation_runs"
+    )
+    commit = models.CharField(max_length=64)
+    attempt = models.PositiveIntegerField(default=1)
+    purpose = models.CharField(max_length=20, choices=RunPurpose.choices)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    summary = models.TextField(blank=True)
+    # The manifest as read at `commit` (Manifest.to_dict()), so later commits that
+    # change it never change what this run checks.
+    manifest = models.JSONField(null=True, blank=True)
+    manifest_path = models.CharField(max_length=500)
+    manifest_error = models.TextField(blank=True)
+    # The run of production's head that performance and drift checks compare with.
+    reference = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="dependents"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["repository", "commit", "attempt"], name="validationrun_unique_attempt"
+            ),
+            models.CheckConstraint(condition=Q(attempt__gte=1), name="validationrun_attempt_gte_1"),
+        ]
+        indexes = [models.Index(fields=["repository", "commit"])]
+
+    def __str__(self) -> str:
+        return f"validation #{self.pk} of {self.commit[:10]}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in RUN_FINAL
+
+    @property
+    def short_commit(self) -> str:
+        return self.commit[:10]
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class CheckResult(models.Model):
+    """One declared check of a run, written by the one worker whose claim token holds it."""
+
+    run = models.ForeignKey(ValidationRun, on_delete=models.CASCADE, related_name="checks")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=63)
+    kind = models.CharField(max_length=20)
+    required = models.BooleanField(default=True)
+    timeout_s = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=20, choices=CheckStatus.choices, default=CheckStatus.WAITING
+    )
+    # A fresh token per claim: writes of a worker that lost its claim (the reaper
+    # re-queued the check) match no row and change nothing.
+    claim_token = models.CharField(max_length=32, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claims = models.PositiveSmallIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    progress = models.CharField(max_length=300, blank=True)
+    # Head and tail of the output only (see monitoring.validation.process.BoundedLog).
+    log = models.TextField(blank=True)
+    log_bytes = models.PositiveBigIntegerField(default=0)
+    log_bytes_omitted = models.PositiveBigIntegerField(default=0)
+    summary = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "name"], name="checkresult_unique_name"),
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in CHECK_FINAL
+
+
+class Artifact(models.Model):
+    """A file's content, stored once under EWSDASH_ARTIFACTS_DIR/sha256/ab/cdef...."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.sha256[:12]
+
+    @property
+    def relative_path(self) -> str:
+        return f"sha256/{self.sha256[:2]}/{self.sha256[2:]}"
+
+
+class CheckArtifact(models.Model):
+    """A file a check produced or read, under the name it had in the check's folder."""
+
+    check_result = models.ForeignKey(
+        CheckResult, on_delete=models.CASCADE, related_name="artifacts"
+    )
+    artifact = models.ForeignKey(Artifact, on_delete=models.PROTECT, related_name="uses")
+    name = models.CharField(max_length=500)
+    kind = models.CharField(max_length=20)  # predictions, metrics, file
+    rows = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["check_result", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["check_result", "name"], name="checkartifact_unique_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ModelMetric(models.Model):
+    """One score of one model, from a run's performance check (later also a release's)."""
+
+    run = models.ForeignKey(ValidationRun, on_delete=models.CASCADE, related_name="metrics")
+    check_result = models.ForeignKey(
+        CheckResult, on_delete=models.CASCADE, related_name="metrics"
+    )
+    model = models.CharField(max_length=200)
+    target = models.CharField(max_length=200)
+    metric = models.CharField(max_length=100)
+    step = models.IntegerField(null=True, blank=True)  # None: over all steps
+    value = models.FloatField()
+    direction = models.CharField(max_length=10, blank=True)  # lower, higher or unknown ("")
+
+    class Meta:
+        ordering = ["model", "target", "metric", "step"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["check_result", "model", "target", "metric", "step"],
+                condition=Q(step__isnull=False),
+                name="modelmetric_unique_key",
+            ),
+            # NULLs are distinct in a unique index: "all steps" needs its own.
+            models.UniqueConstraint(
+                fields=["check_result", "model", "target", "metric"],
+                condition=Q(step__isnull=True),
+                name="modelmetric_unique_key_all_steps",
+            ),
+        ]
+        # Model health reads one series (model, target, step) across every release's
+        # run; without it the page scans all metrics of all runs (36 ms -> 6 ms at 200k).
+        indexes = [
+            models.Index(fields=["model", "target", "step", "run"], name="modelmetric_series"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model}/{self.target}/{self.metric}@{self.step}"
+
+
+# --- Drift jobs -------------------------------------------------------------------
+#
+# DriftJob  queued -> running -> done | error      (a job of source "validation" is
+#                                                   written done or error at once)
+#           queued | running -> cancelled
+#
+# A job is split into parts (one per model and column chunk); each part writes its
+# DriftResult rows and the part that finishes last merges the verdicts job-wide.
+
+
+class DriftJobStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    DONE = "done", "done"
+    ERROR = "error", "error"
+    CANCELLED = "cancelled", "cancelled"
+
+
+DRIFT_JOB_FINAL = frozenset({DriftJobStatus.DONE, DriftJobStatus.ERROR, DriftJobStatus.CANCELLED})
+
+
+class DriftJob(models.Model):
+    """One comparison of the prediction artifacts of two validation runs."""
+
+    repository = models.ForeignKey(
+        "releases.Repository", on_delete=models.CASCADE, related_name="drift_jobs"
+    )
+    # PROTECT: a job's results mean nothing once the runs they compare are gone.
+    reference_run = models.ForeignKey(ValidationRun, on_delete=models.PROTECT, related_name="+")
+    current_run = models.ForeignKey(ValidationRun, on_delete=models.PROTECT, related_name="+")
+    reference_label = models.CharField(max_length=200)
+    current_label = models.CharField(max_length=200)
+    check_name = models.CharField(max_length=63, default="inference")
+    columns = models.JSONField(default=list, blank=True)  # empty: every pred_* column
+    status = models.CharField(
+        max_length=20, choices=DriftJobStatus.choices, default=DriftJobStatus.QUEUED
+    )
+    parts_total = models.PositiveIntegerField(default=0)
+    parts_done = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    source = models.CharField(max_length=20, default="job")  # "job" or "validation"
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Last: from here on the class body's `models` is this field, not django's module.
+    models = models.JSONField(default=list, blank=True)  # empty: every model
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["repository", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"drift job #{self.pk}: {self.reference_label} vs {self.current_label}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in DRIFT_JOB_FINAL
+
+
+class DriftResult(models.Model):
+    """The engine's result for one column of one model's predictions file."""
+
+    job = models.ForeignKey(DriftJob, on_delete=models.CASCADE, related_name="results")
+    model = models.CharField(max_length=200)  # "" when the file name names no model
+    column = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20)  # numeric | categorical | draws
+    status = models.CharField(max_length=40)  # the engine's status: ok, empty_reference, ...
+    n_reference = models.BigIntegerField(default=0)
+    n_current = models.BigIntegerField(default=0)
+    dropped = models.JSONField(default=dict, blank=True)
+    tests = models.JSONField(default=dict, blank=True)
+    # Flattened from `tests` so pages can sort and colour without parsing JSON; None
+    # when the engine did not compute the value (never NaN).
+    ks_statistic = models.FloatField(null=True, blank=True)
+    ks_p_value = models.FloatField(null=True, blank=True)
+    q_value = models.FloatField(null=True, blank=True)
+    wasserstein_normed = models.FloatField(null=True, blank=True)
+    psi = models.FloatField(null=True, blank=True)
+    jensen_shannon = models.FloatField(null=True, blank=True)
+    effect = models.FloatField(null=True, blank=True)  # the effect size the verdict used
+    drifted = models.BooleanField(default=False)
+    reason = models.CharField(max_length=200, blank=True)
+    conventions = models.JSONField(default=dict, blank=True)
+    distribution = models.JSONField(default=dict, blank=True)  # histogram + quantiles
+    cells = models.JSONField(default=dict, blank=True)  # draws only: bounded roll-ups
+
+    class Meta:
+        ordering = ["job", "model", "column"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "model", "column"], name="driftresult_unique_column"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model}/{self.column}"

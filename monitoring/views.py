@@ -1,13 +1,78 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
+from monitoring import selectors, services
+from monitoring.models import RunPurpose, ValidationRun
 from releases.access import access_repository
+from releases.errors import ActionRefused
+from releases.models import Repository
+
+
+def _run_or_404(repository: Repository, run_id: int) -> ValidationRun:
+    run = selectors.run_for_page(repository=repository, run_id=run_id)
+    if run is None:
+        raise Http404("No such validation run")
+    return run
 
 
 @require_GET
 def monitoring_home(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
-    return render(request, "monitoring/home.html", {"repository": repository})
+    runs = list(selectors.run_list(repository=repository))
+    return render(request, "monitoring/home.html", {"repository": repository, "runs": runs})
+
+
+@require_GET
+def run_detail(request: HttpRequest, name: str, run_id: int) -> HttpResponse:
+    repository = access_repository(request, name)
+    panel = selectors.run_panel(run=_run_or_404(repository, run_id))
+    # htmx polls the panel alone while the run is going on.
+    template = (
+        "monitoring/_run_panel.html" if request.headers.get("HX-Request") else "monitoring/run.html"
+    )
+    return render(request, template, {"repository": repository, "panel": panel})
+
+
+@require_POST
+def run_start(request: HttpRequest, name: str) -> HttpResponse:
+    repository = access_repository(request, name, action="rerun_validation")
+    ref = request.POST.get("ref", "").strip()
+    if not ref:
+        messages.error(request, "Name a branch, a tag or a commit to validate.")
+        return redirect("monitoring", name=repository.name)
+    try:
+        run = services.validation_run_start(
+            repository=repository, commit=ref, actor=request.user, purpose=RunPurpose.MANUAL
+        )
+    except ActionRefused as error:
+        messages.error(request, str(error))
+        return redirect("monitoring", name=repository.name)
+    return redirect("validation-run", name=repository.name, run_id=run.pk)
+
+
+@require_POST
+def run_cancel(request: HttpRequest, name: str, run_id: int) -> HttpResponse:
+    repository = access_repository(request, name, action="rerun_validation")
+    run = _run_or_404(repository, run_id)
+    try:
+        services.validation_run_cancel(run=run, actor=request.user)
+        messages.info(request, f"Run #{run.pk} is being cancelled; its commands are killed.")
+    except ActionRefused as error:
+        messages.error(request, str(error))
+    return redirect("validation-run", name=repository.name, run_id=run.pk)
+
+
+@require_POST
+def run_rerun(request: HttpRequest, name: str, run_id: int) -> HttpResponse:
+    repository = access_repository(request, name, action="rerun_validation")
+    run = _run_or_404(repository, run_id)
+    try:
+        again = services.validation_run_rerun(run=run, actor=request.user)
+    except ActionRefused as error:
+        messages.error(request, str(error))
+        return redirect("validation-run", name=repository.name, run_id=run.pk)
+    return redirect("validation-run", name=repository.name, run_id=again.pk)

@@ -16,6 +16,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -104,6 +105,36 @@ class BranchHead:
     subject: str
 
 
+@dataclass(frozen=True)
+class TagRef:
+    """One tag at the origin, peeled to the object it finally names."""
+
+    name: str
+    object: str  # the tag object (annotated) or the named object itself (lightweight)
+    target: str  # fully peeled: through a tag that points at a tag, too
+    target_type: str  # "commit" for a possible release; "tree", "blob", or "" if missing
+    annotated: bool
+    tagger_name: str  # the tagger, or the commit's committer for a lightweight tag
+    tagger_email: str
+    tagged_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LogCommit:
+    sha: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    committed_at: datetime | None
+    subject: str
+    body: str
+    mark: str = ""  # git log's %m: "+" or "=" with --cherry-mark, ">" for a merge
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+
 class GitRepo:
     """One bare cache clone, driven through git's own commands."""
 
@@ -114,19 +145,28 @@ class GitRepo:
 
     def run(self, *args: str, input_text: str | None = None) -> str:
         env = {**GIT_ENV, "GIT_DIR": str(self.path)}
+        # GitPython hands `istream` to Popen as stdin, which needs a real file.
+        stdin = None
+        if input_text is not None:
+            stdin = tempfile.TemporaryFile()
+            stdin.write(input_text.encode())
+            stdin.seek(0)
         try:
             out = self._git.execute(
                 ["git", *args],
                 env=env,
                 stdout_as_string=False,
                 kill_after_timeout=self.timeout,
-                istream=None,
+                istream=stdin,
                 with_extended_output=False,
             )
         except GitCommandError as error:
             raise GitError(_error_text(error)) from None
         except GitCommandNotFound:
             raise GitError("git is not installed on this machine") from None
+        finally:
+            if stdin is not None:
+                stdin.close()
         return _decode(out) if isinstance(out, bytes) else str(out)
 
     # -- origin -----------------------------------------------------------------
@@ -175,8 +215,194 @@ class GitRepo:
         behind, ahead = out.split()
         return int(ahead), int(behind)
 
+    def divergences(
+        self, pairs: list[tuple[str, str]], *, workers: int = 4
+    ) -> list[tuple[int, int]]:
+        """`divergence` for many (base, other) pairs, a few git processes at a time.
+
+        Each count is its own `rev-list`, which mostly waits on git; running a few at
+        once keeps every core busy on a repository with hundreds of branches.
+        """
+        if len(pairs) < 2 or workers < 2:
+            return [self.divergence(base, other) for base, other in pairs]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda pair: self.divergence(*pair), pairs))
+
     def has_commits(self) -> bool:
         return bool(self.run("for-each-ref", "--count=1", "--format=%(objectname)").strip())
+
+    # -- releases: tags, the production line, changelogs, back-ports -----------------
+    # Each method is one git invocation (tags() two at most), whatever the number of
+    # tags or commits, so a sync costs the same few calls on a repository of any size.
+
+    def tags(self) -> list[TagRef]:
+        """Every tag, peeled; a second call (cat-file) only for tags of tags or non-commits."""
+        fields = [
+            "%(refname:lstrip=2)", "%(objectname)", "%(objecttype)", "%(*objectname)",
+            "%(*objecttype)", "%(taggername)", "%(taggeremail:trim)", "%(committername)",
+            "%(committeremail:trim)", "%(creatordate:unix)",
+        ]
+        out = self.run("for-each-ref", f"--format={'%00'.join(fields)}%1e", "refs/tags/")
+        rows = []
+        for record in out.split(RECORD):
+            record = record.strip("\n")
+            if record:
+                rows.append(_padded(record.split(FIELD), len(fields)))
+        # `*objectname` peels one level only: a tag of a tag, or a tag of a tree or
+        # blob, is peeled fully by cat-file in one batch.
+        unpeeled = [
+            row[1] for row in rows
+            if not (row[2] == "commit" or (row[2] == "tag" and row[4] == "commit"))
+        ]
+        peeled = self._peel(unpeeled) if unpeeled else {}
+        tags = []
+        for name, obj, kind, inner, inner_kind, tagger, tagger_email, committer, \
+                committer_email, stamp in rows:
+            if kind == "commit":
+                target, target_type = obj, "commit"
+            elif kind == "tag" and inner_kind == "commit":
+                target, target_type = inner, "commit"
+            else:
+                target, target_type = peeled.get(obj, ("", ""))
+            tags.append(
+                TagRef(
+                    name=name,
+                    object=obj,
+                    target=target,
+                    target_type=target_type,
+                    annotated=kind == "tag",
+                    tagger_name=tagger or committer,
+                    tagger_email=tagger_email or committer_email,
+                    tagged_at=_from_unix(stamp),
+                )
+            )
+        return tags
+
+    def _peel(self, objects: list[str]) -> dict[str, tuple[str, str]]:
+        out = self.run(
+            "cat-file", "--batch-check=%(objectname) %(objecttype)",
+            input_text="".join(f"{obj}^{{}}\n" for obj in objects),
+        )
+        peeled = {}
+        for obj, line in zip(objects, out.splitlines(), strict=False):
+            parts = line.split()
+            if len(parts) == 2 and parts[1] != "missing":
+                peeled[obj] = (parts[0], parts[1])
+        return peeled
+
+    def tags_merged_into(self, branch: str) -> set[str]:
+        """Names of the tags whose commit is reachable from `branch`."""
+        out = self.run(
+            "for-each-ref", f"--merged=refs/heads/{branch}", "--format=%(refname:lstrip=2)",
+            "refs/tags/",
+        )
+        return {line for line in out.splitlines() if line}
+
+    def count_commits(self, base: str, head: str) -> int:
+        """Commits reachable from `head` but not from `base`."""
+        return int(self.run("rev-list", "--count", f"{base}..{head}").strip() or 0)
+
+    def log(self, *revisions: str, no_merges: bool = False) -> list[LogCommit]:
+        """The commits `git log` lists for `revisions` (newest first), bodies included."""
+        args = ["log", "-z", f"--format={LOG_FORMAT}"]
+        if no_merges:
+            args.append("--no-merges")
+        return _parse_log(self.run(*args, *revisions, "--"))
+
+    def cherry_marked(self, development: str, production: str) -> list[LogCommit]:
+        """Commits production has and development lacks, merges included.
+
+        Non-merges are marked "=" when development has a commit with an equal patch
+        id among the commits production lacks, "+" otherwise.
+        """
+        return _parse_log(
+            self.run(
+                "log", "-z", "--cherry-mark", "--right-only", f"--format=%m%x1f{LOG_FORMAT}",
+                f"refs/heads/{development}...refs/heads/{production}", "--",
+            ),
+            marked=True,
+        )
+
+    def paths_touched(self, commits: list[str]) -> set[str]:
+        """Every path the given commits change (one call, however many commits)."""
+        out = self.run("log", "--no-walk=unsorted", "-z", "--name-only", "--format=", *commits)
+        return {path.lstrip("\n") for path in out.split("\x00") if path.strip("\n")}
+
+    def diffs(self, *revisions: str, paths: list[str] | None = None,
+              no_walk: bool = False) -> str:
+        """The patches of the non-merge commits of `revisions`, for `patch_ids`.
+
+        With `paths`, only commits touching them are listed, each with its whole patch
+        (--full-diff); with `no_walk`, exactly the commits named.
+        """
+        args = ["log", "-p", "--no-merges", "--full-diff", "--no-color", "--no-ext-diff",
+                "--format=commit %H"]
+        if no_walk:
+            args.append("--no-walk=unsorted")
+        return self.run(*args, *revisions, "--", *(paths or []))
+
+    def patch_ids(self, diffs: str) -> dict[str, str]:
+        """Commit -> `git patch-id --stable` for every commit in `diffs`."""
+        if not diffs.strip():
+            return {}
+        out = self.run("patch-id", "--stable", input_text=diffs + "\n")
+        ids = {}
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 2:
+                ids[parts[1]] = parts[0]
+        return ids
+
+    def cherry_pick_trailers(self, branch: str) -> list[LogCommit]:
+        """Commits on `branch` whose message names a cherry-picked commit (git filters)."""
+        return _parse_log(
+            self.run(
+                "log", "-z", "--fixed-strings", "--grep=(cherry picked from commit ",
+                f"--format={LOG_FORMAT}", f"refs/heads/{branch}", "--",
+            )
+        )
+
+
+# Fields of one commit in `git log -z` output (commits are NUL-separated). The body
+# comes last so that whatever it contains cannot shift the other fields.
+SEP = "\x1f"
+LOG_FORMAT = SEP.join(["%H", "%P", "%an", "%ae", "%ct", "%s", "%b"]).replace(SEP, "%x1f")
+
+
+def _padded(parts: list[str], size: int) -> list[str]:
+    return (parts + [""] * size)[:size]
+
+
+def _from_unix(stamp: str) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(stamp), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _parse_log(out: str, *, marked: bool = False) -> list[LogCommit]:
+    commits = []
+    size = 8 if marked else 7
+    for record in out.split("\x00"):
+        record = record.lstrip("\n")
+        if not record:
+            continue
+        parts = _padded(record.split(SEP, size - 1), size)
+        mark = parts.pop(0) if marked else ""
+        sha, parents, author, email, stamp, subject, body = parts
+        commits.append(
+            LogCommit(
+                sha=sha,
+                parents=tuple(parents.split()),
+                author_name=author,
+                author_email=email,
+                committed_at=_from_unix(stamp),
+                subject=subject,
+                body=body.rstrip("\n"),
+                mark=mark,
+            )
+        )
+    return commits
 
 
 def _error_text(error: GitCommandError) -> str:
@@ -221,3 +447,210 @@ def clone_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# -- reading files at a commit, throw-away worktrees (staging validation, issue 5) --------
+#
+# Validation reads the manifest at a candidate's commit and runs each check in a
+# throw-away worktree of the bare cache clone. Callers hold `clone_lock` around
+# `worktree_add` and `worktree_remove`: git keeps the worktree bookkeeping in the clone.
+
+SHA_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+
+
+def resolve_commit(repo: GitRepo, ref: str) -> str | None:
+    """The commit `ref` (a sha, branch or tag) names, or None when the clone lacks it."""
+    if not ref or ref.startswith("-") or any(ord(char) < 33 for char in ref):
+        return None
+    try:
+        out = repo.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    except GitError:
+        return None
+    sha = out.strip()
+    return sha if SHA_RE.match(sha) else None
+
+
+def read_file_at(repo: GitRepo, commit: str, path: str) -> bytes | None:
+    """The bytes of `path` in `commit`'s tree, or None when no such file is there."""
+    env = {**GIT_ENV, "GIT_DIR": str(repo.path)}
+    spec = f"{commit}:{path}"
+    try:
+        kind = repo._git.execute(["git", "cat-file", "-t", spec], env=env)
+    except GitCommandError:
+        return None
+    if str(kind).strip() != "blob":
+        return None
+    try:
+        out = repo._git.execute(
+            ["git", "cat-file", "blob", spec],
+            env=env,
+            stdout_as_string=False,
+            strip_newline_in_stdout=False,
+            kill_after_timeout=repo.timeout,
+        )
+    except GitCommandError as error:
+        raise GitError(_error_text(error)) from None
+    return out if isinstance(out, bytes) else str(out).encode()
+
+
+def worktree_add(repo: GitRepo, path: Path, commit: str) -> None:
+    """Check `commit` out, detached, into the new folder `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    repo.run("worktree", "add", "--quiet", "--detach", str(path), commit)
+
+
+def worktree_remove(repo: GitRepo, path: Path) -> None:
+    """Remove a worktree and git's record of it, whatever state the folder is in."""
+    try:
+        repo.run("worktree", "remove", "--force", "--force", str(path))
+    except GitError:
+        pass  # already gone, or never registered: the folder and prune below cover it
+    shutil.rmtree(path, ignore_errors=True)
+    repo.run("worktree", "prune")
+
+
+# -- writing: promotion, rollback, hotfix, back-merge (issue 4) ----------------------------
+#
+# Nothing here moves a local ref. Merge commits are built with `merge-tree
+# --write-tree` and `commit-tree`, tags with `mktag`; the new objects are pushed
+# by id with `push --atomic`, and the local mirror only moves on the next fetch.
+# A failure therefore leaves the clone and the origin exactly as they were.
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+
+
+class MergeConflict(GitError):
+    def __init__(self, files: list[str], message: str) -> None:
+        super().__init__(message)
+        self.files = files
+
+
+def _run_with(repo: GitRepo, args: list[str], *, env: dict[str, str] | None = None,
+              input_text: str | None = None) -> tuple[int, str, str]:
+    """Run git and return (status, stdout, stderr) without raising on a non-zero status."""
+    stdin = None
+    if input_text is not None:
+        stdin = tempfile.TemporaryFile()
+        stdin.write(input_text.encode())
+        stdin.seek(0)
+    try:
+        status, out, err = repo._git.execute(
+            ["git", *args],
+            env={**GIT_ENV, "GIT_DIR": str(repo.path), **(env or {})},
+            stdout_as_string=False,
+            kill_after_timeout=repo.timeout,
+            istream=stdin,
+            with_extended_output=True,
+            with_exceptions=False,
+        )
+    except GitCommandNotFound:
+        raise GitError("git is not installed on this machine") from None
+    finally:
+        if stdin is not None:
+            stdin.close()
+    as_text = [_decode(x) if isinstance(x, bytes) else str(x or "") for x in (out, err)]
+    return int(status or 0), as_text[0], as_text[1]
+
+
+def _identity_env(author: Identity, committer: Identity, when: datetime) -> dict[str, str]:
+    stamp = f"{int(when.timestamp())} +0000"
+    return {
+        "GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
+        "GIT_AUTHOR_DATE": stamp,
+        "GIT_COMMITTER_NAME": committer.name, "GIT_COMMITTER_EMAIL": committer.email,
+        "GIT_COMMITTER_DATE": stamp,
+    }
+
+
+def is_ancestor(repo: GitRepo, ancestor: str, descendant: str) -> bool:
+    """Whether `descendant` contains `ancestor` (a commit contains itself)."""
+    return repo.run("rev-list", "--count", f"{descendant}..{ancestor}").strip() == "0"
+
+
+def ref_head(repo: GitRepo, ref: str) -> str | None:
+    """The commit a local ref points at, or None."""
+    status, out, _ = _run_with(repo, ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
+    return out.strip() if status == 0 and out.strip() else None
+
+
+def people_in_range(repo: GitRepo, base: str, tip: str, *, clean_merger: str = "") -> set[str]:
+    """Lower-cased author and committer emails of the commits in base..tip.
+
+    Merge commits committed by `clean_merger` (ewsdash itself, which only ever pushes
+    conflict-free merges) carry no change of their own, so they make nobody an author.
+    """
+    out = repo.run("log", "--format=%P%x00%ae%x00%ce", f"{base}..{tip}")
+    people = set()
+    for line in out.splitlines():
+        parents, author, committer = (line.split("\0") + ["", "", ""])[:3]
+        if len(parents.split()) > 1 and clean_merger and committer.lower() == clean_merger:
+            continue
+        people |= {email.strip().lower() for email in (author, committer) if email.strip()}
+    return people
+
+
+def merge_commit(repo: GitRepo, *, base: str, other: str, message: str, author: Identity,
+                 committer: Identity, when: datetime) -> str:
+    """A two-parent merge of `other` into `base` (what `merge --no-ff` makes), or MergeConflict."""
+    status, out, err = _run_with(
+        repo, ["merge-tree", "--write-tree", "--name-only", "--no-messages", base, other]
+    )
+    lines = out.splitlines()
+    if status == 1:
+        files = [line for line in lines[1:] if line.strip()]
+        raise MergeConflict(files, "Merge conflict in: " + ", ".join(files))
+    if status != 0 or not lines:
+        raise GitError(err.strip() or f"git merge-tree exited with status {status}")
+    tree = lines[0].strip()
+    return commit_tree(repo, tree=tree, parents=[base, other], message=message, author=author,
+                       committer=committer, when=when)
+
+
+def commit_tree(repo: GitRepo, *, tree: str, parents: list[str], message: str,
+                author: Identity, committer: Identity, when: datetime) -> str:
+    args = ["commit-tree", tree]
+    for parent in parents:
+        args += ["-p", parent]
+    status, out, err = _run_with(repo, args, env=_identity_env(author, committer, when),
+                                 input_text=message)
+    if status != 0:
+        raise GitError(err.strip() or "git commit-tree failed")
+    return out.strip()
+
+
+def tree_of(repo: GitRepo, commit: str) -> str:
+    return repo.run("rev-parse", f"{commit}^{{tree}}").strip()
+
+
+def annotated_tag(repo: GitRepo, *, name: str, target: str, message: str, tagger: Identity,
+                  when: datetime) -> str:
+    """An annotated tag object for `target`, written without creating a ref."""
+    repo.run("check-ref-format", f"refs/tags/{name}")
+    body = (
+        f"object {target}\ntype commit\ntag {name}\n"
+        f"tagger {tagger.name} <{tagger.email}> {int(when.timestamp())} +0000\n\n"
+        f"{message.rstrip()}\n"
+    )
+    return repo.run("mktag", input_text=body).strip()
+
+
+def push_atomic(repo: GitRepo, updates: dict[str, str]) -> None:
+    """Push object ids to refs at the origin, all or nothing, never forced."""
+    specs = [f"{source}:{ref}" for ref, source in updates.items()]
+    status, out, err = _run_with(
+        repo, [*PROTOCOL_CONFIG, "push", "--atomic", "--porcelain", "origin", *specs]
+    )
+    if status != 0:
+        lines = [line for line in (err + "\n" + out).splitlines() if line.strip()]
+        raise GitError("The origin refused the push:\n" + "\n".join(lines[-15:]))
+
+
+def changed_paths(repo: GitRepo, base: str, tip: str, *, under: str = "") -> list[str]:
+    args = ["diff", "--name-only", "--no-renames", base, tip]
+    if under:
+        args += ["--", under]
+    return [line for line in repo.run(*args).splitlines() if line.strip()]

@@ -8,6 +8,9 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from releases.workflow import OPEN as OPEN_STATUSES
+from releases.workflow import CandidateStatus
+
 BRANCH_NAME_RE = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/\-]+(?<!\.lock)(?<![/.])$")
 
 
@@ -178,3 +181,300 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise PermissionError("Audit events are append-only")
+
+
+class ReleaseKind(models.TextChoices):
+    PROMOTION = "promotion", "promotion"
+    HOTFIX = "hotfix", "hotfix"
+    ROLLBACK = "rollback", "rollback"
+    IMPORTED = "imported", "imported"
+
+
+class TagState(models.TextChoices):
+    OK = "ok", "as recorded"
+    MOVED = "moved", "moved at the origin"
+    DELETED = "deleted", "deleted at the origin"
+
+
+class Release(models.Model):
+    """One semantic version of a repository, as its tag(s) named it when first seen.
+
+    `commit` is what the version was released as and is never rewritten: a tag moved
+    or deleted at the origin sets `tag_state` (and `origin_commit`) instead.
+    """
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="releases")
+    version = models.CharField(max_length=255, help_text="Semantic version, without a v")
+    tag = models.CharField(max_length=255, help_text="The primary tag")
+    tags = models.JSONField(default=list, help_text="Every tag naming this version")
+    commit = models.CharField(max_length=64)
+    kind = models.CharField(max_length=20, choices=ReleaseKind.choices)
+    tagger_name = models.CharField(max_length=255, blank=True)
+    tagger_email = models.CharField(max_length=255, blank=True)
+    tagged_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", help_text="The ewsdash user who released it (empty when imported)",
+    )
+    changelog = models.JSONField(default=list, blank=True)
+    on_production = models.BooleanField(default=False)
+    tag_state = models.CharField(max_length=10, choices=TagState.choices, default=TagState.OK)
+    origin_commit = models.CharField(
+        max_length=64, blank=True, help_text="Where the tag points now, when it moved"
+    )
+    tag_changed_at = models.DateTimeField(null=True, blank=True)
+    rolls_back = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rolled_back_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A rollback release restores this earlier release's tree.
+    restores = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["repository", "-tagged_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["repository", "version"], name="release_unique_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.tag or self.version
+
+    @property
+    def other_tags(self) -> list[str]:
+        return [name for name in self.tags if name != self.tag]
+
+
+class ReleaseLine(models.Model):
+    """What the last sync derived from history, kept so that pages never run git.
+
+    One row per repository, rewritten by every sync that fetched.
+    """
+
+    repository = models.OneToOneField(
+        Repository, on_delete=models.CASCADE, related_name="release_line"
+    )
+    production_head = models.CharField(max_length=64, blank=True)
+    latest_release = models.ForeignKey(
+        Release, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The highest release reachable from production",
+    )
+    commits_past_latest = models.PositiveIntegerField(default=0)
+    next_version = models.CharField(max_length=255, blank=True)
+    next_bump = models.CharField(max_length=10, blank=True)
+    next_changelog = models.JSONField(default=list, blank=True)
+    not_semver_tags = models.JSONField(
+        default=list, blank=True, help_text='[{"tag": ..., "reason": ...}]'
+    )
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"release line of {self.repository_id}"
+
+    @property
+    def production_is_released(self) -> bool:
+        return self.latest_release_id is not None and self.commits_past_latest == 0
+
+
+class BackportResolution(models.TextChoices):
+    ANCESTRY = "ancestry", "development contains the commit"
+    PATCH_ID = "patch-id", "an equal patch is on development"
+    CHERRY_PICK = "cherry-pick", "a cherry-pick trailer on development names it"
+
+
+class BackportItem(models.Model):
+    """A production commit development lacks: open until development contains it."""
+
+    STALE_AFTER_DAYS = 7
+
+    repository = models.ForeignKey(
+        Repository, on_delete=models.CASCADE, related_name="backport_items"
+    )
+    commit = models.CharField(max_length=64)
+    subject = models.TextField(blank=True)
+    author_name = models.CharField(max_length=255, blank=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+    release = models.ForeignKey(
+        Release, null=True, blank=True, on_delete=models.SET_NULL, related_name="backport_items",
+        help_text="The first release that shipped it (empty: not released yet)",
+    )
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_how = models.CharField(
+        max_length=20, choices=BackportResolution.choices, blank=True
+    )
+    resolved_by_commit = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["repository", "committed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["repository", "commit"], name="backport_unique_commit"),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True, resolved_how="")
+                | Q(resolved_at__isnull=False) & ~Q(resolved_how=""),
+                name="backport_resolution_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commit[:8]} {self.subject[:60]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def pending_since(self):  # type: ignore[no-untyped-def]
+        """Since when production has had it without development: its release, else its commit."""
+        if self.release is not None and self.release.tagged_at is not None:
+            return self.release.tagged_at
+        return self.committed_at
+
+
+# -- promotion workflow (issue 4) ------------------------------------------------------------
+
+
+class CandidateKind(models.TextChoices):
+    PROMOTION = "promotion", "promotion"
+    HOTFIX = "hotfix", "hotfix"
+
+
+class PromotionCandidate(models.Model):
+    """A frozen commit of development (or a hotfix branch) on its way to production.
+
+    New commits on the source branch never change it: it is its frozen commit.
+    Its status changes only through `releases.workflow.check_transition`.
+    """
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="candidates")
+    kind = models.CharField(max_length=20, choices=CandidateKind.choices)
+    source_branch = models.CharField(max_length=255)
+    commit = models.CharField(max_length=64, help_text="The frozen commit")
+    production_head = models.CharField(max_length=64, help_text="Production's head at creation")
+    # The production head for which `contains_production_head` was last computed;
+    # the gate holds only while production has not moved since.
+    checked_production_head = models.CharField(max_length=64)
+    contains_production_head = models.BooleanField(default=False)
+    branch_moved_by = models.PositiveIntegerField(
+        default=0, help_text="Commits the source branch has past the frozen commit"
+    )
+    version = models.CharField(max_length=255)
+    proposed_version = models.CharField(max_length=255)
+    bump = models.CharField(max_length=10)
+    base_version = models.CharField(max_length=255, blank=True)
+    changelog = models.JSONField(default=list, blank=True)
+    commit_people = models.JSONField(
+        default=list, blank=True, help_text="Author and committer emails of its commits"
+    )
+    status = models.CharField(
+        max_length=20, choices=CandidateStatus.choices, default=CandidateStatus.VALIDATING
+    )
+    status_reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    validation_run = models.ForeignKey(
+        "monitoring.ValidationRun", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    waiver_reason = models.TextField(blank=True)
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    freeze_override_reason = models.TextField(blank=True)
+    promotion_error = models.TextField(blank=True)
+    release = models.OneToOneField(
+        Release, null=True, blank=True, on_delete=models.PROTECT, related_name="candidate"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # The database itself refuses a second promotion in flight.
+            models.UniqueConstraint(
+                fields=["repository"], condition=Q(status="promoting"),
+                name="one_promoting_candidate_per_repository",
+            ),
+            models.CheckConstraint(
+                condition=Q(waived_by__isnull=True) | ~Q(waiver_reason=""),
+                name="candidate_waiver_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.version} from {self.source_branch}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", "approved"
+    REJECT = "reject", "rejected"
+
+
+class Approval(models.Model):
+    """One person's decision, bound to the candidate's commit and validation run."""
+
+    candidate = models.ForeignKey(
+        PromotionCandidate, on_delete=models.CASCADE, related_name="approvals"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    commit = models.CharField(max_length=64)
+    validation_run_id = models.BigIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "user"], condition=Q(voided_at__isnull=True),
+                name="one_live_decision_per_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_decision_display()} #{self.candidate_id}"
+
+
+class FreezeWindow(models.Model):
+    """A period in which promotions are blocked (an admin may break the glass)."""
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="freezes")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="freeze_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"freeze {self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M}"

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.http import Http404
+from django.utils import timezone
+from semver import Version
 
-from releases.models import AuditEvent, Branch, BranchKind, Repository
+from releases.models import (
+    AuditEvent,
+    BackportItem,
+    Branch,
+    BranchKind,
+    FreezeWindow,
+    Release,
+    ReleaseLine,
+    Repository,
+)
 
 KIND_ORDER = Case(
     When(kind=BranchKind.PRODUCTION, then=Value(0)),
@@ -79,8 +92,11 @@ def _iso(value: object) -> str | None:
 
 
 def repository_status(*, repository: Repository) -> dict:
-    """What `repo status --json` prints: the repository and every branch."""
+    """What `repo status --json` prints: the repository, its branches and releases."""
     board = branch_board(repository=repository)
+    releases = release_board(repository=repository)
+    ledger = backport_ledger(repository=repository)
+    line = releases.line
     return {
         "repository": {
             "name": repository.name,
@@ -113,4 +129,168 @@ def repository_status(*, repository: Repository) -> dict:
             }
             for b in [*board.branches, *board.gone]
         ],
+        "releases": [
+            {
+                "version": r.version,
+                "tag": r.tag,
+                "tags": r.tags,
+                "commit": r.commit,
+                "kind": r.kind,
+                "on_production": r.on_production,
+                "live": r.pk == releases.live_id,
+                "tagged_at": _iso(r.tagged_at),
+                "tag_state": r.tag_state,
+                "origin_commit": r.origin_commit,
+            }
+            for r in releases.releases
+        ],
+        "not_semver_tags": [item["tag"] for item in releases.not_semver_tags],
+        "production_line": {
+            "head": line.production_head if line else None,
+            "latest_release": releases.live.version if releases.live else None,
+            "commits_past_latest": line.commits_past_latest if line else None,
+        },
+        "backports": [
+            {
+                "commit": row.item.commit,
+                "subject": row.item.subject,
+                "release": row.item.release.version if row.item.release else None,
+                "pending_since": _iso(row.since),
+                "stale": row.stale,
+            }
+            for row in ledger.open
+        ],
+        "next_version": {
+            "version": line.next_version if line else "",
+            "tag": releases.next_tag,
+            "bump": line.next_bump if line else "",
+            "changelog": line.next_changelog if line else [],
+        },
     }
+
+
+def _semver_key(release: Release) -> tuple[int, Version | str]:
+    # Stored versions always parse; a hand-edited one sorts last instead of failing.
+    try:
+        return (1, Version.parse(release.version))
+    except ValueError:
+        return (0, release.version)
+
+
+@dataclass(frozen=True)
+class ReleaseBoard:
+    releases: list[Release]  # newest (highest precedence) first
+    line: ReleaseLine | None
+
+    @property
+    def live_id(self) -> int | None:
+        return self.line.latest_release_id if self.line else None
+
+    @property
+    def live(self) -> Release | None:
+        return next((r for r in self.releases if r.pk == self.live_id), None)
+
+    @property
+    def not_semver_tags(self) -> list[dict[str, str]]:
+        return self.line.not_semver_tags if self.line else []
+
+    @property
+    def next_tag(self) -> str:
+        if not self.line or not self.line.next_version:
+            return ""
+        return f"{self.line.repository.tag_style}{self.line.next_version}"
+
+
+def release_board(*, repository: Repository) -> ReleaseBoard:
+    """Every release in semver order, newest first, and the release line (two queries)."""
+    releases = sorted(
+        Release.objects.filter(repository=repository).select_related(
+            "released_by", "restores", "rolls_back"
+        ),
+        key=_semver_key,
+        reverse=True,
+    )
+    line = ReleaseLine.objects.filter(repository=repository).first()
+    if line is not None:
+        line.repository = repository  # for next_tag, without a query
+    return ReleaseBoard(releases=releases, line=line)
+
+
+@dataclass(frozen=True)
+class ReleaseDetail:
+    release: Release
+    board: ReleaseBoard
+    backports: list[BackportItem]
+
+    @property
+    def is_live(self) -> bool:
+        return self.release.pk == self.board.live_id
+
+
+def release_detail(*, repository: Repository, version: str) -> ReleaseDetail:
+    """One release by version (a leading v is accepted) or 404, in three queries."""
+    version = version.removeprefix("v")
+    release = (
+        Release.objects.filter(repository=repository, version=version)
+        .select_related(
+            "released_by", "candidate", "candidate__validation_run", "restores", "rolls_back",
+            "rolled_back_by",
+        )
+        .first()
+    )
+    if release is None:
+        raise Http404(f"No release {version} in {repository.name}")
+    line = ReleaseLine.objects.filter(repository=repository).first()
+    if line is not None:
+        line.repository = repository
+    backports = list(release.backport_items.order_by("committed_at"))
+    return ReleaseDetail(
+        release=release, board=ReleaseBoard(releases=[release], line=line), backports=backports
+    )
+
+
+@dataclass(frozen=True)
+class BackportRow:
+    item: BackportItem
+    since: datetime | None
+    age: timedelta | None
+    stale: bool
+
+
+@dataclass(frozen=True)
+class BackportLedger:
+    open: list[BackportRow]  # by release, then oldest first
+
+    @property
+    def stale_count(self) -> int:
+        return sum(row.stale for row in self.open)
+
+
+def backport_ledger(*, repository: Repository, now: datetime | None = None) -> BackportLedger:
+    """Open back-port items with their age; stale after BackportItem.STALE_AFTER_DAYS."""
+    now = now or timezone.now()
+    limit = timedelta(days=BackportItem.STALE_AFTER_DAYS)
+    items = BackportItem.objects.filter(repository=repository, resolved_at=None).select_related(
+        "release"
+    )
+    rows = []
+    for item in items:
+        since = item.pending_since
+        age = now - since if since else None
+        rows.append(BackportRow(item=item, since=since, age=age, stale=bool(age and age > limit)))
+    rows.sort(
+        key=lambda row: (
+            _semver_key(row.item.release) if row.item.release else (2, ""),
+            row.item.committed_at or now,
+        )
+    )
+    return BackportLedger(open=rows)
+
+
+def freezes_current(*, repository: Repository) -> list[FreezeWindow]:
+    """Active and planned freeze windows, soonest first."""
+    return list(
+        FreezeWindow.objects.filter(repository=repository, ends_at__gt=timezone.now())
+        .select_related("created_by")
+        .order_by("starts_at")
+    )

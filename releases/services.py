@@ -12,10 +12,20 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from releases import git
+from releases import git, lineage
 from releases.audit import audit_record
 from releases.errors import ActionRefused
-from releases.models import Branch, BranchKind, Repository
+from releases.models import (
+    BackportItem,
+    BackportResolution,
+    Branch,
+    BranchKind,
+    Release,
+    ReleaseKind,
+    ReleaseLine,
+    Repository,
+    TagState,
+)
 
 
 def clone_dir(repository_name: str) -> Path:
@@ -131,6 +141,8 @@ class SyncOutcome:
     added: list[str] = field(default_factory=list)
     moved: list[str] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)
+    releases_added: list[str] = field(default_factory=list)
+    tags_changed: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
@@ -138,10 +150,15 @@ class SyncOutcome:
             return f"Sync of {self.repository.name} failed: {self.error}"
         if not self.changed:
             return f"{self.repository.name} is up to date."
-        return (
+        text = (
             f"Synced {self.repository.name}: {len(self.added)} new, {len(self.moved)} moved, "
             f"{len(self.gone)} gone."
         )
+        if self.releases_added:
+            text += f" {len(self.releases_added)} new release(s)."
+        if self.tags_changed:
+            text += f" Tags changed at the origin: {', '.join(self.tags_changed)}."
+        return text
 
 
 def _open_clone(repository: Repository) -> tuple[git.GitRepo, bool]:
@@ -199,13 +216,23 @@ def repository_sync(
             heads = repo.branches()
             _check_required_branches(repository, {head.name for head in heads})
             facts = _branch_facts(repository, repo, heads)
+            history = _history_facts(repository, repo, heads)
         except (git.GitError, ActionRefused) as error:
             outcome.error = str(error)
             _record_sync_error(repository, outcome.error, actor)
             return outcome
-    _save_branches(repository, facts, digest, outcome, actor)
+    _save_branches(repository, facts, digest, outcome, actor, history)
+    _refresh_candidates(repository, repo, {head.name: head.head for head in heads})
     repository.refresh_from_db()
     return outcome
+
+
+def _refresh_candidates(repository: Repository, repo: git.GitRepo, heads: dict[str, str]) -> None:
+    """Open candidates learn how far their branch moved, or that history was rewritten."""
+    from releases.promotion import candidates_refresh
+
+    with transaction.atomic():
+        candidates_refresh(repository=repository, repo=repo, heads=heads)
 
 
 def _branch_facts(
@@ -220,10 +247,28 @@ def _branch_facts(
     old_development = getattr(known.get(repository.development_branch), "head", None)
     bases_moved = (old_production, old_development) != (production, development)
 
+    def reusable(head: git.BranchHead) -> bool:
+        previous = known.get(head.name)
+        return bool(
+            previous and previous.head == head.head and not bases_moved and not previous.is_gone
+        )
+
+    # Every count git must make, asked for at once so they can run side by side.
+    pairs = sorted(
+        {
+            (base, head.head)
+            for head in heads
+            if not reusable(head)
+            for base in (production, development)
+            if head.head != base
+        }
+    )
+    counted = dict(zip(pairs, repo.divergences(pairs, workers=settings.EWSDASH_GIT_WORKERS),
+                       strict=True))
     facts = {}
     for head in heads:
         previous = known.get(head.name)
-        if previous and previous.head == head.head and not bases_moved and not previous.is_gone:
+        if previous and reusable(head):
             counts = {
                 "ahead_of_production": previous.ahead_of_production,
                 "behind_production": previous.behind_production,
@@ -231,12 +276,8 @@ def _branch_facts(
                 "behind_development": previous.behind_development,
             }
         else:
-            ahead_p, behind_p = (0, 0) if head.head == production else repo.divergence(
-                production, head.head
-            )
-            ahead_d, behind_d = (0, 0) if head.head == development else repo.divergence(
-                development, head.head
-            )
+            ahead_p, behind_p = counted.get((production, head.head), (0, 0))
+            ahead_d, behind_d = counted.get((development, head.head), (0, 0))
             counts = {
                 "ahead_of_production": ahead_p,
                 "behind_production": behind_p,
@@ -255,12 +296,28 @@ def _branch_facts(
     return facts
 
 
+def _history_facts(
+    repository: Repository, repo: git.GitRepo, heads: list[git.BranchHead]
+) -> lineage.HistoryFacts:
+    by_name = {head.name: head.head for head in heads}
+    shipped = Release.objects.filter(repository=repository, on_production=True)
+    return lineage.read_history(
+        repo,
+        production=repository.production_branch,
+        development=repository.development_branch,
+        production_head=by_name[repository.production_branch],
+        development_head=by_name[repository.development_branch],
+        known_release_commits=dict(shipped.values_list("version", "commit")),
+    )
+
+
 def _save_branches(
     repository: Repository,
     facts: dict[str, dict[str, Any]],
     digest: str,
     outcome: SyncOutcome,
     actor: Any,
+    history: lineage.HistoryFacts,
 ) -> None:
     now = timezone.now()
     with transaction.atomic():
@@ -302,7 +359,11 @@ def _save_branches(
                 "refs_digest", "last_synced_at", "last_sync_attempt_at", "last_sync_error"
             ]
         )
-        outcome.changed = bool(outcome.added or outcome.moved or outcome.gone)
+        release_record_history(repository=locked, history=history, actor=actor, outcome=outcome)
+        outcome.changed = bool(
+            outcome.added or outcome.moved or outcome.gone or outcome.releases_added
+            or outcome.tags_changed
+        )
         if outcome.changed:
             audit_record(
                 actor=actor,
@@ -352,4 +413,208 @@ def repository_update_settings(*, actor: Any, repository: Repository, fields: li
             obj=repository,
             repository=repository,
             payload={name: getattr(repository, name) for name in changed},
+        )
+
+
+# -- releases, the production line and the back-port ledger -----------------------------
+# Written by every sync that fetched, inside the sync's transaction, from the facts
+# `releases.lineage` read with git.
+
+
+def _require_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("release services must run inside the sync's transaction")
+
+
+def release_record_history(
+    *, repository: Repository, history: lineage.HistoryFacts, actor: Any, outcome: SyncOutcome
+) -> None:
+    """Record releases, the production line, the tag style and back-ports from `history`.
+
+    The caller holds the repository row lock and the transaction (the sync's), so the
+    audit events below commit exactly with the rows they describe.
+    """
+    _require_transaction()
+    releases = release_record_tags(
+        repository=repository, history=history, actor=actor, outcome=outcome
+    )
+    latest = releases.get(history.latest_version or "")
+    ReleaseLine.objects.update_or_create(
+        repository=repository,
+        defaults={
+            "production_head": history.production_head,
+            "latest_release": latest,
+            "commits_past_latest": history.commits_past_latest,
+            "next_version": history.next_version,
+            "next_bump": history.next_bump,
+            "next_changelog": history.next_changelog,
+            "not_semver_tags": history.not_semver_tags,
+            "computed_at": timezone.now(),
+        },
+    )
+    if history.tag_style is not None and history.tag_style != repository.tag_style:
+        previous = repository.tag_style
+        repository.tag_style = history.tag_style
+        repository.save(update_fields=["tag_style"])
+        audit_record(
+            actor=actor,
+            action="repository.tag_style_detected",
+            obj=repository,
+            repository=repository,
+            payload={"from": previous, "to": history.tag_style},
+        )
+    backports_record(repository=repository, history=history, releases=releases, actor=actor)
+
+
+def release_record_tags(
+    *, repository: Repository, history: lineage.HistoryFacts, actor: Any, outcome: SyncOutcome
+) -> dict[str, Release]:
+    """Create a release for every new version; flag tags moved or deleted at the origin.
+
+    A recorded release's commit is never rewritten: what it was released as stays on
+    record, and where its tag points now is kept beside it.
+    """
+    _require_transaction()
+    now = timezone.now()
+    existing = {r.version: r for r in Release.objects.filter(repository=repository)}
+    created, updated, flagged = [], [], []
+    for version, fact in history.releases.items():
+        release = existing.get(version)
+        if release is None:
+            created.append(
+                Release(
+                    repository=repository,
+                    version=version,
+                    tag=fact.tag,
+                    tags=fact.tags,
+                    commit=fact.commit,
+                    kind=ReleaseKind.IMPORTED,
+                    tagger_name=fact.tagger_name[:255],
+                    tagger_email=fact.tagger_email[:255],
+                    tagged_at=fact.tagged_at,
+                    changelog=fact.changelog,
+                    on_production=fact.on_production,
+                )
+            )
+            continue
+        before = (release.tag, release.tags, release.on_production, release.tag_state,
+                  release.origin_commit, release.changelog)
+        release.tag, release.tags = fact.tag, fact.tags
+        if fact.commit == release.commit:
+            if release.tag_state != TagState.OK:
+                flagged.append((release, "release.tag_restored", fact.commit))
+            release.tag_state, release.origin_commit = TagState.OK, ""
+            if fact.on_production and not release.on_production and not release.changelog:
+                release.changelog = fact.changelog
+            release.on_production = fact.on_production
+        elif release.tag_state != TagState.MOVED or release.origin_commit != fact.commit:
+            # Where the moved tag points says nothing about the recorded commit, so
+            # `on_production` keeps its last known value.
+            release.tag_state, release.origin_commit = TagState.MOVED, fact.commit
+            flagged.append((release, "release.tag_moved", fact.commit))
+        if before != (release.tag, release.tags, release.on_production, release.tag_state,
+                      release.origin_commit, release.changelog):
+            updated.append(release)
+    for version, release in existing.items():
+        if version not in history.releases and release.tag_state != TagState.DELETED:
+            release.tag_state, release.origin_commit = TagState.DELETED, ""
+            flagged.append((release, "release.tag_deleted", ""))
+            updated.append(release)
+
+    Release.objects.bulk_create(created, batch_size=500)
+    for release, _action, _commit in flagged:
+        release.tag_changed_at = now
+    if updated:
+        Release.objects.bulk_update(
+            updated,
+            ["tag", "tags", "on_production", "tag_state", "origin_commit", "changelog",
+             "tag_changed_at", "updated_at"],
+            batch_size=500,
+        )
+    for release, action, commit in flagged:
+        audit_record(
+            actor=actor,
+            action=action,
+            obj=release,
+            repository=repository,
+            payload={"version": release.version, "tag": release.tag,
+                     "recorded_commit": release.commit, "origin_commit": commit},
+        )
+        outcome.tags_changed.append(f"{release.tag} {action.rsplit('_', 1)[-1]}")
+    if created:
+        versions = [r.version for r in created]
+        outcome.releases_added.extend(versions)
+        audit_record(
+            actor=actor,
+            action="release.imported",
+            obj=repository,
+            repository=repository,
+            payload={"count": len(versions), "versions": versions[-100:]},
+        )
+    # Rows made by bulk_create may lack their ids on some databases: read them back.
+    return {r.version: r for r in Release.objects.filter(repository=repository)}
+
+
+def backports_record(
+    *,
+    repository: Repository,
+    history: lineage.HistoryFacts,
+    releases: dict[str, Release],
+    actor: Any,
+) -> None:
+    """Open an item for each production commit development lacks; resolve the rest.
+
+    An item that no longer appears is contained in development by ancestry now
+    (production only grows). A resolved item stays resolved: git's patch-id
+    comparison cannot see an equal patch once it reached production too.
+    """
+    _require_transaction()
+    now = timezone.now()
+    existing = {i.commit: i for i in BackportItem.objects.filter(repository=repository)}
+    seen = set()
+    created, updated, resolved = [], [], []
+    for fact in history.backports:
+        seen.add(fact.commit)
+        release = releases.get(fact.release_version or "")
+        item = existing.get(fact.commit)
+        if item is None:
+            item = BackportItem(
+                repository=repository,
+                commit=fact.commit,
+                subject=fact.subject,
+                author_name=fact.author_name[:255],
+                committed_at=fact.committed_at,
+                release=release,
+            )
+            created.append(item)
+        elif item.release_id != getattr(release, "pk", None) and release is not None:
+            item.release = release
+            updated.append(item)
+        if item.is_open and fact.resolved_how:
+            item.resolved_at = now
+            item.resolved_how = fact.resolved_how
+            item.resolved_by_commit = fact.resolved_by_commit
+            resolved.append(fact.commit)
+            if item.pk and item not in updated:
+                updated.append(item)
+    for commit, item in existing.items():
+        if commit not in seen and item.is_open:
+            item.resolved_at = now
+            item.resolved_how = BackportResolution.ANCESTRY
+            updated.append(item)
+            resolved.append(commit)
+    BackportItem.objects.bulk_create(created, batch_size=500)
+    opened = [item.commit for item in created if item.is_open]
+    if updated:
+        BackportItem.objects.bulk_update(
+            updated, ["release", "resolved_at", "resolved_how", "resolved_by_commit"],
+            batch_size=500,
+        )
+    if opened or resolved:
+        audit_record(
+            actor=actor,
+            action="backports.changed",
+            obj=repository,
+            repository=repository,
+            payload={"opened": opened[:100], "resolved": resolved[:100]},
         )

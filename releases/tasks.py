@@ -27,3 +27,11 @@ def sync_all_repositories() -> None:
     """Beat's periodic sync: one task per repository so a slow origin delays no other."""
     for repository_id in Repository.objects.values_list("pk", flat=True):
         sync_repository.delay(repository_id=repository_id)
+
+
+@shared_task(name="releases.tasks.promote_candidate")
+def promote_candidate(*, candidate_id: int) -> str:
+    """Merge, tag and push one approved candidate. Safe to run twice: see promotion_run."""
+    from releases.promotion import promotion_run
+
+    return promotion_run(candidate_id=candidate_id)

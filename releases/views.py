@@ -26,10 +26,16 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_GET
 def repository_overview(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
-    board = selectors.branch_board(repository=repository)
-    return render(
-        request, "releases/repository.html", {"repository": repository, "board": board}
-    )
+    context = {
+        "repository": repository,
+        "board": selectors.branch_board(repository=repository),
+        "releases": selectors.release_board(repository=repository),
+        "ledger": selectors.backport_ledger(repository=repository),
+        # Only admins see (and may change) the freeze windows.
+        "freezes": selectors.freezes_current(repository=repository)
+        if request.user.has_perm("releases.manage_freeze") else [],
+    }
+    return render(request, "releases/repository.html", context)
 
 
 @require_GET
@@ -64,15 +70,19 @@ def sync_now(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_GET
-def candidates(request: HttpRequest, name: str) -> HttpResponse:
+def releases_list(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
-    return render(request, "releases/candidates.html", {"repository": repository})
+    board = selectors.release_board(repository=repository)
+    return render(request, "releases/releases.html", {"repository": repository, "board": board})
 
 
 @require_GET
-def releases_list(request: HttpRequest, name: str) -> HttpResponse:
+def release_detail(request: HttpRequest, name: str, version: str) -> HttpResponse:
     repository = access_repository(request, name)
-    return render(request, "releases/releases.html", {"repository": repository})
+    detail = selectors.release_detail(repository=repository, version=version)
+    return render(
+        request, "releases/release.html", {"repository": repository, "detail": detail}
+    )
 
 
 @require_GET

@@ -32,6 +32,9 @@ Files
 
 Arrays (for the Celery drift jobs)
 ----------------------------------
+``compare_column_profiles(reference_column, current_column, config) -> (result, cmp)``
+    One column of two profiles, without the verdict; ``cmp`` is the DrawsComparison of a
+    draws column (None otherwise), for per-cell matrices.
 ``compare_columns(reference: {name: array | NumericProfile}, current: {name: array},
 config=None) -> dict``
     The compare_files report for in-memory numeric columns (threads over columns).
@@ -79,7 +82,13 @@ from .ks import ks_pvalues
 from .multiple import apply_verdicts, bh_adjust
 from .numeric import NumericProfile, compare_numeric, profile_numeric
 from .profile import ColumnProfile, ReferenceProfile
-from .report import compare_columns, compare_files, compare_profile, profile_file
+from .report import (
+    compare_column_profiles,
+    compare_columns,
+    compare_files,
+    compare_profile,
+    profile_file,
+)
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -93,6 +102,7 @@ __all__ = [
     "apply_verdicts",
     "bh_adjust",
     "compare_categorical",
+    "compare_column_profiles",
     "compare_columns",
     "compare_draws",
     "compare_files",

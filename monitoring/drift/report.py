@@ -11,7 +11,7 @@ import numpy as np
 
 from .categorical import compare_categorical
 from .config import DEFAULT_CONFIG, DriftConfig
-from .draws import compare_draws
+from .draws import DrawsComparison, compare_draws
 from .io import Cube, DriftInputError, read_file, read_schema
 from .multiple import apply_verdicts
 from .numeric import NumericProfile, compare_numeric
@@ -38,13 +38,17 @@ def _select_columns(ref_names: Sequence[str], cur_names: Sequence[str],
 
 
 def profile_file(path: str | Path, columns: Sequence[str] | None = None,
-                 config: DriftConfig | None = None) -> ReferenceProfile:
-    """Read a reference file once into a reusable, serialisable profile."""
+                 config: DriftConfig | None = None, *,
+                 role: str = "reference") -> ReferenceProfile:
+    """Read a reference file once into a reusable, serialisable profile.
+
+    ``role`` names the file in errors (the drift jobs profile current files too).
+    """
     config = config or DEFAULT_CONFIG
-    schema = read_schema(path, "reference")
+    schema = read_schema(path, role)
     if columns is None:
         columns = [c for c in schema.names if c not in config.exclude_columns]
-    data = read_file(path, columns, config.batch_rows, "reference")
+    data = read_file(path, columns, config.batch_rows, role)
     return ReferenceProfile(profile_file_data(data, config), config,
                             {"path": str(path), "rows": data.rows})
 
@@ -72,15 +76,28 @@ def _align_cubes(ref: Cube, cur: Cube) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 def _compare_column(name: str, ref: ColumnProfile, cur: ColumnProfile,
                     config: DriftConfig) -> dict[str, Any]:
+    return compare_column_profiles(ref, cur, config)[0]
+
+
+def compare_column_profiles(
+    ref: ColumnProfile, cur: ColumnProfile, config: DriftConfig = DEFAULT_CONFIG
+) -> tuple[dict[str, Any], DrawsComparison | None]:
+    """One column's result (without the verdict: see apply_verdicts), and for a draws column
+    the per-cell comparison behind its ``cells`` roll-ups (None otherwise or when skipped).
+
+    The Celery drift jobs need the per-cell arrays for their unit x step matrices; the file
+    report keeps only the roll-ups.
+    """
+    cmp: DrawsComparison | None = None
     if ref.kind != cur.kind:
         return {"kind": ref.kind, "n_reference": 0, "n_current": 0,
                 "dropped": {"reference": 0, "current": 0},
                 "status": f"type_mismatch: reference {ref.kind}, current {cur.kind}",
-                "tests": {}, "conventions": {}}
+                "tests": {}, "conventions": {}}, None
     if ref.kind == "categorical":
         assert ref.categorical is not None and cur.categorical is not None
         return compare_categorical(ref.categorical, cur.categorical.counts, config,
-                                   current_dropped=cur.categorical.dropped)
+                                   current_dropped=cur.categorical.dropped), None
     assert ref.numeric is not None and cur.numeric is not None
     result = compare_numeric(ref.numeric, cur.numeric.sorted_values, config,
                              current_dropped=cur.numeric.dropped, current_sorted_finite=True)
@@ -108,7 +125,7 @@ def _compare_column(name: str, ref: ColumnProfile, cur: ColumnProfile,
                     for row, m in zip(cells["by_step"], months.tolist(), strict=True):
                         row["month"] = m
                 result["cells"] = cells
-    return result
+    return result, cmp
 
 
 def compare_profile(reference: ReferenceProfile, current_path: str | Path,

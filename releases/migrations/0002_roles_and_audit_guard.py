@@ -29,12 +29,13 @@ DROP FUNCTION IF EXISTS ewsdash_audit_append_only();
 
 def add_audit_guard(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(AUDIT_GUARD_SQL)
+        # params=None: the SQL holds a literal % that must not be read as a placeholder.
+        schema_editor.execute(AUDIT_GUARD_SQL, params=None)
 
 
 def drop_audit_guard(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(AUDIT_GUARD_REVERSE)
+        schema_editor.execute(AUDIT_GUARD_REVERSE, params=None)
 
 
 class Migration(migrations.Migration):

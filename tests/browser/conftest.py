@@ -33,7 +33,9 @@ def chromium():
 
 @pytest.fixture
 def browser_page(chromium, live_server):
-    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}
+    )
     page = context.new_page()
     page.set_default_timeout(20_000)
     yield page
@@ -51,3 +53,20 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
 def sign_out(page) -> None:
     page.click("text=Sign out")
     page.wait_for_url("**/login/")
+
+
+@pytest.fixture
+def demo(tmp_path, db):
+    """The demo pipeline's origin (the one `make demo` serves), registered and synced."""
+    from releases import services
+    from releases.demo_pipeline import build_demo_origin
+
+    origin = build_demo_origin(tmp_path / "demo")
+    repository = services.repository_create(actor="test", name="views-pipeline",
+                                            origin=str(origin.path))
+    services.repository_sync(repository=repository)
+    return origin, repository
+
+
+def accept_dialogs(page) -> None:
+    page.on("dialog", lambda dialog: dialog.accept())

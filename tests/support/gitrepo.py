@@ -110,9 +110,11 @@ class GitWorld:
 
 
 def basic_world(root: Path) -> GitWorld:
-    """production ← development with two features, one merged, and a hotfix."""
+    """production (released as v1.0.0) ← development with two features, one merged, and a
+    hotfix on production after the release."""
     world = GitWorld(root)
     world.commit("chore: initial pipeline", files={"README.md": "pipeline\n"})
+    world.git("tag", "-a", "-m", "v1.0.0", "v1.0.0")  # the first release
     world.checkout("development", new_from="production")
     world.commit("feat(models): add purple_alien", files={"models/purple_alien/a.py": "x=1\n"})
     world.checkout("feature/drift", new_from="development")

@@ -89,3 +89,20 @@ class Command(BaseCommand):
                 f"prod +{b['ahead_of_production']}/-{b['behind_production']}  "
                 f"dev +{b['ahead_of_development']}/-{b['behind_development']}{gone}"
             )
+        line = status["production_line"]
+        if line["latest_release"]:
+            past = line["commits_past_latest"]
+            self.stdout.write(
+                f"live release: {line['latest_release']}"
+                + (f" (+{past} commits)" if past else "")
+            )
+        for r in status["releases"]:
+            where = "production" if r["on_production"] else "not on production"
+            self.stdout.write(f"  {r['tag']:<24} {r['kind']:<10} {r['commit'][:8]}  {where}")
+        if status["not_semver_tags"]:
+            self.stdout.write(f"not semver: {', '.join(status['not_semver_tags'])}")
+        upcoming = status["next_version"]
+        if upcoming["version"]:
+            self.stdout.write(f"next version: {upcoming['tag']} ({upcoming['bump']})")
+        for item in status["backports"]:
+            self.stdout.write(f"  back-port {item['commit'][:8]} {item['subject']}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
+from celery import chain
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -12,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from ewsdash.roles import ADMIN, ANALYST, RELEASE_MANAGER, VIEWER
+from monitoring.tasks import validate_releases
 from releases import services
 from releases.audit import audit_record
 from releases.demo_pipeline import build_demo_origin
@@ -49,8 +51,14 @@ class Command(BaseCommand):
         if options["sync_here"]:
             self.stdout.write(services.repository_sync(repository=repository).summary)
         else:
-            sync_repository.delay(repository_id=repository.pk)
-            self.stdout.write("Sync queued: the worker records the branches when it starts.")
+            # The worker syncs first, then validates each release so model health has a
+            # history to draw (about ten seconds of work per release).
+            chain(
+                sync_repository.si(repository_id=repository.pk),
+                validate_releases.si(repository_id=repository.pk),
+            ).delay()
+            self.stdout.write("Sync and release validations queued: the worker starts on them "
+                              "as soon as it runs.")
         self.stdout.write(
             f"Sign in at http://127.0.0.1:8000 as {', '.join(DEMO_USERS)} "
             f"(password {DEMO_PASSWORD})."

@@ -1,0 +1,56 @@
+"""`validate NAME REF [--wait]`: start a validation run through the same service as the page."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from monitoring import services
+from monitoring.models import CheckResult, RunPurpose, RunStatus, ValidationRun
+from releases.errors import ActionRefused
+from releases.models import Repository
+
+
+class Command(BaseCommand):
+    help = "Validate a commit (branch, tag or sha) of a registered repository on the workers."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name", help="registered repository")
+        parser.add_argument("ref", help="branch, tag or commit")
+        parser.add_argument("--wait", action="store_true",
+                            help="wait for the verdict; exit 1 unless the run passed")
+        parser.add_argument("--timeout", type=float, default=3 * 3600,
+                            help="seconds to wait at most (with --wait)")  # fmt: skip
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        repository = Repository.objects.filter(name=options["name"]).first()
+        if repository is None:
+            raise CommandError(f"No repository named {options['name']!r}.")
+        try:
+            run = services.validation_run_start(
+                repository=repository, commit=options["ref"], actor="manage.py validate",
+                purpose=RunPurpose.MANUAL,
+            )  # fmt: skip
+        except ActionRefused as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(
+            f"validation run #{run.pk} of {run.commit} (attempt {run.attempt}): {run.status}"
+        )
+        if not options["wait"]:
+            return
+        deadline = time.monotonic() + options["timeout"]
+        while not run.is_finished:
+            if time.monotonic() > deadline:
+                raise CommandError(f"run #{run.pk} still {run.status} after {options['timeout']}s")
+            time.sleep(1)
+            run = ValidationRun.objects.get(pk=run.pk)
+        for check in CheckResult.objects.filter(run=run).order_by("position"):
+            advisory = "" if check.required else " (advisory)"
+            self.stdout.write(f"  {check.status:<10} {check.name}{advisory}: {check.summary}")
+        if run.manifest_error:
+            self.stdout.write(f"  {run.manifest_error}")
+        self.stdout.write(f"run #{run.pk}: {run.status} — {run.summary}")
+        if run.status != RunStatus.PASSED:
+            raise CommandError(f"validation {run.status}", returncode=1)

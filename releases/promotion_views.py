@@ -1,0 +1,214 @@
+"""Pages and actions of the promotion workflow: candidates, rollback, hotfix, freeze."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_POST
+
+from releases import operations, promotion
+from releases import promotion_selectors as selectors
+from releases.access import access_repository
+from releases.errors import ActionRefused
+from releases.models import FreezeWindow, PromotionCandidate, Release
+
+
+def _candidate(request: HttpRequest, name: str, pk: int, action: str | None = None
+               ) -> PromotionCandidate:
+    repository = access_repository(request, name, action=action)
+    return get_object_or_404(
+        PromotionCandidate.objects.select_related(
+            "created_by", "validation_run", "validation_run__created_by", "waived_by",
+            "promoted_by", "release",
+        ),
+        repository=repository, pk=pk,
+    )
+
+
+def refusals_as_messages(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A refused action shows its reason on the page it came from; nothing changed."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except ActionRefused as error:
+            messages.error(request, str(error))
+            back = request.POST.get("next") or request.META.get("HTTP_REFERER") or "/"
+            if not back.startswith("/") or back.startswith("//"):
+                back = "/"
+            return redirect(back)
+
+    return wrapper
+
+
+# -- candidates ------------------------------------------------------------------------------
+
+
+@require_GET
+def candidate_list(request: HttpRequest, name: str) -> HttpResponse:
+    repository = access_repository(request, name)
+    board = selectors.candidate_board(repository=repository)
+    return render(request, "releases/candidates.html", {"repository": repository, "board": board})
+
+
+@require_GET
+def candidate_detail(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    candidate = _candidate(request, name, pk)
+    candidate.repository = request.ews_repository  # type: ignore[attr-defined]
+    page = selectors.candidate_page(candidate=candidate, user=request.user)
+    template = ("releases/_candidate_body.html" if request.headers.get("HX-Request")
+                else "releases/candidate.html")
+    return render(request, template, {"repository": candidate.repository, "page": page,
+                                      "candidate": candidate})
+
+
+@require_POST
+@refusals_as_messages
+def candidate_create(request: HttpRequest, name: str) -> HttpResponse:
+    repository = access_repository(request, name, action="create_candidate")
+    candidate = promotion.candidate_create(
+        repository=repository, actor=request.user,
+        source_branch=request.POST.get("source", ""), version=request.POST.get("version", ""),
+    )
+    messages.success(request, f"Candidate #{candidate.pk} ({candidate.version}) created; "
+                              "staging validation is queued.")
+    return redirect("candidate", name=name, pk=candidate.pk)
+
+
+def _candidate_action(action: str, service: Callable[..., None], success: str,
+                      fields: tuple[str, ...] = ()) -> Callable[..., HttpResponse]:
+    @require_POST
+    @refusals_as_messages
+    def view(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+        candidate = _candidate(request, name, pk, action=action)
+        service(candidate=candidate, actor=request.user,
+                **{field: request.POST.get(field, "") for field in fields})
+        messages.success(request, success)
+        return redirect("candidate", name=name, pk=pk)
+
+    return view
+
+
+candidate_approve = _candidate_action(
+    "approve_candidate", promotion.candidate_approve, "Your approval is recorded.", ("comment",)
+)
+candidate_reject = _candidate_action(
+    "approve_candidate", promotion.candidate_reject, "The candidate is rejected.", ("reason",)
+)
+candidate_rerun = _candidate_action(
+    "rerun_validation", promotion.candidate_rerun_validation,
+    "Validation re-run queued; earlier approvals are void.",
+)
+candidate_waive = _candidate_action(
+    "waive_check", promotion.candidate_waive_validation, "Validation waived.", ("reason",)
+)
+candidate_cancel = _candidate_action(
+    "create_candidate", promotion.candidate_cancel, "The candidate is cancelled."
+)
+candidate_promote = _candidate_action(
+    "promote_candidate", promotion.candidate_promote,
+    "Promotion started: the worker merges, tags and pushes.", ("break_glass_reason",),
+)
+
+
+# -- rollback --------------------------------------------------------------------------------
+
+
+def _release(request: HttpRequest, name: str, version: str, action: str | None = None
+             ) -> Release:
+    repository = access_repository(request, name, action=action)
+    return get_object_or_404(Release.objects.select_related("repository"),
+                             repository=repository, version=version)
+
+
+@require_GET
+def rollback_preview(request: HttpRequest, name: str, version: str) -> HttpResponse:
+    target = _release(request, name, version, action="rollback_release")
+    try:
+        preview = operations.rollback_preview(repository=target.repository, target=target)
+    except ActionRefused as error:
+        messages.error(request, str(error))
+        return redirect("release", name=name, version=version)
+    return render(request, "releases/rollback.html", {
+        "repository": target.repository, "preview": preview,
+        "freeze": promotion.active_freeze(target.repository),
+    })
+
+
+@require_POST
+@refusals_as_messages
+def rollback_confirm(request: HttpRequest, name: str, version: str) -> HttpResponse:
+    target = _release(request, name, version, action="rollback_release")
+    if request.POST.get("confirm") != "yes":
+        raise ActionRefused("Tick the confirmation box to roll production back.")
+    release = operations.release_rollback(
+        repository=target.repository, target=target, actor=request.user,
+        reason=request.POST.get("reason", ""),
+        break_glass_reason=request.POST.get("break_glass_reason", ""),
+    )
+    messages.success(request, f"Production rolled back to {target.tag}'s tree as {release.tag}.")
+    return redirect("release", name=name, version=release.version)
+
+
+# -- hotfix, back-merge, freeze --------------------------------------------------------------
+
+
+@require_POST
+@refusals_as_messages
+def hotfix_cut(request: HttpRequest, name: str) -> HttpResponse:
+    repository = access_repository(request, name, action="cut_hotfix")
+    branch = operations.hotfix_cut(repository=repository, actor=request.user,
+                                   name=request.POST.get("name", ""))
+    messages.success(request, f"{branch} created from production's head. Push the fix to it, "
+                              "then create its candidate.")
+    return redirect("repository", name=name)
+
+
+@require_POST
+@refusals_as_messages
+def back_merge(request: HttpRequest, name: str) -> HttpResponse:
+    repository = access_repository(request, name, action="merge_production")
+    merge = operations.production_merge_into_development(repository=repository,
+                                                         actor=request.user)
+    messages.success(request, f"Production merged into development ({merge[:10]}) and pushed.")
+    return redirect("repository", name=name)
+
+
+def _when(value: str, field: str) -> datetime:
+    parsed = parse_datetime(value.strip()) if value else None
+    if parsed is None:
+        raise ActionRefused(f"{field} must be a date and time (YYYY-MM-DD HH:MM).")
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.utc)
+
+
+@require_POST
+@refusals_as_messages
+def freeze_create(request: HttpRequest, name: str) -> HttpResponse:
+    repository = access_repository(request, name, action="manage_freeze")
+    operations.freeze_create(
+        repository=repository, actor=request.user,
+        starts_at=_when(request.POST.get("starts_at", ""), "Start"),
+        ends_at=_when(request.POST.get("ends_at", ""), "End"),
+        reason=request.POST.get("reason", ""),
+    )
+    messages.success(request, "Freeze window set.")
+    return redirect("repository", name=name)
+
+
+@require_POST
+@refusals_as_messages
+def freeze_end(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    repository = access_repository(request, name, action="manage_freeze")
+    window = get_object_or_404(FreezeWindow, repository=repository, pk=pk)
+    operations.freeze_end(window=window, actor=request.user)
+    messages.success(request, "Freeze ended.")
+    return redirect("repository", name=name)

@@ -1,0 +1,22 @@
+// Draws every figure whose JSON the page embedded, and submits chart selectors on change.
+// Loaded only on chart pages, after plotly.min.js (both local; no CDN).
+(function () {
+  "use strict";
+  function draw() {
+    document.querySelectorAll("[data-figure]").forEach(function (el) {
+      var source = document.getElementById(el.dataset.figure);
+      if (!source || el.dataset.drawn) { return; }
+      var figure = JSON.parse(source.textContent);
+      Plotly.newPlot(el, figure.data, figure.layout, {
+        responsive: true, displaylogo: false,
+        toImageButtonOptions: { filename: el.dataset.figure }
+      }).then(function () { el.dataset.drawn = "1"; });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    draw();
+    document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.requestSubmit(); });
+    });
+  });
+})();

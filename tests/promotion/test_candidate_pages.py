@@ -1,0 +1,113 @@
+"""The candidate pages: what each person sees and can press, refusals shown plainly."""
+
+import pytest
+from django.urls import reverse
+
+from releases.models import PromotionCandidate
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, candidate) -> str:
+    response = client.get(reverse("candidate", kwargs={"name": "pipeline", "pk": candidate.pk}))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_creator_is_told_why_they_cannot_approve(validated, login):
+    html = page(login("rm-ana"), validated)
+    assert 'data-testid="approve"' not in html
+    assert "You created this candidate" in html
+
+
+def test_another_release_manager_sees_approve_and_reject(validated, login):
+    html = page(login("rm-ben"), validated)
+    assert 'data-testid="approve"' in html and 'data-testid="reject"' in html
+
+
+@pytest.mark.parametrize("username", ["analyst", "viewer"])
+def test_readers_see_no_buttons(approved, login, username):
+    html = page(login(username), approved)
+    for button in ("approve", "reject", "promote", "waive", "rerun-validation"):
+        assert f'data-testid="{button}"' not in html
+
+
+def test_the_gates_checklist_shows_each_gate(approved, login):
+    html = page(login("viewer"), approved)
+    for gate in ("validation", "contains_production", "none_promoting", "no_freeze",
+                 "approvals"):
+        assert f'data-gate="{gate}" data-ok="true"' in html
+    assert "2 of 2" in html
+    assert "waived: no manifest" in html
+
+
+def test_a_refused_action_shows_its_reason_and_changes_nothing(validated, login):
+    client = login("rm-ana")
+    url = reverse("candidate-approve", kwargs={"name": "pipeline", "pk": validated.pk})
+    response = client.post_form(url, {"next": reverse("candidate", kwargs={
+        "name": "pipeline", "pk": validated.pk})}, follow=True)
+    assert "You created this candidate" in response.content.decode()
+    assert not validated.approvals.exists()
+
+
+def test_creating_from_the_page_goes_to_the_new_candidate(repo, login,
+                                                          django_capture_on_commit_callbacks):
+    client = login("rm-ana")
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post_form(reverse("candidate-create", kwargs={"name": "pipeline"}),
+                                    {"source": "development", "version": ""})
+    candidate = PromotionCandidate.objects.get()
+    assert response["Location"] == reverse("candidate", kwargs={"name": "pipeline",
+                                                                "pk": candidate.pk})
+
+
+def test_a_bad_version_override_is_refused_on_the_page(repo, login):
+    client = login("rm-ana")
+    list_url = reverse("candidates", kwargs={"name": "pipeline"})
+    response = client.post_form(reverse("candidate-create", kwargs={"name": "pipeline"}),
+                                {"source": "development", "version": "0.1.0",
+                                 "next": list_url}, follow=True)
+    assert "lower" in response.content.decode()
+    assert not PromotionCandidate.objects.exists()
+
+
+def test_the_changelog_is_escaped(login, registered, users):
+    from tests.promotion.factories import make_candidate
+
+    candidate = make_candidate()
+    html = page(login("viewer"), candidate)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_pages_make_a_fixed_number_of_queries(approved, login, users, repo,
+                                              django_assert_max_num_queries):
+    from releases.models import Approval
+
+    client = login("viewer")
+    with django_assert_max_num_queries(12):
+        page(client, approved)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("candidates", kwargs={"name": "pipeline"})).status_code == 200
+    assert Approval.objects.count() == 2
+
+
+def test_the_list_shows_open_and_closed_candidates(approved, validated, login):
+    html = login("viewer").get(reverse("candidates", kwargs={"name": "pipeline"})).content.decode()
+    assert f'data-candidate="{approved.pk}"' in html
+
+
+def test_an_active_freeze_shows_a_banner_on_every_page(repo, users, login):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from releases import operations
+
+    operations.freeze_create(repository=repo, actor=users["admin"], reason="election week",
+                             starts_at=timezone.now() - timedelta(minutes=1),
+                             ends_at=timezone.now() + timedelta(days=1))
+    client = login("viewer")
+    for name in ("repository", "branches", "candidates", "releases"):
+        html = client.get(reverse(name, kwargs={"name": "pipeline"})).content.decode()
+        assert 'data-testid="freeze-banner"' in html and "election week" in html, name

@@ -1,0 +1,143 @@
+"""Rollback, hotfix branches and the production → development back-merge, at the origin."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from releases import operations, promotion, services
+from releases.errors import ActionRefused
+from releases.models import AuditEvent, Release
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_releases(approved, users, world, repo, django_capture_on_commit_callbacks):
+    """v1.1.0 promoted, then a second change promoted as v1.2.0 (v1.0.0 was imported)."""
+    with django_capture_on_commit_callbacks(execute=False):
+        promotion.candidate_promote(candidate=approved, actor=users["rm-ben"])
+    promotion.promotion_run(candidate_id=approved.pk)
+    world.git("fetch", "--quiet", "origin")
+    world.checkout("development")
+    world.git("merge", "--quiet", "--no-ff", "-m", "Merge production", "origin/production")
+    world.commit("feat(models): retrain purple_alien",
+                 files={"models/purple_alien/a.py": "x=2\n"})
+    world.push("development")
+    services.repository_sync(repository=repo)
+    with django_capture_on_commit_callbacks(execute=False):
+        second = promotion.candidate_create(repository=repo, actor=users["rm-ana"])
+    second.refresh_from_db()
+    promotion.candidate_waive_validation(candidate=second, actor=users["admin"], reason="test")
+    promotion.candidate_approve(candidate=second, actor=users["rm-ben"])
+    promotion.candidate_approve(candidate=second, actor=users["admin"])
+    with django_capture_on_commit_callbacks(execute=False):
+        promotion.candidate_promote(candidate=second, actor=users["rm-ben"])
+    assert promotion.promotion_run(candidate_id=second.pk).startswith("released v1.2.0")
+    return Release.objects.get(version="1.1.0"), Release.objects.get(version="1.2.0")
+
+
+def test_rollback_preview_lists_commits_models_and_versions(two_releases, repo):
+    v110, v120 = two_releases
+    preview = operations.rollback_preview(repository=repo, target=v110)
+    assert preview.version == "1.2.1"
+    assert preview.versions_undone == ["1.2.0"]
+    assert "models/purple_alien" in preview.models
+    assert any("retrain purple_alien" in c["subject"] for c in preview.commits)
+
+
+def test_rollback_adds_one_commit_with_the_old_tree_and_keeps_history(two_releases, repo,
+                                                                     users, world):
+    v110, v120 = two_releases
+    head_before = world.origin_git("rev-parse", "production")
+    rollback = operations.release_rollback(repository=repo, target=v110, actor=users["admin"],
+                                           reason="v1.2.0 doubles the fatalities forecast")
+    head = world.origin_git("rev-parse", "production")
+    assert world.origin_git("rev-parse", f"{head}^") == head_before  # no history rewritten
+    assert world.origin_git("rev-parse", f"{head}^{{tree}}") == world.origin_git(
+        "rev-parse", "v1.1.0^{tree}")
+    assert world.origin_git("rev-parse", "v1.2.1^{commit}") == head
+    message = world.origin_git("tag", "-l", "--format=%(contents)", "v1.2.1")
+    assert "v1.1.0" in message and "v1.2.0" in message
+    assert (rollback.kind, rollback.restores, rollback.rolls_back) == ("rollback", v110, v120)
+    v120.refresh_from_db()
+    assert v120.rolled_back_by == rollback
+    event = AuditEvent.objects.get(action="release.rolled_back")
+    assert event.payload["reason"] == "v1.2.0 doubles the fatalities forecast"
+
+
+def test_rollback_is_for_admins_and_needs_a_reason(two_releases, repo, users):
+    v110, _ = two_releases
+    with pytest.raises(ActionRefused, match="does not allow"):
+        operations.release_rollback(repository=repo, target=v110, actor=users["rm-ben"],
+                                    reason="x")
+    with pytest.raises(ActionRefused, match="needs a reason"):
+        operations.release_rollback(repository=repo, target=v110, actor=users["admin"],
+                                    reason="")
+
+
+def test_a_freeze_blocks_rollback_unless_the_glass_is_broken(two_releases, repo, users):
+    v110, _ = two_releases
+    operations.freeze_create(repository=repo, actor=users["admin"], reason="model review",
+                             starts_at=timezone.now() - timedelta(minutes=5),
+                             ends_at=timezone.now() + timedelta(hours=5))
+    with pytest.raises(ActionRefused, match="break the glass"):
+        operations.release_rollback(repository=repo, target=v110, actor=users["admin"],
+                                    reason="bad forecast")
+    operations.release_rollback(repository=repo, target=v110, actor=users["admin"],
+                                reason="bad forecast", break_glass_reason="forecast is wrong")
+    event = AuditEvent.objects.get(action="release.rolled_back")
+    assert event.payload["break_glass"] == "forecast is wrong"
+
+
+def test_hotfix_cut_creates_the_branch_at_the_origin_from_production(repo, users, world):
+    branch = operations.hotfix_cut(repository=repo, actor=users["rm-ana"],
+                                   name="fix-missing-countries")
+    assert branch == "hotfix/fix-missing-countries"
+    assert world.origin_git("rev-parse", branch) == world.origin_git("rev-parse", "production")
+    with pytest.raises(ActionRefused, match="already exists"):
+        operations.hotfix_cut(repository=repo, actor=users["rm-ana"],
+                              name="fix-missing-countries")
+    with pytest.raises(ActionRefused, match="lower-case"):
+        operations.hotfix_cut(repository=repo, actor=users["rm-ana"], name="../../evil name")
+    with pytest.raises(ActionRefused, match="does not allow"):
+        operations.hotfix_cut(repository=repo, actor=users["analyst"], name="nope")
+
+
+def test_back_merge_pushes_a_real_merge_commit_on_development(registered, users, world):
+    production = world.origin_git("rev-parse", "production")
+    development = world.origin_git("rev-parse", "development")
+    merge = operations.production_merge_into_development(repository=registered,
+                                                         actor=users["rm-ana"])
+    assert world.origin_git("rev-parse", "development") == merge
+    assert world.origin_git("rev-list", "--parents", "-n", "1", merge).split()[1:] == [
+        development, production]
+    with pytest.raises(ActionRefused, match="already contains"):
+        operations.production_merge_into_development(repository=registered,
+                                                     actor=users["rm-ana"])
+
+
+def test_a_conflicting_back_merge_pushes_nothing_and_lists_the_files(registered, users, world):
+    world.checkout("development")
+    world.commit("feat: dev", files={"hot.py": "development version\n"})
+    world.push("development")
+    refs_before = world.origin_git("for-each-ref")
+    with pytest.raises(ActionRefused, match="Conflicting files: hot.py"):
+        operations.production_merge_into_development(repository=registered,
+                                                     actor=users["rm-ana"])
+    assert world.origin_git("for-each-ref") == refs_before
+
+
+def test_freeze_windows_are_admin_only_and_validated(repo, users):
+    now = timezone.now()
+    with pytest.raises(ActionRefused, match="does not allow"):
+        operations.freeze_create(repository=repo, actor=users["rm-ana"], reason="x",
+                                 starts_at=now, ends_at=now + timedelta(hours=1))
+    with pytest.raises(ActionRefused, match="end after it starts"):
+        operations.freeze_create(repository=repo, actor=users["admin"], reason="x",
+                                 starts_at=now, ends_at=now - timedelta(hours=1))
+    window = operations.freeze_create(repository=repo, actor=users["admin"], reason="audit",
+                                      starts_at=now, ends_at=now + timedelta(hours=1))
+    assert promotion.active_freeze(repo) == window
+    operations.freeze_end(window=window, actor=users["admin"])
+    assert promotion.active_freeze(repo) is None
