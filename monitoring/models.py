@@ -348,3 +348,31 @@ class DriftResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model}/{self.column}"
+
+
+# --- Deployment status per release (issue 7) ------------------------------------------------
+
+
+class ReleaseModelStatus(models.Model):
+    """A model present in the repository at a release, with the `deployment_status` its
+    `models/<name>/configs/config_deployment.py` declared there.
+
+    Read from git once per release by monitoring.deployments (pages never run git); a
+    release's rows are written together, so a release with rows has been read.
+    """
+
+    release = models.ForeignKey(
+        "releases.Release", on_delete=models.CASCADE, related_name="model_statuses"
+    )
+    model = models.CharField(max_length=200)
+    # shadow, deployed, baseline, deprecated, or "" when the config declares none we can read.
+    status = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["release", "model"]
+        constraints = [
+            models.UniqueConstraint(fields=["release", "model"], name="releasemodelstatus_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model}: {self.status or '?'}"

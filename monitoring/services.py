@@ -822,6 +822,8 @@ def validation_runs_for_releases(*, repository: Repository, actor: Any) -> list[
         Release.objects.filter(repository=repository, on_production=True, candidate__isnull=True)
         .values_list("commit", flat=True)
     ):
+        # A release's run is a reference: it records its outputs and metrics as they are,
+        # and compares with nothing (older releases are not regressions of production).
         runs.append(validation_run_start(repository=repository, commit=commit, actor=actor,
-                                         purpose=RunPurpose.MANUAL))
+                                         purpose=RunPurpose.REFERENCE))
     return runs
