@@ -8,7 +8,8 @@ performance check stored --models models x 2 metrics x 2 steps (all steps and st
 = 200,000 metric values at the defaults; an open candidate with its own run; 40 drift
 jobs x 50 columns = 2,000 drift results with histograms; 10,000 audit events written
 through `audit_record` (so the hash chain is real) in batches of 500 per transaction;
-300 branches. Then it requests each main page through Django's test client as an analyst:
+300 branches; 50,000 model deployment statuses. Then it requests each main page through
+Django's test client as an analyst:
 first a warm-up, then --repeat timed requests (median and 95th percentile), the same with
 the start-up heap frozen (see `measure`), one more request under a query counter, and the
 response size.
@@ -70,6 +71,7 @@ def seed(*, releases: int, models: int, drift_jobs: int = 40, audit_events: int 
         DriftJob,
         DriftResult,
         ModelMetric,
+        ReleaseModelStatus,
         ValidationRun,
     )
     from releases.audit import audit_record
@@ -172,6 +174,12 @@ def seed(*, releases: int, models: int, drift_jobs: int = 40, audit_events: int 
                     status="ok", effect=0.01, distribution=histogram)  # fmt: skip
         for model in names
     )
+    ReleaseModelStatus.objects.bulk_create(
+        (ReleaseModelStatus(release=release, model=model,
+                            status="deployed" if (i + m) % 5 else "shadow")
+         for i, release in enumerate(made) for m, model in enumerate(names)),
+        batch_size=5000,
+    )  # fmt: skip
     for first in range(0, audit_events, 500):
         with transaction.atomic():
             for i in range(first, min(first + 500, audit_events)):
@@ -276,6 +284,7 @@ def main() -> None:
             ("compare (500 releases)", reverse("release-compare",
                                                args=[name, world["old"].version,
                                                      world["live"].version])),
+            ("deployment status", reverse("deployments", args=[name])),
             ("audit", reverse("audit")),
         ]  # fmt: skip
         print(f"\n{'page':<24} {'median':>7} {'p95':>7} {'median*':>8} {'p95*':>7} "

@@ -80,7 +80,7 @@ def _release_rows(repository: Repository) -> list[dict[str, Any]]:
                 "candidate_run_id", "live")  # fmt: skip
     )
     rows.sort(key=lambda row: version_key(row["version"]))
-    return rows
+    return rows  # type: ignore[return-value]  # the TypedDict django-stubs infers is a dict
 
 
 def _latest_finished_runs(repository: Repository, commits: set[str]) -> dict[str, int]:
@@ -379,7 +379,6 @@ def drift_overview(*, repository: Repository) -> DriftOverview:
     """The latest finished drift jobs, their verdicts, and the releases (three queries)."""
     jobs = list(
         DriftJob.objects.filter(repository=repository, status=DriftJobStatus.DONE)
-        .select_related("created_by")
         .order_by("-created_at", "-pk")[:DRIFT_JOBS_SHOWN]
     )
     cells = list(
@@ -421,3 +420,41 @@ def drift_result(*, repository: Repository, job_id: int, result_id: int) -> Drif
         raise Http404("No such drift result")
     return result
 
+
+
+# -- deployment status --------------------------------------------------------------------
+
+
+@dataclass
+class DeploymentRow:
+    release: ReleaseRef
+    statuses: dict[str, str]  # model -> status; empty: not read yet
+    changes: list[Any]  # monitoring.deployments.StatusChange against the release before
+
+    @property
+    def deployed(self) -> int:
+        return sum(status == "deployed" for status in self.statuses.values())
+
+
+def deployment_board(*, repository: Repository, limit: int = 50) -> list[DeploymentRow]:
+    """The newest `limit` releases with their models' statuses and what changed from the
+    release before each (two queries)."""
+    from monitoring.deployments import status_changes
+    from monitoring.models import ReleaseModelStatus
+
+    releases = release_sequence(repository=repository, runs=False)[-(limit + 1):]
+    statuses: dict[int, dict[str, str]] = {r.pk: {} for r in releases}
+    rows = ReleaseModelStatus.objects.filter(release_id__in=list(statuses)).values_list(
+        "release_id", "model", "status"
+    )
+    for release_id, model, status in rows:
+        statuses[release_id][model] = status
+    board = []
+    for before, after in zip([None, *releases[:-1]], releases, strict=True):
+        previous = statuses[before.pk] if before is not None else {}
+        current = statuses[after.pk]
+        changes = status_changes(previous, current) if previous and current else []
+        board.append(DeploymentRow(release=after, statuses=current, changes=changes))
+    # The extra oldest release only served as the base of the first change list.
+    shown = board[1:] if len(releases) > limit else board
+    return list(reversed(shown))

@@ -95,7 +95,7 @@ def _health_charts(page: selectors.HealthPage) -> tuple[list[Chart], list[dict[s
     if candidate is not None:
         rows.append({"label": f"{candidate.version} (candidate)", "release": None,
                      "candidate": True, "cells": []})  # fmt: skip
-    chart_list = []
+    chart_list: list[Chart] = []
     for metric in page.metrics:
         values = [
             ReleaseValue(r.version, page.value(r.run_id, metric), kind=r.kind, live=r.live,
@@ -270,3 +270,12 @@ def _result_charts(result: DriftResult) -> list[Chart]:
                     for s in cells.get("steps") or []]),
     ]  # fmt: skip
     return chart_list
+
+
+@require_GET
+def deployments(request: HttpRequest, name: str) -> HttpResponse:
+    repository = access_repository(request, name)
+    board = selectors.deployment_board(repository=repository)
+    live = next((row for row in board if row.release.live), board[0] if board else None)
+    return render(request, "monitoring/deployments.html",
+                  {"repository": repository, "board": board, "live": live})

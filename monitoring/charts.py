@@ -438,7 +438,8 @@ def draws_heatmap(matrix: dict[str, Any], *, column: str) -> go.Figure:
             hoverinfo="skip",
         ))  # fmt: skip
     return _figure(traces, _layout(
-        title, height=max(320, 12 * len(units) + 160), xaxis=_axis("step ahead (months)"),
+        title, height=max(320, 12 * len(units) + 160),
+        xaxis=_axis("step ahead (months)", dtick=1 if len(steps) <= 36 else None),
         yaxis=_axis("unit", type="category"),
     ))  # fmt: skip
 
@@ -482,7 +483,8 @@ def month_rollup(steps: Sequence[dict[str, Any]], *, column: str) -> go.Figure:
         yaxis="y2",
     ))  # fmt: skip
     return _figure(traces, _layout(
-        title, xaxis=_axis("forecast month (month_id)", type="category"),
+        title, margin={"l": 70, "r": 80, "t": 50, "b": 70},
+        xaxis=_axis("forecast month (month_id)", type="category"),
         yaxis=_axis("mean W1 (reference sd units)"),
         yaxis2=_axis("share of units drifted", overlaying="y", side="right",
                      tickformat=".0%", range=[0, 1]),

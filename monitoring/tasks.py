@@ -59,3 +59,15 @@ def drift_part(*, job_id: int, part: int) -> str:
     from monitoring.drift_jobs import drift_part_run
 
     return drift_part_run(job_id=job_id, part=part)
+
+
+@shared_task(name="monitoring.tasks.record_deployment_statuses")
+def record_deployment_statuses(*, repository_id: int) -> str:
+    """Read the models and deployment statuses of releases not read yet (after a sync)."""
+    from monitoring.deployments import deployment_statuses_record
+    from releases.models import Repository
+
+    repository = Repository.objects.filter(pk=repository_id).first()
+    if repository is None:
+        return "repository gone"
+    return f"{deployment_statuses_record(repository=repository)} releases read"

@@ -17,6 +17,7 @@ urlpatterns = [
          name="release-compare"),
     path("<slug:name>/compare/<str:before>/candidate/<int:pk>/", chart_views.candidate_compare,
          name="candidate-compare"),
+    path("<slug:name>/deployments/", chart_views.deployments, name="deployments"),
     path("<slug:name>/drift/charts/", chart_views.drift_overview, name="drift-overview"),
     path("<slug:name>/drift/<int:job_id>/charts/", chart_views.drift_job,
          name="drift-job-charts"),

@@ -223,6 +223,12 @@ def repository_sync(
             return outcome
     _save_branches(repository, facts, digest, outcome, actor, history)
     _refresh_candidates(repository, repo, {head.name: head.head for head in heads})
+    if outcome.releases_added:
+        # Which models each new release carries takes git reads per release: a worker
+        # does it after the sync, so the sync itself stays a constant number of calls.
+        from monitoring.tasks import record_deployment_statuses
+
+        record_deployment_statuses.delay(repository_id=repository.pk)
     repository.refresh_from_db()
     return outcome
 

@@ -35,3 +35,21 @@ def promote_candidate(*, candidate_id: int) -> str:
     from releases.promotion import promotion_run
 
     return promotion_run(candidate_id=candidate_id)
+
+
+@shared_task(name="releases.tasks.create_candidate")
+def create_candidate(*, repository_id: int, username: str, source_branch: str = "") -> str:
+    """Freeze a branch head as a candidate on behalf of a user (seed_demo's first one)."""
+    from releases.errors import ActionRefused
+    from releases.promotion import candidate_create
+
+    repository = Repository.objects.filter(pk=repository_id).first()
+    user = get_user_model().objects.filter(username=username).first()
+    if repository is None or user is None:
+        return "repository or user gone"
+    try:
+        candidate = candidate_create(repository=repository, actor=user,
+                                     source_branch=source_branch)
+    except ActionRefused as error:
+        return f"no candidate: {error}"
+    return f"candidate #{candidate.pk} ({candidate.version})"

@@ -69,11 +69,17 @@ def sync_now(request: HttpRequest, name: str) -> HttpResponse:
     return redirect(f"{url}?{urlencode({'since': requested_at.isoformat()})}")
 
 
+RELEASES_PER_PAGE = 50
+
+
 @require_GET
 def releases_list(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
     board = selectors.release_board(repository=repository)
-    return render(request, "releases/releases.html", {"repository": repository, "board": board})
+    # Fifty a page: a history of a thousand releases stays quick to render and read.
+    page = Paginator(board.releases, RELEASES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "releases/releases.html",
+                  {"repository": repository, "board": board, "page": page})
 
 
 @require_GET

@@ -30,6 +30,7 @@ PAGES = [
     ("release-compare", {"name": "pipeline", "before": "1.0.0", "after": "1.0.0"}),
     ("candidate-compare", {"name": "pipeline", "before": "2.1.0", "pk": history_candidate_id}),
     ("drift-overview", {"name": "pipeline"}),
+    ("deployments", {"name": "pipeline"}),
     ("drift-jobs", {"name": "pipeline"}),
     ("drift-job", {"name": "pipeline", "job_id": done_drift_job}),
     ("drift-job-charts", {"name": "pipeline", "job_id": drift_job_id}),

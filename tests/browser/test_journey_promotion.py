@@ -4,7 +4,7 @@ cannot act; an admin who rolls production back."""
 import pytest
 
 from releases.models import Release
-from tests.browser.conftest import accept_dialogs, sign_in, sign_out
+from tests.browser.conftest import accept_dialogs, shoot, sign_in, sign_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -57,6 +57,7 @@ def test_candidate_to_release_then_rollback(browser_page, celery_worker_process,
     sign_in(page, "rm-ben")
     page.goto(candidate_url)
     assert page.locator('[data-gate="approvals"][data-ok="true"]').count() == 1
+    shoot(page, "candidate")
     page.click("[data-testid=promote]")
     page.wait_for_selector("[data-testid=released-as]", timeout=120_000)
     page.click("[data-testid=released-as] a")
@@ -92,6 +93,9 @@ def test_candidate_to_release_then_rollback(browser_page, celery_worker_process,
     assert page.locator("[data-testid=release-version]").inner_text() == "v1.3.1"
     page.click("nav >> text=Overview")
     assert "rolled back to the tree of v1.2.1" in page.inner_text("[data-testid=rollback-notice]")
+    page.click("nav >> text=Audit")
+    assert "release.rolled_back" in page.inner_text("[data-testid=audit-table]")
+    shoot(page, "audit")
 
     import subprocess
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import shoot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -10,7 +10,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_analyst_reads_releases_and_a_release(browser_page, users, demo):
     page = browser_page
     sign_in(page, "analyst")
+    shoot(page, "overview")
+    page.click("nav >> text=Branches")
+    page.wait_for_selector("[data-testid=branch-table]")
+    shoot(page, "branches")
     page.click("nav >> text=Releases")
+    shoot(page, "releases")
     rows = page.locator("[data-testid=release-row]")
     assert rows.count() == 4
     newest = rows.first.inner_text()
@@ -19,4 +24,5 @@ def test_analyst_reads_releases_and_a_release(browser_page, users, demo):
     page.click("[data-testid=release-row] >> text=1.1.0")
     assert page.locator("[data-testid=release-version]").inner_text() == "v1.1.0"
     assert page.locator("[data-testid=release-changelog]").inner_text().strip()
+    shoot(page, "release")
     assert page.locator("[data-testid=rollback-start]").count() == 0  # analysts cannot

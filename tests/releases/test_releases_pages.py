@@ -126,3 +126,20 @@ def test_pages_make_a_fixed_number_of_queries(history, login, django_assert_max_
     )
     with django_assert_max_num_queries(12):
         assert client.get(url).status_code == 200
+
+
+def test_a_long_history_is_paged_newest_first(history, login):
+    from releases.models import Release
+
+    Release.objects.bulk_create(
+        Release(repository=history.repository, version=f"0.{n}.0", tag=f"v0.{n}.0",
+                tags=[f"v0.{n}.0"], commit="0" * 40, kind="imported", on_production=True)
+        for n in range(120)
+    )
+    client = login("viewer")
+    url = reverse("releases", kwargs={"name": "pipeline"})
+    first = client.get(url).content.decode()
+    assert first.count('data-testid="release-row"') == 50
+    assert 'data-testid="release-pager"' in first and "Page 1 of" in first
+    last = client.get(url, {"page": 99}).content.decode()  # past the end: the last page
+    assert 'data-version="0.0.0"' in last

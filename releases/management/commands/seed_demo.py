@@ -19,7 +19,7 @@ from releases.audit import audit_record
 from releases.demo_pipeline import build_demo_origin
 from releases.errors import ActionRefused
 from releases.models import Repository
-from releases.tasks import sync_repository
+from releases.tasks import create_candidate, sync_repository
 
 DEMO_REPOSITORY = "views-pipeline"
 DEMO_PASSWORD = "ewsdash-demo"
@@ -52,13 +52,15 @@ class Command(BaseCommand):
             self.stdout.write(services.repository_sync(repository=repository).summary)
         else:
             # The worker syncs first, then validates each release so model health has a
-            # history to draw (about ten seconds of work per release).
+            # history to draw, then freezes development as rm-ana's first candidate (its
+            # validation shows checks, drift and a performance regression to look into).
             chain(
                 sync_repository.si(repository_id=repository.pk),
                 validate_releases.si(repository_id=repository.pk),
+                create_candidate.si(repository_id=repository.pk, username="rm-ana"),
             ).delay()
-            self.stdout.write("Sync and release validations queued: the worker starts on them "
-                              "as soon as it runs.")
+            self.stdout.write("Sync, release validations and a first candidate queued: the "
+                              "worker starts on them as soon as it runs.")
         self.stdout.write(
             f"Sign in at http://127.0.0.1:8000 as {', '.join(DEMO_USERS)} "
             f"(password {DEMO_PASSWORD})."

@@ -1,0 +1,90 @@
+"""Compare two releases (or production and a candidate) side by side."""
+
+import pytest
+from django.urls import reverse
+
+from tests.monitoring_pages.factories import seed_history
+
+pytestmark = pytest.mark.django_db
+
+
+def compare(client, before, after):
+    return client.get(reverse("release-compare", args=["pipeline", before, after]))
+
+
+def test_it_shows_the_changelog_between_two_releases(login, history):
+    response = compare(login("analyst"), "2.1.0", "2.3.0")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "change number 2" in html and "change number 3" in html
+    assert "change number 1" not in html and "change number 4" not in html
+
+
+def test_either_order_and_a_v_prefix_name_the_same_range(login, history):
+    html = compare(login("analyst"), "v2.3.0", "2.1.0").content.decode()
+    assert "change number 2" in html and "change number 3" in html
+    assert "Compare v2.3.0 → v2.1.0" in html
+
+
+def test_it_shows_metric_deltas_coloured_by_direction(login, history):
+    html = compare(login("analyst"), "2.0.0", "2.4.0").content.decode()
+    # crps and mse fall (better), coverage falls too (higher is better: worse).
+    assert html.count('class="verdict verdict-better"') == 2 * 2
+    assert html.count('class="verdict verdict-worse"') == 2
+    assert 'id="fig-deltas"' in html
+
+
+def test_it_shows_the_validation_evidence_of_each_side(login, history):
+    html = compare(login("analyst"), "2.0.0", "2.4.0").content.decode()
+    for run in (history.runs[0], history.runs[4]):
+        assert reverse("validation-run", args=["pipeline", run.pk]) in html
+    assert "within tolerance of production" in html
+
+
+def test_a_candidate_is_compared_with_production_and_its_drift_shown(login, history):
+    candidate = history.candidate
+    response = login("viewer").get(
+        reverse("candidate-compare", args=["pipeline", "2.4.0", candidate.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"candidate #{candidate.pk} (2.5.0)" in html
+    assert "candidate change" in html  # its own changelog
+    assert reverse("drift-job-charts", args=["pipeline", history.jobs[0].pk]) in html
+    assert html.count("drifted</span>") >= 2
+    assert "verdict-worse" in html  # its crps of 9.0
+
+
+def test_it_says_when_no_drift_job_compares_the_two(login, history):
+    html = compare(login("analyst"), "2.0.0", "2.1.0").content.decode()
+    assert "No finished drift job compares these two runs" in html
+
+
+def test_a_release_without_a_run_has_no_evidence_and_no_deltas(login, history):
+    html = compare(login("analyst"), "1.0.0", "2.0.0").content.decode()
+    assert "No finished validation run for this release" in html
+    assert "has no finished validation run" in html
+
+
+def test_unknown_versions_are_404(login, history):
+    assert compare(login("analyst"), "2.0.0", "9.9.9").status_code == 404
+    assert compare(login("analyst"), "candidate-999", "2.0.0").status_code == 404
+
+
+def test_the_release_list_and_candidate_page_link_here(login, history):
+    client = login("analyst")
+    releases = client.get(reverse("releases", args=["pipeline"])).content.decode()
+    assert reverse("release-compare", args=["pipeline", "2.4.0", "2.0.0"]) in releases
+    candidate = client.get(reverse("candidate", args=["pipeline", history.candidate.pk]))
+    assert reverse("candidate-compare", args=["pipeline", "2.4.0", history.candidate.pk]
+                   ) in candidate.content.decode()
+
+
+@pytest.mark.parametrize("releases", [3, 60])
+def test_its_query_count_does_not_grow_with_the_history(login, registered, releases,
+                                                        django_assert_max_num_queries):
+    history = seed_history(releases=releases, drift_jobs=3)
+    client = login("analyst")
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("candidate-compare",
+                                      args=["pipeline", "2.0.0", history.candidate.pk]))
+    assert response.status_code == 200

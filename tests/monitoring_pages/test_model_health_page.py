@@ -1,0 +1,102 @@
+"""The model health page: metrics over releases, per step, candidate beside production."""
+
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.monitoring_pages.factories import seed_history
+
+pytestmark = pytest.mark.django_db
+
+MAX_QUERIES = 12
+
+
+def figures(response) -> dict[str, dict]:
+    html = response.content.decode()
+    found = re.findall(r'<script type="application/json" id="fig-([\w-]+)">(.*?)</script>', html,
+                       re.S)
+    return {name: json.loads(text) for name, text in found}
+
+
+def url(**query) -> str:
+    base = reverse("model-health", kwargs={"name": "pipeline"})
+    return base + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+def test_it_charts_every_metric_of_the_first_model_over_the_releases(login, history):
+    response = login("analyst").get(url())
+    assert response.status_code == 200
+    found = figures(response)
+    assert sorted(found) == ["metric-coverage-0", "metric-crps-1", "metric-mse-2"]
+    crps = found["metric-crps-1"]
+    release = next(t for t in crps["data"] if t["name"] == "release")
+    assert release["x"] == ["2.0.0", "2.1.0", "2.2.0", "2.3.0", "2.4.0"]
+    assert "hm_calm_sea · ged_sb" in crps["layout"]["title"]["text"]
+    assert crps["layout"]["yaxis"]["title"]["text"] == "crps (score, lower is better)"
+    assert b"vendor/plotly/plotly.min.js" in response.content
+    assert b"cdn" not in response.content.lower()
+
+
+def test_it_marks_live_candidate_rollback_and_regressions(login, history):
+    found = figures(login("viewer").get(url(subject="lr_bright_sky|ged_sb")))
+    crps = found["metric-crps-1"]
+    names = {t["name"]: t for t in crps["data"]}
+    assert names["live on production"]["x"] == ["2.4.0"]
+    assert names["candidate"]["x"] == ["2.5.0 (candidate)"]
+    # Release 2 jumps by 0.5 (beyond 5%), the candidate's 9.0 against production too.
+    assert names["regression beyond tolerance"]["x"] == ["2.2.0", "2.5.0 (candidate)"]
+    assert [a["text"] for a in crps["layout"]["annotations"]] == ["rolled back", "rollback"]
+
+
+def test_it_switches_the_step(login, history):
+    response = login("analyst").get(url(subject="lr_bright_sky|ged_sb", step=2))
+    crps = figures(response)["metric-crps-1"]
+    release = next(t for t in crps["data"] if t["name"] == "release")
+    assert release["y"][0] == pytest.approx(1.002)
+    assert "step 2" in crps["layout"]["title"]["text"]
+    assert b'<option value="2" selected>' in response.content
+
+
+def test_it_shows_a_table_of_the_same_numbers_newest_first(login, history):
+    response = login("analyst").get(url(subject="lr_bright_sky|ged_sb"))
+    html = response.content.decode()
+    table = html[html.index('data-testid="health-table"'):]
+    assert table.index("2.5.0 (candidate)") < table.index(">2.4.0<") < table.index(">2.0.0<")
+    assert "9 ✕" in table  # the candidate's regression, flagged in the table too
+    assert "lower is better" in table and "higher is better" in table
+
+
+def test_it_links_the_candidate_to_its_comparison_with_production(login, history):
+    response = login("analyst").get(url())
+    expected = reverse("candidate-compare", args=["pipeline", "2.4.0", history.candidate.pk])
+    assert expected.encode() in response.content
+
+
+def test_it_says_when_there_are_no_metrics(login, registered):
+    response = login("viewer").get(url())
+    assert b"No model metrics yet" in response.content
+    assert b"plotly.min.js" not in response.content
+
+
+def test_an_unknown_model_falls_back_to_the_first(login, history):
+    response = login("analyst").get(url(subject="nope|nope", step="x"))
+    assert response.status_code == 200 and "metric-crps-1" in figures(response)
+
+
+def test_it_escapes_names_inside_the_embedded_figure(login, registered):
+    seed_history(models=["</script><script>alert(1)</script>"], candidate=False)
+    response = login("analyst").get(url())
+    assert b"</script><script>alert(1)" not in response.content
+    assert figures(response)
+
+
+@pytest.mark.parametrize("releases", [3, 60])
+def test_its_query_count_does_not_grow_with_the_history(login, registered, releases,
+                                                        django_assert_max_num_queries):
+    seed_history(releases=releases, drift_jobs=2)
+    client = login("analyst")
+    with django_assert_max_num_queries(MAX_QUERIES):
+        response = client.get(url(step=1))
+    assert response.status_code == 200
