@@ -185,18 +185,22 @@ class GitRepo:
 
     # -- reading ----------------------------------------------------------------
 
+    def refs(self, prefix: str, fields: list[str]) -> list[list[str]]:
+        """One `for-each-ref` over `prefix`: a row of the `fields` (format atoms) per ref."""
+        out = self.run("for-each-ref", f"--format={'%00'.join(fields)}%1e", prefix)
+        return [
+            _padded(record.strip("\n").split(FIELD), len(fields))
+            for record in out.split(RECORD)
+            if record.strip("\n")
+        ]
+
     def branches(self) -> list[BranchHead]:
         fields = [
             "%(refname:lstrip=2)", "%(objectname)", "%(authorname)", "%(authoremail:trim)",
             "%(committerdate:unix)", "%(contents:subject)",
         ]
-        out = self.run("for-each-ref", f"--format={'%00'.join(fields)}%1e", "refs/heads/")
         heads = []
-        for record in out.split(RECORD):
-            record = record.strip("\n")
-            if not record:
-                continue
-            name, head, author, email, stamp, subject = record.split(FIELD)
+        for name, head, author, email, stamp, subject in self.refs("refs/heads/", fields):
             heads.append(
                 BranchHead(
                     name=name,
@@ -242,12 +246,7 @@ class GitRepo:
             "%(*objecttype)", "%(taggername)", "%(taggeremail:trim)", "%(committername)",
             "%(committeremail:trim)", "%(creatordate:unix)",
         ]
-        out = self.run("for-each-ref", f"--format={'%00'.join(fields)}%1e", "refs/tags/")
-        rows = []
-        for record in out.split(RECORD):
-            record = record.strip("\n")
-            if record:
-                rows.append(_padded(record.split(FIELD), len(fields)))
+        rows = self.refs("refs/tags/", fields)
         # `*objectname` peels one level only: a tag of a tag, or a tag of a tree or
         # blob, is peeled fully by cat-file in one batch.
         unpeeled = [
