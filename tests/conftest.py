@@ -24,15 +24,19 @@ ROLE_USERS = ["admin", "rm-ana", "analyst", "viewer", "outsider"]
 
 
 @pytest.fixture
-def users(django_user_model) -> dict:
+def role_groups(db) -> None:
+    """The role groups the migration made; a transactional test may have flushed them, so
+    rebuild them from the same table when they are missing."""
     if not Group.objects.exists():
-        # A transactional test flushed the groups the migration made; rebuild them
-        # from the same table.
         from django.apps import apps
 
         from ewsdash.roles import sync_role_groups
 
         sync_role_groups(apps)
+
+
+@pytest.fixture
+def users(django_user_model, role_groups) -> dict:
     made = {}
     for username, role in USERS.items():
         user = django_user_model.objects.create_user(

@@ -10,7 +10,7 @@ from releases.models import Branch, Repository
 pytestmark = pytest.mark.django_db
 
 
-def test_it_builds_registers_syncs_and_creates_the_demo_users(settings, tmp_path):
+def test_it_builds_registers_syncs_and_creates_the_demo_users(settings, tmp_path, role_groups):
     settings.VAR_DIR = tmp_path
     call_command("seed_demo", "--sync-here")
     repository = Repository.objects.get(name="views-pipeline")
@@ -26,7 +26,8 @@ def test_it_builds_registers_syncs_and_creates_the_demo_users(settings, tmp_path
                      "rm-ben": "release manager", "analyst": "analyst", "viewer": "viewer"}
 
 
-def test_running_it_twice_keeps_one_repository_and_resets_passwords(settings, tmp_path):
+def test_running_it_twice_keeps_one_repository_and_resets_passwords(settings, tmp_path,
+                                                                     role_groups):
     settings.VAR_DIR = tmp_path
     call_command("seed_demo", "--sync-here")
     user = get_user_model().objects.get(username="viewer")

@@ -11,7 +11,8 @@ from tests.support.worker import wait_for
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_worker_prepares_the_whole_demo(settings, tmp_path, celery_worker_process):
+def test_the_worker_prepares_the_whole_demo(settings, tmp_path, celery_worker_process,
+                                            role_groups):
     settings.VAR_DIR = tmp_path
     call_command("seed_demo")
     candidate = wait_for(lambda: PromotionCandidate.objects.first(), timeout=180,

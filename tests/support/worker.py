@@ -73,9 +73,10 @@ class WorkerProcess:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
+            # A test is over: a check still running need not finish (warm shutdown).
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()
