@@ -46,7 +46,7 @@ from monitoring.validation import (
 )
 from monitoring.validation.checks import check_files
 from releases import git
-from releases.services import clone_dir
+from releases.services import clone_dir, clone_open
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ def _prepare(run: ValidationRun, scratch: Path) -> Path:
     tree = scratch / "tree"
     path = clone_dir(run.repository.name)
     with git.clone_lock(path):
-        repo = services.open_clone(run.repository)
+        repo = clone_open(run.repository)
         if git.resolve_commit(repo, run.commit) is None:
             repo.fetch()  # this machine's clone may predate the commit
         git.worktree_add(repo, tree, run.commit)

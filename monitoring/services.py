@@ -66,7 +66,7 @@ from releases import git
 from releases.audit import audit_record
 from releases.errors import ActionRefused
 from releases.models import Repository
-from releases.services import clone_dir
+from releases.services import clone_dir, clone_open
 
 log = logging.getLogger(__name__)
 
@@ -82,17 +82,6 @@ EVALUATION_MARGIN_S = 600
 # -- the cache clone ------------------------------------------------------------------------
 
 
-def open_clone(repository: Repository) -> git.GitRepo:
-    """The repository's cache clone, rebuilt from the origin when this machine lacks it.
-
-    The caller holds `git.clone_lock(clone_dir(repository.name))`.
-    """
-    path = clone_dir(repository.name)
-    if path.exists():
-        return git.GitRepo(path, timeout=settings.EWSDASH_GIT_TIMEOUT)
-    return git.clone_bare(repository.origin, path, timeout=settings.EWSDASH_GIT_TIMEOUT)
-
-
 def commit_resolve(*, repository: Repository, ref: str) -> str:
     """The commit `ref` names: a full sha as is (fetched if the clone lacks it); a branch or
     tag as the origin has it now (a person naming "development" means its head today)."""
@@ -100,7 +89,7 @@ def commit_resolve(*, repository: Repository, ref: str) -> str:
     path = clone_dir(repository.name)
     try:
         with git.clone_lock(path):
-            repo = open_clone(repository)
+            repo = clone_open(repository)
             sha = git.resolve_commit(repo, ref) if git.SHA_RE.match(ref) else None
             if sha is None:
                 repo.fetch()
@@ -117,7 +106,7 @@ def commit_resolve(*, repository: Repository, ref: str) -> str:
 def _production_head(repository: Repository) -> str | None:
     path = clone_dir(repository.name)
     with git.clone_lock(path):
-        repo = open_clone(repository)
+        repo = clone_open(repository)
         return git.resolve_commit(repo, f"refs/heads/{repository.production_branch}")
 
 
@@ -133,7 +122,7 @@ def manifest_read(*, repository: Repository, commit: str) -> ManifestRead:
     path = clone_dir(repository.name)
     try:
         with git.clone_lock(path):
-            data = git.read_file_at(open_clone(repository), commit, repository.manifest_path)
+            data = git.read_file_at(clone_open(repository), commit, repository.manifest_path)
     except git.GitError as error:
         raise ActionRefused(
             f"Cannot read {repository.manifest_path} at {commit[:10]}: {error}"

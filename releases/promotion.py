@@ -29,6 +29,7 @@ from releases.models import (
     PromotionCandidate,
     Release,
     ReleaseKind,
+    ReleaseLine,
     Repository,
 )
 from releases.workflow import OPEN, CandidateStatus, check_transition
@@ -90,9 +91,9 @@ def person_identity(user: Any) -> git.Identity:
 
 
 def _clone(repository: Repository) -> git.GitRepo:
-    from releases.services import clone_dir
+    from releases.services import clone_open
 
-    return git.GitRepo(clone_dir(repository.name), timeout=settings.EWSDASH_GIT_TIMEOUT)
+    return clone_open(repository)
 
 
 # -- creating a candidate --------------------------------------------------------------------
@@ -124,17 +125,11 @@ def _propose(repository: Repository, *, commit: str, production_head: str, kind:
     repo = _clone(repository)
     versions = _existing_versions(repository)
     latest = max(versions) if versions else None
-    latest_on_production = (
-        Release.objects.filter(repository=repository, on_production=True)
-        .exclude(tag_state="deleted")
-        .values_list("version", "commit")
-    )
-    base_commit = None
-    best = None
-    for version_text, release_commit in latest_on_production:
-        parsed = versioning.parse_version_tag(version_text)
-        if isinstance(parsed, versioning.ParsedTag) and (best is None or parsed.version > best):
-            best, base_commit = parsed.version, release_commit
+    # The highest release on production, as the sync that preceded this recorded it.
+    line = ReleaseLine.objects.filter(repository=repository).select_related(
+        "latest_release"
+    ).first()
+    base_commit = line.latest_release.commit if line and line.latest_release else None
     revisions = [commit, f"^{base_commit}"] if base_commit else [commit]
     commits = [
         versioning.CommitInfo(

@@ -161,12 +161,15 @@ class SyncOutcome:
         return text
 
 
-def _open_clone(repository: Repository) -> tuple[git.GitRepo, bool]:
-    """The repository's cache clone, rebuilt from the origin if it is missing."""
+def clone_open(repository: Repository) -> git.GitRepo:
+    """The repository's cache clone, rebuilt from the origin when this machine lacks it.
+
+    The caller holds `git.clone_lock(clone_dir(repository.name))`.
+    """
     path = clone_dir(repository.name)
     if path.exists():
-        return git.GitRepo(path, timeout=settings.EWSDASH_GIT_TIMEOUT), False
-    return git.clone_bare(repository.origin, path, timeout=settings.EWSDASH_GIT_TIMEOUT), True
+        return git.GitRepo(path, timeout=settings.EWSDASH_GIT_TIMEOUT)
+    return git.clone_bare(repository.origin, path, timeout=settings.EWSDASH_GIT_TIMEOUT)
 
 
 def _record_sync_error(repository: Repository, message: str, actor: Any) -> None:
@@ -202,7 +205,8 @@ def repository_sync(
         # The caller's object may be stale; the stored digest decides "unchanged".
         repository.refresh_from_db()
         try:
-            repo, rebuilt = _open_clone(repository)
+            rebuilt = not path.exists()  # a fresh clone has just fetched everything
+            repo = clone_open(repository)
             digest = repo.ls_remote_digest()
             if digest == repository.refs_digest and not (force or rebuilt):
                 now = timezone.now()
