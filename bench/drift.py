@@ -31,10 +31,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from monitoring.drift import DriftConfig, compare_columns, compare_draws, profile_numeric  # noqa: E402
 from monitoring.drift.config import usable_cpus  # noqa: E402
 
-FULL = {"rows": 1_000_000, "columns": 20, "units": 13_110, "steps": 36, "draws": 256,
-        "repeat": 3, "scipy_cells": 2_000, "w1_cells": 300}
-QUICK = {"rows": 100_000, "columns": 20, "units": 1_311, "steps": 36, "draws": 256,
-         "repeat": 1, "scipy_cells": 500, "w1_cells": 100}
+FULL = {
+    "rows": 1_000_000,
+    "columns": 20,
+    "units": 13_110,
+    "steps": 36,
+    "draws": 256,
+    "repeat": 3,
+    "scipy_cells": 2_000,
+    "w1_cells": 300,
+}
+QUICK = {
+    "rows": 100_000,
+    "columns": 20,
+    "units": 1_311,
+    "steps": 36,
+    "draws": 256,
+    "repeat": 1,
+    "scipy_cells": 500,
+    "w1_cells": 100,
+}
 
 
 def make_columns(rows: int, columns: int, seed: int, current: bool) -> dict[str, np.ndarray]:
@@ -103,10 +119,12 @@ def run_case(case: str, engine: str, size: dict[str, Any]) -> dict[str, Any]:
             secs, traced = timed(lambda: compare_columns(profiles, cur, config), repeat)
             note = f"reference profile reused, {threads(size['columns'])}"
         else:
+
             def scipy_all() -> None:
                 for k in ref:
                     stats.ks_2samp(ref[k], cur[k])
                     stats.wasserstein_distance(ref[k], cur[k])
+
             secs, traced = timed(scipy_all, repeat)
             note = "ks_2samp + wasserstein_distance per column (no PSI/JS)"
     else:
@@ -133,6 +151,7 @@ def run_case(case: str, engine: str, size: dict[str, Any]) -> dict[str, Any]:
             def loop() -> None:
                 for i in range(k):
                     stats.wasserstein_distance(a2[i], b2[i])
+
             secs, traced = timed(loop, repeat)
             secs *= cells / k
             note = f"scaled from {k} cells"
@@ -153,17 +172,21 @@ def parity_check(size: dict[str, Any]) -> str:
         t = report["columns"][k]["tests"]
         ks = stats.ks_2samp(ref[k], cur[k])
         w1 = stats.wasserstein_distance(ref[k], cur[k]) / max(np.std(ref[k]), 1e-3)
-        worst = max(worst, abs(t["ks"]["statistic"] - ks.statistic),
-                    abs(t["ks"]["p_value"] - ks.pvalue),
-                    abs(t["wasserstein_normed"]["value"] - w1) / max(w1, 1.0))
+        worst = max(
+            worst,
+            abs(t["ks"]["statistic"] - ks.statistic),
+            abs(t["ks"]["p_value"] - ks.pvalue),
+            abs(t["wasserstein_normed"]["value"] - w1) / max(w1, 1.0),
+        )
     a = make_draws(20, 36, 256, 20)
     b = make_draws(20, 36, 256, 21)
     r = compare_draws(a, b)
     for u in range(20):
         for s in range(36):
             ks = stats.ks_2samp(a[u, s], b[u, s])
-            worst = max(worst, abs(r.ks_statistic[u, s] - ks.statistic),
-                        abs(r.ks_p_value[u, s] - ks.pvalue))
+            worst = max(
+                worst, abs(r.ks_statistic[u, s] - ks.statistic), abs(r.ks_p_value[u, s] - ks.pvalue)
+            )
     return f"parity vs scipy on bench data: max abs difference {worst:.2e}"
 
 
@@ -186,8 +209,9 @@ def main() -> None:
     # np.sort's speed depends on the SIMD path numpy dispatches to (on AMD Zen 4 its AVX-512
     # sort is several times slower than its AVX2 one), so record what this run used.
     disabled = os.environ.get("NPY_DISABLE_CPU_FEATURES", "") or "none"
-    print(f"numpy {np.__version__}, usable CPUs {usable_cpus()}, "
-          f"NPY_DISABLE_CPU_FEATURES: {disabled}")
+    print(
+        f"numpy {np.__version__}, usable CPUs {usable_cpus()}, NPY_DISABLE_CPU_FEATURES: {disabled}"
+    )
     rows = []
     for case, engines in ENGINES.items():
         results = {}
@@ -197,14 +221,25 @@ def main() -> None:
             results[engine] = json.loads(proc.stdout.strip().splitlines()[-1])
         base = next(v["seconds"] for k, v in results.items() if k.startswith("scipy"))
         for engine, r in results.items():
-            rows.append((case, engine, f"{r['seconds']:.3f}", f"{r['rss_mb']:.0f}",
-                         f"{r['traced_mb']:.0f}", f"{r['seconds'] / base:.3f}", r["note"]))
+            rows.append(
+                (
+                    case,
+                    engine,
+                    f"{r['seconds']:.3f}",
+                    f"{r['rss_mb']:.0f}",
+                    f"{r['traced_mb']:.0f}",
+                    f"{r['seconds'] / base:.3f}",
+                    r["note"],
+                )
+            )
     head = ("case", "engine", "median s", "peak RSS MB", "engine MB", "vs scipy", "note")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     for r in [head, *rows]:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
-    print("vs scipy: ratio to the first scipy row of the case (columns: ks_2samp + "
-          "wasserstein_distance loop; draws: ks_2samp(axis=1), KS only)")
+    print(
+        "vs scipy: ratio to the first scipy row of the case (columns: ks_2samp + "
+        "wasserstein_distance loop; draws: ks_2samp(axis=1), KS only)"
+    )
     print(parity_check(size))
 
 

@@ -38,16 +38,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-           "LC_ALL": "C"}
-PEOPLE = ["Maja Lindqvist <maja@pipeline.example>", "Tomas Okafor <tomas@pipeline.example>",
-          "Aisha Mensah <aisha@pipeline.example>", "Jonas Berg <jonas@pipeline.example>"]
+GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}
+PEOPLE = [
+    "Maja Lindqvist <maja@pipeline.example>",
+    "Tomas Okafor <tomas@pipeline.example>",
+    "Aisha Mensah <aisha@pipeline.example>",
+    "Jonas Berg <jonas@pipeline.example>",
+]
 KINDS = ["feat", "fix", "chore", "docs", "perf", "refactor"]
 
 
 def git(*args: str, cwd: Path | None = None, input_bytes: bytes | None = None) -> bytes:
-    result = subprocess.run(["git", *args], cwd=cwd, env=GIT_ENV, input=input_bytes,
-                            capture_output=True)
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, env=GIT_ENV, input=input_bytes, capture_output=True
+    )
     if result.returncode:
         raise SystemExit(f"git {args[0]} failed: {result.stderr.decode(errors='replace')}")
     return result.stdout
@@ -63,16 +67,27 @@ class Stream:
         self.rng = random.Random(7)
         self.commits = 0
 
-    def commit(self, ref: str, message: str, *, parent: int | None = None,
-               merge: int | None = None, files: dict[str, str] | None = None) -> int:
+    def commit(
+        self,
+        ref: str,
+        message: str,
+        *,
+        parent: int | None = None,
+        merge: int | None = None,
+        files: dict[str, str] | None = None,
+    ) -> int:
         self.mark += 1
         self.clock += 60
         self.commits += 1
         who = self.rng.choice(PEOPLE)
         data = message.encode()
-        lines = [f"commit {ref}", f"mark :{self.mark}",
-                 f"author {who} {self.clock} +0000", f"committer {who} {self.clock} +0000",
-                 f"data {len(data)}"]
+        lines = [
+            f"commit {ref}",
+            f"mark :{self.mark}",
+            f"author {who} {self.clock} +0000",
+            f"committer {who} {self.clock} +0000",
+            f"data {len(data)}",
+        ]
         chunk = "\n".join(lines).encode() + b"\n" + data + b"\n"
         if parent is not None:
             chunk += f"from :{parent}\n".encode()
@@ -88,7 +103,9 @@ class Stream:
         data = message.encode()
         self.parts.append(
             f"tag {name}\nfrom :{mark}\ntagger {PEOPLE[0]} {self.clock} +0000\n"
-            f"data {len(data)}\n".encode() + data + b"\n"
+            f"data {len(data)}\n".encode()
+            + data
+            + b"\n"
         )
 
     def message(self, n: int) -> str:
@@ -105,13 +122,15 @@ def build_origin(path: Path, *, commits: int, branches: int, tags: int) -> dict[
     open_features = branches - merged_features
     feature_commits = 3
     # Everything that is not a plain development commit, counted up front.
-    overhead = (releases + hotfixes + hotfixes // 2 + branches * feature_commits
-                + merged_features + 1)
+    overhead = (
+        releases + hotfixes + hotfixes // 2 + branches * feature_commits + merged_features + 1
+    )
     development_commits = max(commits - overhead, releases)
     per_release = max(development_commits // releases, 1)
 
-    root = s.commit("refs/heads/development", "chore: initial pipeline\n",
-                    files={"README.md": "pipeline\n"})
+    root = s.commit(
+        "refs/heads/development", "chore: initial pipeline\n", files={"README.md": "pipeline\n"}
+    )
     s.parts.append(f"reset refs/heads/production\nfrom :{root}\n\n".encode())
     dev = root
     production = root
@@ -120,36 +139,49 @@ def build_origin(path: Path, *, commits: int, branches: int, tags: int) -> dict[
     release_no = 0
     hotfix_no = 0
     for n in range(development_commits):
-        dev = s.commit("refs/heads/development", s.message(n),
-                       files={f"src/module{n % 211}.py": f"value = {n}\n"})
+        dev = s.commit(
+            "refs/heads/development",
+            s.message(n),
+            files={f"src/module{n % 211}.py": f"value = {n}\n"},
+        )
         if n in feature_starts:
             feature_no += 1
             ref = f"refs/heads/feature/f{feature_no:03d}"
             head = dev
             for k in range(feature_commits):
-                head = s.commit(ref, f"feat: feature {feature_no} part {k}\n",
-                                parent=head if k else dev,
-                                files={f"features/f{feature_no}.py": f"part = {k}\n"})
+                head = s.commit(
+                    ref,
+                    f"feat: feature {feature_no} part {k}\n",
+                    parent=head if k else dev,
+                    files={f"features/f{feature_no}.py": f"part = {k}\n"},
+                )
             if feature_no <= merged_features:
-                dev = s.commit("refs/heads/development",
-                               f"Merge branch 'feature/f{feature_no:03d}' into development\n",
-                               merge=head)
+                dev = s.commit(
+                    "refs/heads/development",
+                    f"Merge branch 'feature/f{feature_no:03d}' into development\n",
+                    merge=head,
+                )
         if (n + 1) % per_release == 0 and release_no < releases:
             release_no += 1
-            production = s.commit("refs/heads/production",
-                                  "Merge branch 'development' into production\n",
-                                  parent=production, merge=dev)
+            production = s.commit(
+                "refs/heads/production",
+                "Merge branch 'development' into production\n",
+                parent=production,
+                merge=dev,
+            )
             prefix = "" if release_no % 10 == 0 else "v"  # a repository mixing both
             s.tag(f"{prefix}1.{release_no}.0", production, f"Release 1.{release_no}.0\n")
             if hotfix_no < hotfixes and release_no % max(releases // hotfixes, 1) == 0:
                 hotfix_no += 1
                 change = {f"hotfix/h{hotfix_no}.py": f"fixed = {hotfix_no}\n"}
-                production = s.commit("refs/heads/production",
-                                      f"fix: hotfix {hotfix_no}\n", files=change)
+                production = s.commit(
+                    "refs/heads/production", f"fix: hotfix {hotfix_no}\n", files=change
+                )
                 s.tag(f"v1.{release_no}.1", production, f"Hotfix 1.{release_no}.1\n")
                 if hotfix_no % 2 == 0:  # ported by an equal patch; the rest stay open
-                    dev = s.commit("refs/heads/development",
-                                   f"fix: port hotfix {hotfix_no}\n", files=change)
+                    dev = s.commit(
+                        "refs/heads/development", f"fix: port hotfix {hotfix_no}\n", files=change
+                    )
     path.mkdir(parents=True)
     git("init", "--quiet", "--bare", str(path))
     git("fast-import", "--quiet", cwd=path, input_bytes=b"".join(s.parts))
@@ -167,9 +199,13 @@ def plain_git_full(origin: Path, scratch: Path) -> None:
     clone = scratch / "plain.git"
     shutil.rmtree(clone, ignore_errors=True)
     git("clone", "--quiet", "--bare", str(origin), str(clone))
-    out = git("for-each-ref", "--format=%(refname:lstrip=2)%00%(objectname)%00%(authorname)"
-              "%00%(authoremail:trim)%00%(committerdate:unix)%00%(contents:subject)%1e",
-              "refs/heads/", cwd=clone)
+    out = git(
+        "for-each-ref",
+        "--format=%(refname:lstrip=2)%00%(objectname)%00%(authorname)"
+        "%00%(authoremail:trim)%00%(committerdate:unix)%00%(contents:subject)%1e",
+        "refs/heads/",
+        cwd=clone,
+    )
     heads = [record.split(b"\x00")[:2] for record in out.split(b"\x1e") if record.strip()]
     named = {name.strip().decode(): sha.decode() for name, sha in heads}
     production, development = named["production"], named["development"]
@@ -177,22 +213,46 @@ def plain_git_full(origin: Path, scratch: Path) -> None:
         for base in (production, development):
             if sha != base:
                 git("rev-list", "--left-right", "--count", f"{base}...{sha}", cwd=clone)
-    git("for-each-ref", "--format=%(refname:lstrip=2)%00%(objectname)%00%(objecttype)"
+    git(
+        "for-each-ref",
+        "--format=%(refname:lstrip=2)%00%(objectname)%00%(objecttype)"
         "%00%(*objectname)%00%(*objecttype)%00%(taggername)%00%(taggeremail:trim)"
         "%00%(committername)%00%(committeremail:trim)%00%(creatordate:unix)%1e",
-        "refs/tags/", cwd=clone)
-    merged = git("for-each-ref", "--merged=refs/heads/production",
-                 "--format=%(refname:lstrip=2)", "refs/tags/", cwd=clone).split()
+        "refs/tags/",
+        cwd=clone,
+    )
+    merged = git(
+        "for-each-ref",
+        "--merged=refs/heads/production",
+        "--format=%(refname:lstrip=2)",
+        "refs/tags/",
+        cwd=clone,
+    ).split()
     latest = max(merged, key=_version_key).decode()
     log_format = "--format=%H%x1f%P%x1f%an%x1f%ae%x1f%ct%x1f%s%x1f%b"
     git("rev-list", "--count", f"{latest}..production", cwd=clone)
     git("log", "-z", log_format, f"{latest}..development", "--", cwd=clone)
     git("log", "-z", log_format, *[m.decode() for m in merged], "--", cwd=clone)
-    marked = git("log", "-z", "--cherry-mark", "--right-only",
-                 f"--format=%m%x1f{log_format[9:]}", "development...production", "--",
-                 cwd=clone)
-    git("log", "-z", "--fixed-strings", "--grep=(cherry picked from commit ", log_format,
-        "development", "--", cwd=clone)
+    marked = git(
+        "log",
+        "-z",
+        "--cherry-mark",
+        "--right-only",
+        f"--format=%m%x1f{log_format[9:]}",
+        "development...production",
+        "--",
+        cwd=clone,
+    )
+    git(
+        "log",
+        "-z",
+        "--fixed-strings",
+        "--grep=(cherry picked from commit ",
+        log_format,
+        "development",
+        "--",
+        cwd=clone,
+    )
     # Items git did not mark as equal: compare their patch ids with development's.
     items = []
     for record in marked.split(b"\x00"):
@@ -200,8 +260,13 @@ def plain_git_full(origin: Path, scratch: Path) -> None:
         if len(fields) > 2 and fields[0] != b"=" and len(fields[2].split()) == 1:
             items.append(fields[1].decode())
     if items:
-        paths = [p.decode() for p in git("log", "--no-walk=unsorted", "-z", "--name-only",
-                                         "--format=", *items, cwd=clone).split(b"\x00") if p]
+        paths = [
+            p.decode()
+            for p in git(
+                "log", "--no-walk=unsorted", "-z", "--name-only", "--format=", *items, cwd=clone
+            ).split(b"\x00")
+            if p
+        ]
         diff_args = ["log", "-p", "--no-merges", "--full-diff", "--format=commit %H"]
         ours = git(*diff_args, "--no-walk=unsorted", *items, "--", cwd=clone)
         theirs = git(*diff_args, "development", "--", *paths, cwd=clone)
@@ -239,10 +304,11 @@ def main() -> None:
     try:
         started = time.perf_counter()
         origin = work / "origin.git"
-        shape = build_origin(origin, commits=args.commits, branches=args.branches,
-                             tags=args.tags)
-        print(f"origin: {shape['commits']} commits, {shape['branches']} branches, "
-              f"{shape['tags']} tags (built in {time.perf_counter() - started:.1f} s)")
+        shape = build_origin(origin, commits=args.commits, branches=args.branches, tags=args.tags)
+        print(
+            f"origin: {shape['commits']} commits, {shape['branches']} branches, "
+            f"{shape['tags']} tags (built in {time.perf_counter() - started:.1f} s)"
+        )
 
         import django
 
@@ -255,8 +321,7 @@ def main() -> None:
 
         def ewsdash_full() -> None:
             Repository.objects.filter(name="bench").delete()
-            repository = services.repository_create(actor="bench", name="bench",
-                                                    origin=str(origin))
+            repository = services.repository_create(actor="bench", name="bench", origin=str(origin))
             outcome = services.repository_sync(repository=repository, actor="bench")
             assert not outcome.error, outcome.error
 
@@ -276,25 +341,41 @@ def main() -> None:
 
         plain_full = median_time(lambda: plain_git_full(origin, work), args.repeat)
         rows = [
-            (f"full first sync ({settings.EWSDASH_GIT_WORKERS} git at once)",
-             median_time(ewsdash_full, args.repeat), plain_full, "2x"),
-            ("full first sync (1 git at once)", median_time(ewsdash_full_serial, args.repeat),
-             plain_full, "2x"),
-            ("no-change re-sync", median_time(ewsdash_unchanged, args.repeat),
-             median_time(lambda: plain_git_unchanged(origin), args.repeat), "< 0.3 s"),
+            (
+                f"full first sync ({settings.EWSDASH_GIT_WORKERS} git at once)",
+                median_time(ewsdash_full, args.repeat),
+                plain_full,
+                "2x",
+            ),
+            (
+                "full first sync (1 git at once)",
+                median_time(ewsdash_full_serial, args.repeat),
+                plain_full,
+                "2x",
+            ),
+            (
+                "no-change re-sync",
+                median_time(ewsdash_unchanged, args.repeat),
+                median_time(lambda: plain_git_unchanged(origin), args.repeat),
+                "< 0.3 s",
+            ),
         ]
         releases = Release.objects.filter(repository__name="bench")
         open_items = BackportItem.objects.filter(repository__name="bench", resolved_at=None)
-        print(f"recorded: {releases.count()} releases, "
-              f"{releases.filter(on_production=True).count()} on production, "
-              f"{open_items.count()} open back-ports of "
-              f"{BackportItem.objects.filter(repository__name='bench').count()}")
+        print(
+            f"recorded: {releases.count()} releases, "
+            f"{releases.filter(on_production=True).count()} on production, "
+            f"{open_items.count()} open back-ports of "
+            f"{BackportItem.objects.filter(repository__name='bench').count()}"
+        )
         print()
         print(f"{'case':<34} {'ewsdash':>10} {'plain git':>10} {'ratio':>7}  target")
         for name, ours, plain, target in rows:
             print(f"{name:<34} {ours:>9.3f}s {plain:>9.3f}s {ours / plain:>6.2f}x  {target}")
-        print(f"(median of {args.repeat}; plain git runs its commands one after another on "
-              f"{os.cpu_count()} CPUs)")
+        print(
+            f"(median of {args.repeat}; plain git runs its commands one after another on "
+            f"{os.cpu_count()} CPUs)"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

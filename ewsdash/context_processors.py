@@ -19,7 +19,8 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
         name = request.GET.get("repository")
         repositories = repositories_with_freeze().only("name")
         current = (
-            repositories.filter(name=name).first() if name
+            repositories.filter(name=name).first()
+            if name
             else repositories.order_by("name").first()
         )
     return {"user_role": role_of(user), "nav_repository": current}

@@ -164,9 +164,7 @@ EWSDASH_GIT_EMAIL = env_str("EWSDASH_GIT_EMAIL", "ewsdash@localhost")
 
 # Celery: a real worker in every mode. The database holds every job's state, so
 # there is no result backend.
-CELERY_BROKER_URL = broker_url(
-    "CELERY_BROKER_URL", f"filesystem://{VAR_DIR / 'broker'}"
-)
+CELERY_BROKER_URL = broker_url("CELERY_BROKER_URL", f"filesystem://{VAR_DIR / 'broker'}")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -49,8 +49,9 @@ def version_key(version: str) -> tuple:
         return (0, version)
     pre = tuple(
         (0, int(part), "") if part.isdigit() else (1, 0, part)
-        for part in (parsed.prerelease or "").split(".") if part
-    )  # fmt: skip
+        for part in (parsed.prerelease or "").split(".")
+        if part
+    )
     return (1, parsed.major, parsed.minor, parsed.patch, 0 if pre else 1, pre)
 
 
@@ -76,8 +77,17 @@ def _release_rows(repository: Repository) -> list[dict[str, Any]]:
     rows = list(
         Release.objects.filter(repository=repository)
         .annotate(candidate_run_id=F("candidate__validation_run_id"), live=Exists(live))
-        .values("pk", "version", "tag", "kind", "commit", "tagged_at", "rolled_back_by_id",
-                "candidate_run_id", "live")  # fmt: skip
+        .values(
+            "pk",
+            "version",
+            "tag",
+            "kind",
+            "commit",
+            "tagged_at",
+            "rolled_back_by_id",
+            "candidate_run_id",
+            "live",
+        )
     )
     rows.sort(key=lambda row: version_key(row["version"]))
     return rows  # type: ignore[return-value]  # the TypedDict django-stubs infers is a dict
@@ -89,8 +99,9 @@ def _latest_finished_runs(repository: Repository, commits: set[str]) -> dict[str
         return {}
     found: dict[str, int] = {}
     runs = (
-        ValidationRun.objects.filter(repository=repository, commit__in=commits,
-                                     status__in=RUN_FINAL)  # fmt: skip
+        ValidationRun.objects.filter(
+            repository=repository, commit__in=commits, status__in=RUN_FINAL
+        )
         .order_by("commit", "attempt", "pk")
         .values_list("commit", "pk")
     )
@@ -106,16 +117,25 @@ def release_sequence(*, repository: Repository, runs: bool = True) -> list[Relea
     caller looks up the fallback runs of the few releases it needs.
     """
     rows = _release_rows(repository)
-    fallback = _latest_finished_runs(
-        repository, {row["commit"] for row in rows if row["candidate_run_id"] is None}
-    ) if runs else {}  # fmt: skip
+    fallback = (
+        _latest_finished_runs(
+            repository, {row["commit"] for row in rows if row["candidate_run_id"] is None}
+        )
+        if runs
+        else {}
+    )
     return [
         ReleaseRef(
-            pk=row["pk"], version=row["version"], tag=row["tag"], kind=row["kind"],
-            commit=row["commit"], tagged_at=row["tagged_at"], live=row["live"],
+            pk=row["pk"],
+            version=row["version"],
+            tag=row["tag"],
+            kind=row["kind"],
+            commit=row["commit"],
+            tagged_at=row["tagged_at"],
+            live=row["live"],
             rolled_back=row["rolled_back_by_id"] is not None,
             run_id=row["candidate_run_id"] or fallback.get(row["commit"]),
-        )  # fmt: skip
+        )
         for row in rows
     ]
 
@@ -124,9 +144,10 @@ def open_candidate(*, repository: Repository) -> PromotionCandidate | None:
     """The newest open candidate with a validation run, with that run (one query)."""
     return (
         PromotionCandidate.objects.filter(
-            repository=repository, status__in=OPEN_CANDIDATE_STATUSES,
+            repository=repository,
+            status__in=OPEN_CANDIDATE_STATUSES,
             validation_run__isnull=False,
-        )  # fmt: skip
+        )
         .select_related("validation_run")
         .defer("changelog", "commit_people")
         .order_by("-created_at", "-pk")
@@ -198,16 +219,16 @@ def model_health(
     subjects = sorted({(m, t) for m, t, _ in keys})
     if (model, target) not in subjects:
         model, target = subjects[0] if subjects else ("", "")
-    steps = sorted({s for m, t, s in keys if (m, t) == (model, target)},
-                   key=lambda s: -1 if s is None else s)  # fmt: skip
+    steps = sorted(
+        {s for m, t, s in keys if (m, t) == (model, target)}, key=lambda s: -1 if s is None else s
+    )
     run_ids = {r.run_id for r in releases if r.run_id is not None} | choice_runs
     values: dict[tuple[int, str], float] = {}
     directions: dict[str, str] = {}
     if model:
-        rows = ModelMetric.objects.filter(run_id__in=run_ids, model=model, target=target,
-                                          step=step).values_list(
-            "run_id", "metric", "value", "direction"
-        )  # fmt: skip
+        rows = ModelMetric.objects.filter(
+            run_id__in=run_ids, model=model, target=target, step=step
+        ).values_list("run_id", "metric", "value", "direction")
         for run_id, metric, value, direction in rows:
             values[(run_id, metric)] = value
             if direction:
@@ -216,18 +237,25 @@ def model_health(
         manifest = candidate.validation_run.manifest
     elif live is not None and live.run_id is not None:
         manifest = (
-            ValidationRun.objects.filter(pk=live.run_id)
-            .values_list("manifest", flat=True)
-            .first()
+            ValidationRun.objects.filter(pk=live.run_id).values_list("manifest", flat=True).first()
         )
     else:
         manifest = None
     tolerance, abs_tolerance = performance_tolerance(manifest)
     return HealthPage(
-        releases=releases, candidate=candidate, subjects=subjects, steps=steps, model=model,
-        target=target, step=step, metrics=sorted({metric for _, metric in values}),
-        directions=directions, values=values, tolerance=tolerance, abs_tolerance=abs_tolerance,
-    )  # fmt: skip
+        releases=releases,
+        candidate=candidate,
+        subjects=subjects,
+        steps=steps,
+        model=model,
+        target=target,
+        step=step,
+        metrics=sorted({metric for _, metric in values}),
+        directions=directions,
+        values=values,
+        tolerance=tolerance,
+        abs_tolerance=abs_tolerance,
+    )
 
 
 # -- compare ------------------------------------------------------------------------------
@@ -261,30 +289,40 @@ class ComparePage:
 def _side(ref: str, releases: list[ReleaseRef], repository: Repository) -> Side:
     if ref.startswith("candidate-") and ref.removeprefix("candidate-").isdigit():
         candidate = (
-            PromotionCandidate.objects.filter(repository=repository,
-                                              pk=int(ref.removeprefix("candidate-")))
+            PromotionCandidate.objects.filter(
+                repository=repository, pk=int(ref.removeprefix("candidate-"))
+            )
             .select_related("validation_run")
             .first()
-        )  # fmt: skip
+        )
         if candidate is None:
             raise Http404(f"No candidate {ref} in {repository.name}")
-        return Side(ref=ref, label=f"candidate #{candidate.pk} ({candidate.version})",
-                    version=candidate.version, run_id=candidate.validation_run_id,
-                    candidate=candidate, run=candidate.validation_run)  # fmt: skip
+        return Side(
+            ref=ref,
+            label=f"candidate #{candidate.pk} ({candidate.version})",
+            version=candidate.version,
+            run_id=candidate.validation_run_id,
+            candidate=candidate,
+            run=candidate.validation_run,
+        )
     version = ref.removeprefix("v")
     release = next((r for r in releases if r.version == version), None)
     if release is None:
         raise Http404(f"No release {version} in {repository.name}")
-    return Side(ref=ref, label=release.tag or release.version, version=release.version,
-                run_id=release.run_id, release=release)  # fmt: skip
+    return Side(
+        ref=ref,
+        label=release.tag or release.version,
+        version=release.version,
+        run_id=release.run_id,
+        release=release,
+    )
 
 
 def _resolve_runs(repository: Repository, sides: tuple[Side, Side]) -> None:
     """Each side's run, in one query: a release's candidate run, else the latest finished
     run of its commit; a candidate's run came with the candidate."""
     wanted = Q(pk__in=[s.run_id for s in sides if s.run is None and s.run_id is not None])
-    commits = [s.release.commit for s in sides
-               if s.run_id is None and s.release is not None]  # fmt: skip
+    commits = [s.release.commit for s in sides if s.run_id is None and s.release is not None]
     if commits:
         wanted |= Q(repository=repository, commit__in=commits, status__in=RUN_FINAL)
     runs = list(ValidationRun.objects.filter(wanted).order_by("attempt", "pk"))
@@ -308,25 +346,37 @@ def release_compare(*, repository: Repository, before: str, after: str) -> Compa
     b = _side(after, releases, repository)
     low, high = sorted((a, b), key=lambda s: version_key(s.version))
     between = [
-        r.pk for r in releases
+        r.pk
+        for r in releases
         if version_key(low.version) < version_key(r.version) <= version_key(high.version)
-    ]  # fmt: skip
+    ]
     changelog = []
     if between:
         logs = dict(Release.objects.filter(pk__in=between).values_list("pk", "changelog"))
         changelog = [
             {"version": r.version, "tag": r.tag, "kind": r.kind, "entries": logs.get(r.pk) or []}
-            for r in reversed(releases) if r.pk in logs
-        ]  # fmt: skip
+            for r in reversed(releases)
+            if r.pk in logs
+        ]
     for side in (a, b):
         # A candidate's own changes are not in any release yet.
         if side is high and side.candidate is not None:
-            changelog.insert(0, {"version": side.version, "tag": side.label, "kind": "candidate",
-                                 "entries": side.candidate.changelog})  # fmt: skip
+            changelog.insert(
+                0,
+                {
+                    "version": side.version,
+                    "tag": side.label,
+                    "kind": "candidate",
+                    "entries": side.candidate.changelog,
+                },
+            )
     _resolve_runs(repository, (a, b))
     run_ids = [s.run_id for s in (a, b) if s.run_id is not None]
-    checks = list(CheckResult.objects.filter(run_id__in=run_ids).defer("log", "details")
-                  ) if run_ids else []  # fmt: skip
+    checks = (
+        list(CheckResult.objects.filter(run_id__in=run_ids).defer("log", "details"))
+        if run_ids
+        else []
+    )
     for side in (a, b):
         side.checks = [c for c in checks if c.run_id == side.run_id]
     values: dict[tuple[str, str, str], dict[int, float]] = {}
@@ -343,26 +393,36 @@ def release_compare(*, repository: Repository, before: str, after: str) -> Compa
         (model, target, metric, pair[a.run_id], pair[b.run_id], directions.get(metric, ""))
         for (model, target, metric), pair in sorted(values.items())
         if a.run_id in pair and b.run_id in pair
-    ]  # fmt: skip
+    ]
     drift_results: list[DriftResult] = []
     if a.run_id and b.run_id:
         drift_results = list(
-            DriftResult.objects.filter(job__in=DriftJob.objects.filter(
-                repository=repository, status=DriftJobStatus.DONE,
-            ).filter(
-                Q(reference_run_id=a.run_id, current_run_id=b.run_id)
-                | Q(reference_run_id=b.run_id, current_run_id=a.run_id)
-            ).order_by("-created_at", "-pk").values("pk")[:1])
+            DriftResult.objects.filter(
+                job__in=DriftJob.objects.filter(
+                    repository=repository,
+                    status=DriftJobStatus.DONE,
+                )
+                .filter(
+                    Q(reference_run_id=a.run_id, current_run_id=b.run_id)
+                    | Q(reference_run_id=b.run_id, current_run_id=a.run_id)
+                )
+                .order_by("-created_at", "-pk")
+                .values("pk")[:1]
+            )
             .select_related("job")
             .defer("distribution", "cells", "tests", "conventions", "dropped")
             .order_by("-drifted", "model", "column")
-        )  # fmt: skip
+        )
     live = next((r for r in releases if r.live), None)
     return ComparePage(
-        before=a, after=b, changelog=changelog, metrics=metrics,
+        before=a,
+        after=b,
+        changelog=changelog,
+        metrics=metrics,
         drift_job=drift_results[0].job if drift_results else None,
-        drift_results=drift_results, live_version=live.version if live else "",
-    )  # fmt: skip
+        drift_results=drift_results,
+        live_version=live.version if live else "",
+    )
 
 
 # -- drift --------------------------------------------------------------------------------
@@ -378,17 +438,31 @@ class DriftOverview:
 def drift_overview(*, repository: Repository) -> DriftOverview:
     """The latest finished drift jobs, their verdicts, and the releases (three queries)."""
     jobs = list(
-        DriftJob.objects.filter(repository=repository, status=DriftJobStatus.DONE)
-        .order_by("-created_at", "-pk")[:DRIFT_JOBS_SHOWN]
+        DriftJob.objects.filter(repository=repository, status=DriftJobStatus.DONE).order_by(
+            "-created_at", "-pk"
+        )[:DRIFT_JOBS_SHOWN]
     )
-    cells = list(
-        DriftResult.objects.filter(job_id__in=[job.pk for job in jobs])
-        .order_by("job_id", "model", "column")
-        .values_list("job_id", "model", "column", "effect", "drifted")
-    ) if jobs else []  # fmt: skip
+    cells = (
+        list(
+            DriftResult.objects.filter(job_id__in=[job.pk for job in jobs])
+            .order_by("job_id", "model", "column")
+            .values_list("job_id", "model", "column", "effect", "drifted")
+        )
+        if jobs
+        else []
+    )
     markers = [
-        ReleaseRef(pk=pk, version=version, tag=tag, kind=kind, commit="", tagged_at=tagged_at,
-                   live=False, rolled_back=False, run_id=None)  # fmt: skip
+        ReleaseRef(
+            pk=pk,
+            version=version,
+            tag=tag,
+            kind=kind,
+            commit="",
+            tagged_at=tagged_at,
+            live=False,
+            rolled_back=False,
+            run_id=None,
+        )
         for pk, version, tag, kind, tagged_at in Release.objects.filter(
             repository=repository, tagged_at__isnull=False
         ).values_list("pk", "version", "tag", "kind", "tagged_at")
@@ -421,7 +495,6 @@ def drift_result(*, repository: Repository, job_id: int, result_id: int) -> Drif
     return result
 
 
-
 # -- deployment status --------------------------------------------------------------------
 
 
@@ -442,7 +515,7 @@ def deployment_board(*, repository: Repository, limit: int = 50) -> list[Deploym
     from monitoring.deployments import status_changes
     from monitoring.models import ReleaseModelStatus
 
-    releases = release_sequence(repository=repository, runs=False)[-(limit + 1):]
+    releases = release_sequence(repository=repository, runs=False)[-(limit + 1) :]
     statuses: dict[int, dict[str, str]] = {r.pk: {} for r in releases}
     rows = ReleaseModelStatus.objects.filter(release_id__in=list(statuses)).values_list(
         "release_id", "model", "status"

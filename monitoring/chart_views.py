@@ -30,8 +30,9 @@ def _figure_json(chart: Chart) -> SafeString:
     return mark_safe(chart.figure_json().translate(_JSON_ESCAPES))  # noqa: S308
 
 
-def _chart_page(request: HttpRequest, template: str, context: dict[str, Any],
-                chart_list: list[Chart]) -> HttpResponse:
+def _chart_page(
+    request: HttpRequest, template: str, context: dict[str, Any], chart_list: list[Chart]
+) -> HttpResponse:
     """Render the page, or one chart's CSV when the query asks for it."""
     if request.GET.get("format") == "csv":
         wanted = request.GET.get("chart", "")
@@ -46,8 +47,9 @@ def _chart_page(request: HttpRequest, template: str, context: dict[str, Any],
     for chart in chart_list:
         query = request.GET.copy()
         query["format"], query["chart"] = "csv", chart.name
-        shown.append({"name": chart.name, "json": _figure_json(chart),
-                      "csv_url": f"?{query.urlencode()}"})  # fmt: skip
+        shown.append(
+            {"name": chart.name, "json": _figure_json(chart), "csv_url": f"?{query.urlencode()}"}
+        )
     return render(request, template, {**context, "charts": shown, "plotly": bool(shown)})
 
 
@@ -69,60 +71,119 @@ def model_health(request: HttpRequest, name: str) -> HttpResponse:
     # One select names both as "model|target"; split at the last "|" because targets are
     # metric column names, which have none. An unknown pair falls back to the first.
     model, _, target = request.GET.get("subject", "").rpartition("|")
-    page = selectors.model_health(repository=repository, model=model, target=target,
-                                  step=_step(request))  # fmt: skip
+    page = selectors.model_health(
+        repository=repository, model=model, target=target, step=_step(request)
+    )
     chart_list, table = _health_charts(page)
-    headers = [(m, charts.DIRECTION_TEXT.get(page.directions.get(m, ""), "direction unknown"))
-               for m in page.metrics]  # fmt: skip
+    headers = [
+        (m, charts.DIRECTION_TEXT.get(page.directions.get(m, ""), "direction unknown"))
+        for m in page.metrics
+    ]
     compare_url = ""
     if page.candidate is not None and page.live is not None:
-        compare_url = reverse("candidate-compare", args=[repository.name, page.live.version,
-                                                         page.candidate.pk])
-    return _chart_page(request, "monitoring/health.html",
-                       {"repository": repository, "page": page, "table": table,
-                        "headers": headers, "compare_url": compare_url,
-                        "table_cut": len(page.releases) + bool(page.candidate) - len(table)},
-                       chart_list)  # fmt: skip
+        compare_url = reverse(
+            "candidate-compare", args=[repository.name, page.live.version, page.candidate.pk]
+        )
+    return _chart_page(
+        request,
+        "monitoring/health.html",
+        {
+            "repository": repository,
+            "page": page,
+            "table": table,
+            "headers": headers,
+            "compare_url": compare_url,
+            "table_cut": len(page.releases) + bool(page.candidate) - len(table),
+        },
+        chart_list,
+    )
 
 
 def _health_charts(page: selectors.HealthPage) -> tuple[list[Chart], list[dict[str, Any]]]:
     """One chart per metric, and the table of the same numbers (newest release first)."""
     candidate = page.candidate
     rows: list[dict[str, Any]] = [
-        {"label": r.version, "release": r, "candidate": False, "cells": []}
-        for r in page.releases
+        {"label": r.version, "release": r, "candidate": False, "cells": []} for r in page.releases
     ]
     if candidate is not None:
-        rows.append({"label": f"{candidate.version} (candidate)", "release": None,
-                     "candidate": True, "cells": []})  # fmt: skip
+        rows.append(
+            {
+                "label": f"{candidate.version} (candidate)",
+                "release": None,
+                "candidate": True,
+                "cells": [],
+            }
+        )
     chart_list: list[Chart] = []
     for metric in page.metrics:
         values = [
-            ReleaseValue(r.version, page.value(r.run_id, metric), kind=r.kind, live=r.live,
-                         rolled_back=r.rolled_back)  # fmt: skip
+            ReleaseValue(
+                r.version,
+                page.value(r.run_id, metric),
+                kind=r.kind,
+                live=r.live,
+                rolled_back=r.rolled_back,
+            )
             for r in page.releases
         ]
         if candidate is not None:
-            values.append(ReleaseValue(rows[-1]["label"], page.value(page.candidate_run_id,
-                                                                     metric), candidate=True))
+            values.append(
+                ReleaseValue(
+                    rows[-1]["label"], page.value(page.candidate_run_id, metric), candidate=True
+                )
+            )
         direction = page.directions.get(metric, "")
-        flags = charts.regressions(values, direction=direction, tolerance=page.tolerance,
-                                   abs_tolerance=page.abs_tolerance)  # fmt: skip
+        flags = charts.regressions(
+            values, direction=direction, tolerance=page.tolerance, abs_tolerance=page.abs_tolerance
+        )
         for row, value, flag in zip(rows, values, flags, strict=True):
             row["cells"].append({"value": value.value, "regressed": flag})
         figure = charts.metric_over_releases(
-            values, metric=metric, direction=direction, step=page.step,
-            tolerance=page.tolerance, abs_tolerance=page.abs_tolerance,
+            values,
+            metric=metric,
+            direction=direction,
+            step=page.step,
+            tolerance=page.tolerance,
+            abs_tolerance=page.abs_tolerance,
             subject=f"{page.model} · {page.target}",
-        )  # fmt: skip
-        chart_list.append(Chart(
-            name=f"metric-{slugify(metric) or 'x'}-{len(chart_list)}", figure=figure,
-            columns=["release", "kind", "live", "candidate", "rolled_back", "model", "target",
-                     "step", "metric", "value", "direction", "regression"],
-            rows=[[v.version, v.kind if not v.candidate else "candidate", v.live, v.candidate,
-                   v.rolled_back, page.model, page.target, page.step, metric, v.value,
-                   direction, flag] for v, flag in zip(values, flags, strict=True)],
-        ))  # fmt: skip
+        )
+        chart_list.append(
+            Chart(
+                name=f"metric-{slugify(metric) or 'x'}-{len(chart_list)}",
+                figure=figure,
+                columns=[
+                    "release",
+                    "kind",
+                    "live",
+                    "candidate",
+                    "rolled_back",
+                    "model",
+                    "target",
+                    "step",
+                    "metric",
+                    "value",
+                    "direction",
+                    "regression",
+                ],
+                rows=[
+                    [
+                        v.version,
+                        v.kind if not v.candidate else "candidate",
+                        v.live,
+                        v.candidate,
+                        v.rolled_back,
+                        page.model,
+                        page.target,
+                        page.step,
+                        metric,
+                        v.value,
+                        direction,
+                        flag,
+                    ]
+                    for v, flag in zip(values, flags, strict=True)
+                ],
+            )
+        )
     rows.reverse()
     return chart_list, rows[:TABLE_ROWS]
 
@@ -131,22 +192,53 @@ def _health_charts(page: selectors.HealthPage) -> tuple[list[Chart], list[dict[s
 def release_compare(request: HttpRequest, name: str, before: str, after: str) -> HttpResponse:
     repository = access_repository(request, name)
     page = selectors.release_compare(repository=repository, before=before, after=after)
-    deltas = [MetricDelta(model, target, metric, a, b, direction)
-              for model, target, metric, a, b, direction in page.metrics]  # fmt: skip
+    deltas = [
+        MetricDelta(model, target, metric, a, b, direction)
+        for model, target, metric, a, b, direction in page.metrics
+    ]
     figure = charts.metric_deltas(deltas, before=page.before.label, after=page.after.label)
     chart = Chart(
-        name="deltas", figure=figure,
-        columns=["model", "target", "metric", page.before.label, page.after.label, "change",
-                 "relative_change", "direction", "verdict"],
-        rows=[[d.model, d.target, d.metric, d.before, d.after, d.change, d.relative,
-               d.direction, d.verdict] for d in deltas],
-    )  # fmt: skip
-    return _chart_page(request, "monitoring/compare.html",
-                       {"repository": repository, "page": page, "deltas": deltas,
-                        "sides": [page.before, page.after],
-                        "changelog": page.changelog[:CHANGELOG_RELEASES],
-                        "changelog_cut": max(0, len(page.changelog) - CHANGELOG_RELEASES)},
-                       [chart])  # fmt: skip
+        name="deltas",
+        figure=figure,
+        columns=[
+            "model",
+            "target",
+            "metric",
+            page.before.label,
+            page.after.label,
+            "change",
+            "relative_change",
+            "direction",
+            "verdict",
+        ],
+        rows=[
+            [
+                d.model,
+                d.target,
+                d.metric,
+                d.before,
+                d.after,
+                d.change,
+                d.relative,
+                d.direction,
+                d.verdict,
+            ]
+            for d in deltas
+        ],
+    )
+    return _chart_page(
+        request,
+        "monitoring/compare.html",
+        {
+            "repository": repository,
+            "page": page,
+            "deltas": deltas,
+            "sides": [page.before, page.after],
+            "changelog": page.changelog[:CHANGELOG_RELEASES],
+            "changelog_cut": max(0, len(page.changelog) - CHANGELOG_RELEASES),
+        },
+        [chart],
+    )
 
 
 @require_GET
@@ -164,42 +256,62 @@ def drift_overview(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
     view = selectors.drift_overview(repository=repository)
     chart_list, counts = _drift_overview_charts(view)
-    return _chart_page(request, "monitoring/drift.html",
-                       {"repository": repository, "jobs": view.jobs,
-                        "job_rows": [(job, *counts[job.pk]) for job in view.jobs]},
-                       chart_list)  # fmt: skip
+    return _chart_page(
+        request,
+        "monitoring/drift.html",
+        {
+            "repository": repository,
+            "jobs": view.jobs,
+            "job_rows": [(job, *counts[job.pk]) for job in view.jobs],
+        },
+        chart_list,
+    )
 
 
-def _drift_overview_charts(view: selectors.DriftOverview
-                           ) -> tuple[list[Chart], dict[int, list[int]]]:
+def _drift_overview_charts(
+    view: selectors.DriftOverview,
+) -> tuple[list[Chart], dict[int, list[int]]]:
     """The heatmap (comparisons left to right from the oldest shown) and the timeline."""
     labels = {job.pk: _job_label(job) for job in view.jobs}
     oldest_first = list(reversed(view.jobs))
     order = {labels[job.pk]: i for i, job in enumerate(oldest_first)}
     cells = sorted(
-        (DriftCell(f"{model or '(file)'} / {column}", labels[job_id], effect, drifted)
-         for job_id, model, column, effect, drifted in view.cells),
+        (
+            DriftCell(f"{model or '(file)'} / {column}", labels[job_id], effect, drifted)
+            for job_id, model, column, effect, drifted in view.cells
+        ),
         key=lambda c: order[c.column],
-    )  # fmt: skip
+    )
     counts: dict[int, list[int]] = {job.pk: [0, 0] for job in view.jobs}
     for job_id, _, _, _, drifted in view.cells:
         counts[job_id][0] += int(drifted)
         counts[job_id][1] += 1
-    points = [charts.TimelinePoint(job.created_at.isoformat(), labels[job.pk], *counts[job.pk])
-              for job in oldest_first]  # fmt: skip
+    points = [
+        charts.TimelinePoint(job.created_at.isoformat(), labels[job.pk], *counts[job.pk])
+        for job in oldest_first
+    ]
     markers = sorted(
-        (charts.ReleaseMarker(r.tagged_at.isoformat(), r.version, r.kind)
-         for r in view.markers if r.tagged_at is not None),
+        (
+            charts.ReleaseMarker(r.tagged_at.isoformat(), r.version, r.kind)
+            for r in view.markers
+            if r.tagged_at is not None
+        ),
         key=lambda m: m.when,
-    )  # fmt: skip
+    )
     chart_list = [
-        Chart(name="heatmap", figure=charts.drift_heatmap(cells),
-              columns=["comparison", "model_column", "effect", "drifted"],
-              rows=[[c.column, c.row, c.effect, c.drifted] for c in cells]),
-        Chart(name="timeline", figure=charts.drift_timeline(points, markers),
-              columns=["time", "comparison", "drifted", "tested"],
-              rows=[[p.when, p.label, p.drifted, p.tested] for p in points]),
-    ]  # fmt: skip
+        Chart(
+            name="heatmap",
+            figure=charts.drift_heatmap(cells),
+            columns=["comparison", "model_column", "effect", "drifted"],
+            rows=[[c.column, c.row, c.effect, c.drifted] for c in cells],
+        ),
+        Chart(
+            name="timeline",
+            figure=charts.drift_timeline(points, markers),
+            columns=["time", "comparison", "drifted", "tested"],
+            rows=[[p.when, p.label, p.drifted, p.tested] for p in points],
+        ),
+    ]
     return chart_list, counts
 
 
@@ -209,25 +321,65 @@ def drift_job(request: HttpRequest, name: str, job_id: int) -> HttpResponse:
     job, results = selectors.drift_job(repository=repository, job_id=job_id)
     cells = [DriftCell(r.model or "(file)", r.column, r.effect, r.drifted) for r in results]
     figure = charts.drift_heatmap(cells, rows_label="model", columns_label="column")
-    chart = Chart(name="heatmap", figure=figure,
-                  columns=["model", "column", "kind", "status", "n_reference", "n_current",
-                           "ks_statistic", "ks_p_value", "q_value", "wasserstein_normed", "psi",
-                           "jensen_shannon", "effect", "drifted", "reason"],
-                  rows=[[r.model, r.column, r.kind, r.status, r.n_reference, r.n_current,
-                         r.ks_statistic, r.ks_p_value, r.q_value, r.wasserstein_normed, r.psi,
-                         r.jensen_shannon, r.effect, r.drifted, r.reason]
-                        for r in results])  # fmt: skip
-    return _chart_page(request, "monitoring/drift_job.html",
-                       {"repository": repository, "job": job, "results": results}, [chart])
+    chart = Chart(
+        name="heatmap",
+        figure=figure,
+        columns=[
+            "model",
+            "column",
+            "kind",
+            "status",
+            "n_reference",
+            "n_current",
+            "ks_statistic",
+            "ks_p_value",
+            "q_value",
+            "wasserstein_normed",
+            "psi",
+            "jensen_shannon",
+            "effect",
+            "drifted",
+            "reason",
+        ],
+        rows=[
+            [
+                r.model,
+                r.column,
+                r.kind,
+                r.status,
+                r.n_reference,
+                r.n_current,
+                r.ks_statistic,
+                r.ks_p_value,
+                r.q_value,
+                r.wasserstein_normed,
+                r.psi,
+                r.jensen_shannon,
+                r.effect,
+                r.drifted,
+                r.reason,
+            ]
+            for r in results
+        ],
+    )
+    return _chart_page(
+        request,
+        "monitoring/drift_job.html",
+        {"repository": repository, "job": job, "results": results},
+        [chart],
+    )
 
 
 @require_GET
 def drift_result(request: HttpRequest, name: str, job_id: int, result_id: int) -> HttpResponse:
     repository = access_repository(request, name)
     result = selectors.drift_result(repository=repository, job_id=job_id, result_id=result_id)
-    return _chart_page(request, "monitoring/drift_result.html",
-                       {"repository": repository, "result": result, "job": result.job},
-                       _result_charts(result))  # fmt: skip
+    return _chart_page(
+        request,
+        "monitoring/drift_result.html",
+        {"repository": repository, "result": result, "job": result.job},
+        _result_charts(result),
+    )
 
 
 def _result_charts(result: DriftResult) -> list[Chart]:
@@ -235,15 +387,27 @@ def _result_charts(result: DriftResult) -> list[Chart]:
     dist = result.distribution or {}
     edges = dist.get("edges") or []
     ref, cur = dist.get("reference") or [], dist.get("current") or []
-    chart_list = [Chart(
-        name="distribution",
-        figure=charts.distribution_overlay(dist, column=result.column,
-                                           reference_label=job.reference_label,
-                                           current_label=job.current_label),
-        columns=["bin_low", "bin_high", "reference_count", "current_count"],
-        rows=[[edges[i], edges[i + 1], ref[i] if i < len(ref) else None,
-               cur[i] if i < len(cur) else None] for i in range(max(0, len(edges) - 1))],
-    )]  # fmt: skip
+    chart_list = [
+        Chart(
+            name="distribution",
+            figure=charts.distribution_overlay(
+                dist,
+                column=result.column,
+                reference_label=job.reference_label,
+                current_label=job.current_label,
+            ),
+            columns=["bin_low", "bin_high", "reference_count", "current_count"],
+            rows=[
+                [
+                    edges[i],
+                    edges[i + 1],
+                    ref[i] if i < len(ref) else None,
+                    cur[i] if i < len(cur) else None,
+                ]
+                for i in range(max(0, len(edges) - 1))
+            ],
+        )
+    ]
     cells = result.cells or {}
     if result.kind != "draws" or not cells:
         return chart_list
@@ -251,24 +415,47 @@ def _result_charts(result: DriftResult) -> list[Chart]:
     units, steps = matrix.get("units") or [], matrix.get("steps") or []
     w1, drifted = matrix.get("w1") or [], matrix.get("drifted") or []
     chart_list += [
-        Chart(name="units-steps", figure=charts.draws_heatmap(matrix, column=result.column),
-              columns=["unit", "step", "w1", "drifted"],
-              rows=[[unit, step, w1[i][j] if i < len(w1) and j < len(w1[i]) else None,
-                     bool(drifted[i][j]) if i < len(drifted) and j < len(drifted[i]) else None]
-                    for i, unit in enumerate(units) for j, step in enumerate(steps)]),
-        Chart(name="top-units", figure=charts.top_units(cells.get("units") or [],
-                                                        column=result.column),
-              columns=["unit", "mean_w1", "share_drifted"],
-              rows=[[u.get("unit"), u.get("mean_w1"), u.get("share_drifted")]
-                    for u in cells.get("units") or []]),
-        Chart(name="months", figure=charts.month_rollup(cells.get("steps") or [],
-                                                        column=result.column),
-              columns=["step", "month", "mean_w1", "share_drifted", "mean_change",
-                       "width_change"],
-              rows=[[s.get("step"), s.get("month"), s.get("mean_w1"), s.get("share_drifted"),
-                     s.get("mean_change"), s.get("width_change")]
-                    for s in cells.get("steps") or []]),
-    ]  # fmt: skip
+        Chart(
+            name="units-steps",
+            figure=charts.draws_heatmap(matrix, column=result.column),
+            columns=["unit", "step", "w1", "drifted"],
+            rows=[
+                [
+                    unit,
+                    step,
+                    w1[i][j] if i < len(w1) and j < len(w1[i]) else None,
+                    bool(drifted[i][j]) if i < len(drifted) and j < len(drifted[i]) else None,
+                ]
+                for i, unit in enumerate(units)
+                for j, step in enumerate(steps)
+            ],
+        ),
+        Chart(
+            name="top-units",
+            figure=charts.top_units(cells.get("units") or [], column=result.column),
+            columns=["unit", "mean_w1", "share_drifted"],
+            rows=[
+                [u.get("unit"), u.get("mean_w1"), u.get("share_drifted")]
+                for u in cells.get("units") or []
+            ],
+        ),
+        Chart(
+            name="months",
+            figure=charts.month_rollup(cells.get("steps") or [], column=result.column),
+            columns=["step", "month", "mean_w1", "share_drifted", "mean_change", "width_change"],
+            rows=[
+                [
+                    s.get("step"),
+                    s.get("month"),
+                    s.get("mean_w1"),
+                    s.get("share_drifted"),
+                    s.get("mean_change"),
+                    s.get("width_change"),
+                ]
+                for s in cells.get("steps") or []
+            ],
+        ),
+    ]
     return chart_list
 
 
@@ -277,5 +464,8 @@ def deployments(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
     board = selectors.deployment_board(repository=repository)
     live = next((row for row in board if row.release.live), board[0] if board else None)
-    return render(request, "monitoring/deployments.html",
-                  {"repository": repository, "board": board, "live": live})
+    return render(
+        request,
+        "monitoring/deployments.html",
+        {"repository": repository, "board": board, "live": live},
+    )

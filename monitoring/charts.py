@@ -97,7 +97,7 @@ def thin(count: int, *, keep: Iterable[int] = (), limit: int = MAX_POINTS) -> li
         return list(range(count))
     must = sorted({i for i in keep if 0 <= i < count} | {0, count - 1})
     if len(must) >= limit:
-        return [0, *must[-(limit - 1):]]
+        return [0, *must[-(limit - 1) :]]
     room = limit - len(must)
     step = count / room
     # `room` spread points plus the kept ones never exceed the limit.
@@ -130,11 +130,26 @@ def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
 
 
 def _empty(title: str, message: str) -> go.Figure:
-    return _figure([], _layout(
-        title, height=200, xaxis={"visible": False}, yaxis={"visible": False},
-        annotations=[{"text": message, "showarrow": False, "x": 0.5, "y": 0.5,
-                      "xref": "paper", "yref": "paper", "font": {"color": GREY}}],
-    ))  # fmt: skip
+    return _figure(
+        [],
+        _layout(
+            title,
+            height=200,
+            xaxis={"visible": False},
+            yaxis={"visible": False},
+            annotations=[
+                {
+                    "text": message,
+                    "showarrow": False,
+                    "x": 0.5,
+                    "y": 0.5,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "font": {"color": GREY},
+                }
+            ],
+        ),
+    )
 
 
 # -- model health -------------------------------------------------------------------------
@@ -153,7 +168,10 @@ class ReleaseValue:
 
 
 def regressions(
-    values: Sequence[ReleaseValue], *, direction: str, tolerance: float = 0.0,
+    values: Sequence[ReleaseValue],
+    *,
+    direction: str,
+    tolerance: float = 0.0,
     abs_tolerance: float = 0.0,
 ) -> list[bool]:
     """Whether each value is worse than the previous reported one beyond the tolerance.
@@ -180,8 +198,14 @@ def regressions(
 
 
 def metric_over_releases(
-    values: Sequence[ReleaseValue], *, metric: str, direction: str, step: int | None = None,
-    tolerance: float = 0.0, abs_tolerance: float = 0.0, subject: str = "",
+    values: Sequence[ReleaseValue],
+    *,
+    metric: str,
+    direction: str,
+    step: int | None = None,
+    tolerance: float = 0.0,
+    abs_tolerance: float = 0.0,
+    subject: str = "",
     limit: int = MAX_POINTS,
 ) -> go.Figure:
     """One metric over the releases in semver order (oldest left), candidate last.
@@ -194,11 +218,15 @@ def metric_over_releases(
     reported = [v for v in values if v.value is not None]
     if not reported:
         return _empty(title, "No release reported this metric.")
-    flags = regressions(reported, direction=direction, tolerance=tolerance,
-                        abs_tolerance=abs_tolerance)  # fmt: skip
+    flags = regressions(
+        reported, direction=direction, tolerance=tolerance, abs_tolerance=abs_tolerance
+    )
     last = max((i for i, v in enumerate(reported) if not v.candidate), default=0)
-    keep = [i for i, v in enumerate(reported) if v.live or v.candidate or v.rolled_back
-            or v.kind == "rollback" or flags[i] or i == last]  # fmt: skip
+    keep = [
+        i
+        for i, v in enumerate(reported)
+        if v.live or v.candidate or v.rolled_back or v.kind == "rollback" or flags[i] or i == last
+    ]
     shown = thin(len(reported), keep=keep, limit=limit)
     points = [reported[i] for i in shown]
     marks = [flags[i] for i in shown]
@@ -206,61 +234,126 @@ def metric_over_releases(
     traces: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     hover = "%{x}<br>" + metric + " = %{y:.6g}<extra>%{text}</extra>"
-    traces.append(dict(type="scatter",
-        x=[p.version for p in releases], y=[p.value for p in releases], mode="lines+markers",
-        name="release", line={"color": BLUE, "width": 2}, marker={"size": 6},
-        text=[p.kind for p in releases], hovertemplate=hover,
-    ))  # fmt: skip
+    traces.append(
+        dict(
+            type="scatter",
+            x=[p.version for p in releases],
+            y=[p.value for p in releases],
+            mode="lines+markers",
+            name="release",
+            line={"color": BLUE, "width": 2},
+            marker={"size": 6},
+            text=[p.kind for p in releases],
+            hovertemplate=hover,
+        )
+    )
     live = [p for p in points if p.live]
     if live:
-        traces.append(dict(type="scatter",
-            x=[p.version for p in live], y=[p.value for p in live], mode="markers",
-            name="live on production", marker={"symbol": "star", "size": 16, "color": ORANGE,
-                                               "line": {"color": BLACK, "width": 1}},
-            text=["live"], hovertemplate=hover,
-        ))  # fmt: skip
+        traces.append(
+            dict(
+                type="scatter",
+                x=[p.version for p in live],
+                y=[p.value for p in live],
+                mode="markers",
+                name="live on production",
+                marker={
+                    "symbol": "star",
+                    "size": 16,
+                    "color": ORANGE,
+                    "line": {"color": BLACK, "width": 1},
+                },
+                text=["live"],
+                hovertemplate=hover,
+            )
+        )
     candidates = [p for p in points if p.candidate]
     if candidates:
         base = live[0].value if live else None
-        traces.append(dict(type="scatter",
-            x=[p.version for p in candidates], y=[p.value for p in candidates],
-            mode="markers", name="candidate",
-            marker={"symbol": "diamond", "size": 13, "color": GREEN,
-                    "line": {"color": BLACK, "width": 1}},
-            text=["candidate"], hovertemplate=hover,
-        ))  # fmt: skip
+        traces.append(
+            dict(
+                type="scatter",
+                x=[p.version for p in candidates],
+                y=[p.value for p in candidates],
+                mode="markers",
+                name="candidate",
+                marker={
+                    "symbol": "diamond",
+                    "size": 13,
+                    "color": GREEN,
+                    "line": {"color": BLACK, "width": 1},
+                },
+                text=["candidate"],
+                hovertemplate=hover,
+            )
+        )
         if base is not None and live:
             # A dotted segment from production to the candidate: the comparison the
             # release managers are about to approve.
-            traces.append(dict(type="scatter",
-                x=[live[0].version, candidates[-1].version], y=[base, candidates[-1].value],
-                mode="lines", name="candidate vs production", hoverinfo="skip",
-                line={"color": GREEN, "dash": "dot"},
-            ))  # fmt: skip
+            traces.append(
+                dict(
+                    type="scatter",
+                    x=[live[0].version, candidates[-1].version],
+                    y=[base, candidates[-1].value],
+                    mode="lines",
+                    name="candidate vs production",
+                    hoverinfo="skip",
+                    line={"color": GREEN, "dash": "dot"},
+                )
+            )
     worse = [(p, m) for p, m in zip(points, marks, strict=True) if m]
     if worse:
-        traces.append(dict(type="scatter",
-            x=[p.version for p, _ in worse], y=[p.value for p, _ in worse], mode="markers",
-            name="regression beyond tolerance",
-            marker={"symbol": "x", "size": 12, "color": VERMILLION},
-            text=["regression"] * len(worse), hovertemplate=hover,
-        ))  # fmt: skip
+        traces.append(
+            dict(
+                type="scatter",
+                x=[p.version for p, _ in worse],
+                y=[p.value for p, _ in worse],
+                mode="markers",
+                name="regression beyond tolerance",
+                marker={"symbol": "x", "size": 12, "color": VERMILLION},
+                text=["regression"] * len(worse),
+                hovertemplate=hover,
+            )
+        )
     for p in points:
         if p.kind == "rollback":
-            annotations.append({"x": p.version, "y": p.value, "text": "rollback",
-                                "showarrow": True, "arrowhead": 2, "ay": -30,
-                                "font": {"color": VERMILLION}})
+            annotations.append(
+                {
+                    "x": p.version,
+                    "y": p.value,
+                    "text": "rollback",
+                    "showarrow": True,
+                    "arrowhead": 2,
+                    "ay": -30,
+                    "font": {"color": VERMILLION},
+                }
+            )
         elif p.rolled_back:
-            annotations.append({"x": p.version, "y": p.value, "text": "rolled back",
-                                "showarrow": True, "arrowhead": 2, "ay": 30,
-                                "font": {"color": GREY}})
+            annotations.append(
+                {
+                    "x": p.version,
+                    "y": p.value,
+                    "text": "rolled back",
+                    "showarrow": True,
+                    "arrowhead": 2,
+                    "ay": 30,
+                    "font": {"color": GREY},
+                }
+            )
     direction_text = DIRECTION_TEXT.get(direction, "direction unknown")
-    return _figure(traces, _layout(
-        title, annotations=annotations,
-        xaxis=_axis("release (semantic version order)", type="category",
-                    categoryorder="array", categoryarray=[p.version for p in points]),
-        yaxis=_axis(f"{metric} (score, {direction_text})"),
-    ))  # fmt: skip
+    return _figure(
+        traces,
+        _layout(
+            title,
+            annotations=annotations,
+            xaxis=_axis(
+                "release (semantic version order)",
+                type="category",
+                categoryorder="array",
+                categoryarray=[p.version for p in points],
+            ),
+            yaxis=_axis(f"{metric} (score, {direction_text})"),
+        ),
+    )
 
 
 # -- compare ------------------------------------------------------------------------------
@@ -310,20 +403,36 @@ def metric_deltas(deltas: Sequence[MetricDelta], *, before: str, after: str) -> 
         picked = [i for i, d in enumerate(rows) if d.verdict == verdict]
         if not picked:
             continue
-        traces.append(dict(type="bar",
-            y=[labels[i] for i in picked], x=[100 * (rows[i].relative or 0) for i in picked],
-            orientation="h", name=verdict, marker={"color": VERDICT_COLOUR[verdict]},
-            customdata=[[rows[i].before, rows[i].after] for i in picked],
-            hovertemplate="%{y}<br>%{customdata[0]:.6g} → %{customdata[1]:.6g}"
-                          "<br>%{x:+.2f}%<extra>" + verdict + "</extra>",
-        ))  # fmt: skip
-    return _figure(traces, _layout(
-        title, height=max(260, 22 * len(rows) + 120), barmode="overlay",
-        margin={"l": 260, "r": 20, "t": 50, "b": 60},
-        xaxis=_axis(f"change from {before} (%)", zeroline=True, zerolinecolor=BLACK),
-        yaxis=_axis("model · target · metric", type="category", categoryorder="array",
-                    categoryarray=labels, automargin=True),
-    ))  # fmt: skip
+        traces.append(
+            dict(
+                type="bar",
+                y=[labels[i] for i in picked],
+                x=[100 * (rows[i].relative or 0) for i in picked],
+                orientation="h",
+                name=verdict,
+                marker={"color": VERDICT_COLOUR[verdict]},
+                customdata=[[rows[i].before, rows[i].after] for i in picked],
+                hovertemplate="%{y}<br>%{customdata[0]:.6g} → %{customdata[1]:.6g}"
+                "<br>%{x:+.2f}%<extra>" + verdict + "</extra>",
+            )
+        )
+    return _figure(
+        traces,
+        _layout(
+            title,
+            height=max(260, 22 * len(rows) + 120),
+            barmode="overlay",
+            margin={"l": 260, "r": 20, "t": 50, "b": 60},
+            xaxis=_axis(f"change from {before} (%)", zeroline=True, zerolinecolor=BLACK),
+            yaxis=_axis(
+                "model · target · metric",
+                type="category",
+                categoryorder="array",
+                categoryarray=labels,
+                automargin=True,
+            ),
+        ),
+    )
 
 
 # -- drift --------------------------------------------------------------------------------
@@ -337,8 +446,12 @@ class DriftCell:
     drifted: bool
 
 
-def drift_heatmap(cells: Sequence[DriftCell], *, rows_label: str = "model / column",
-                  columns_label: str = "comparison (reference → current)") -> go.Figure:
+def drift_heatmap(
+    cells: Sequence[DriftCell],
+    *,
+    rows_label: str = "model / column",
+    columns_label: str = "comparison (reference → current)",
+) -> go.Figure:
     """Effect sizes as colour; a drifted verdict is also marked with a cross."""
     title = "Drift effect size by column and comparison"
     if not cells:
@@ -363,29 +476,56 @@ def drift_heatmap(cells: Sequence[DriftCell], *, rows_label: str = "model / colu
             marks_x.append(cell.column)
             marks_y.append(cell.row)
     traces: list[dict[str, Any]] = []
-    traces.append(dict(type="heatmap",
-        z=z, x=columns, y=rows, colorscale=EFFECT_SCALE, zmin=0, name="effect",
-        colorbar={"title": {"text": "effect size"}}, hoverongaps=False,
-        hovertemplate="%{y}<br>%{x}<br>effect %{z:.3f}<extra></extra>",
-    ))  # fmt: skip
+    traces.append(
+        dict(
+            type="heatmap",
+            z=z,
+            x=columns,
+            y=rows,
+            colorscale=EFFECT_SCALE,
+            zmin=0,
+            name="effect",
+            colorbar={"title": {"text": "effect size"}},
+            hoverongaps=False,
+            hovertemplate="%{y}<br>%{x}<br>effect %{z:.3f}<extra></extra>",
+        )
+    )
     if marks_x:
-        traces.append(dict(type="scatter",
-            x=marks_x, y=marks_y, mode="markers", name="drifted (verdict)",
-            marker={"symbol": "x-thin", "size": 11, "line": {"width": 2, "color": VERMILLION},
-                    "color": VERMILLION},
-            hovertemplate="%{y}<br>%{x}<br>drifted<extra></extra>",
-        ))  # fmt: skip
-    return _figure(traces, _layout(
-        title, height=max(300, 22 * len(rows) + 160),
-        margin={"l": 220, "r": 20, "t": 50, "b": 120},
-        xaxis=_axis(columns_label, type="category", tickangle=-30),
-        yaxis=_axis(rows_label, type="category", automargin=True),
-    ))  # fmt: skip
+        traces.append(
+            dict(
+                type="scatter",
+                x=marks_x,
+                y=marks_y,
+                mode="markers",
+                name="drifted (verdict)",
+                marker={
+                    "symbol": "x-thin",
+                    "size": 11,
+                    "line": {"width": 2, "color": VERMILLION},
+                    "color": VERMILLION,
+                },
+                hovertemplate="%{y}<br>%{x}<br>drifted<extra></extra>",
+            )
+        )
+    return _figure(
+        traces,
+        _layout(
+            title,
+            height=max(300, 22 * len(rows) + 160),
+            margin={"l": 220, "r": 20, "t": 50, "b": 120},
+            xaxis=_axis(columns_label, type="category", tickangle=-30),
+            yaxis=_axis(rows_label, type="category", automargin=True),
+        ),
+    )
 
 
-def distribution_overlay(distribution: dict[str, Any], *, column: str,
-                         reference_label: str = "reference",
-                         current_label: str = "current") -> go.Figure:
+def distribution_overlay(
+    distribution: dict[str, Any],
+    *,
+    column: str,
+    reference_label: str = "reference",
+    current_label: str = "current",
+) -> go.Figure:
     """Reference and current histograms over the same bins, as shares of each side."""
     title = f"Distribution of {column}"
     edges = distribution.get("edges") or []
@@ -396,18 +536,32 @@ def distribution_overlay(distribution: dict[str, Any], *, column: str,
     centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=False)]
     widths = [b - a for a, b in zip(edges[:-1], edges[1:], strict=False)]
     traces: list[dict[str, Any]] = []
-    for name, counts, colour in ((reference_label, reference, BLUE),
-                                 (current_label, current, ORANGE)):
+    for name, counts, colour in (
+        (reference_label, reference, BLUE),
+        (current_label, current, ORANGE),
+    ):
         total = sum(counts) or 1
-        traces.append(dict(type="bar",
-            x=centres[: len(counts)], y=[c / total for c in counts], width=widths[: len(counts)],
-            name=name, opacity=0.55, marker={"color": colour, "line": {"width": 0}},
-            hovertemplate="%{x:.4g}<br>share %{y:.3%}<extra>" + name + "</extra>",
-        ))  # fmt: skip
-    return _figure(traces, _layout(
-        title, barmode="overlay", xaxis=_axis(f"{column} (predicted value)"),
-        yaxis=_axis("share of rows per bin", tickformat=".0%"),
-    ))  # fmt: skip
+        traces.append(
+            dict(
+                type="bar",
+                x=centres[: len(counts)],
+                y=[c / total for c in counts],
+                width=widths[: len(counts)],
+                name=name,
+                opacity=0.55,
+                marker={"color": colour, "line": {"width": 0}},
+                hovertemplate="%{x:.4g}<br>share %{y:.3%}<extra>" + name + "</extra>",
+            )
+        )
+    return _figure(
+        traces,
+        _layout(
+            title,
+            barmode="overlay",
+            xaxis=_axis(f"{column} (predicted value)"),
+            yaxis=_axis("share of rows per bin", tickformat=".0%"),
+        ),
+    )
 
 
 def draws_heatmap(matrix: dict[str, Any], *, column: str) -> go.Figure:
@@ -426,45 +580,74 @@ def draws_heatmap(matrix: dict[str, Any], *, column: str) -> go.Figure:
                 marks_x.append(steps[j])
                 marks_y.append(units[i])
     traces: list[dict[str, Any]] = []
-    traces.append(dict(type="heatmap",
-        z=w1, x=steps, y=units, colorscale=EFFECT_SCALE, zmin=0, name="W1",
-        colorbar={"title": {"text": "W1 / sd"}},
-        hovertemplate="unit %{y}<br>step %{x}<br>W1 %{z:.3f}<extra></extra>",
-    ))  # fmt: skip
+    traces.append(
+        dict(
+            type="heatmap",
+            z=w1,
+            x=steps,
+            y=units,
+            colorscale=EFFECT_SCALE,
+            zmin=0,
+            name="W1",
+            colorbar={"title": {"text": "W1 / sd"}},
+            hovertemplate="unit %{y}<br>step %{x}<br>W1 %{z:.3f}<extra></extra>",
+        )
+    )
     if marks_x:
-        traces.append(dict(type="scatter",
-            x=marks_x, y=marks_y, mode="markers", name="drifted",
-            marker={"symbol": "x-thin", "size": 7, "line": {"width": 1.5, "color": VERMILLION}},
-            hoverinfo="skip",
-        ))  # fmt: skip
-    return _figure(traces, _layout(
-        title, height=max(320, 12 * len(units) + 160),
-        xaxis=_axis("step ahead (months)", dtick=1 if len(steps) <= 36 else None),
-        yaxis=_axis("unit", type="category"),
-    ))  # fmt: skip
+        traces.append(
+            dict(
+                type="scatter",
+                x=marks_x,
+                y=marks_y,
+                mode="markers",
+                name="drifted",
+                marker={"symbol": "x-thin", "size": 7, "line": {"width": 1.5, "color": VERMILLION}},
+                hoverinfo="skip",
+            )
+        )
+    return _figure(
+        traces,
+        _layout(
+            title,
+            height=max(320, 12 * len(units) + 160),
+            xaxis=_axis("step ahead (months)", dtick=1 if len(steps) <= 36 else None),
+            yaxis=_axis("unit", type="category"),
+        ),
+    )
 
 
 def top_units(units: Sequence[dict[str, Any]], *, column: str, count: int = 20) -> go.Figure:
     """The units whose draws moved most (mean W1 over steps)."""
     title = f"Top {count} units by drift of {column}"
-    ranked = sorted((u for u in units if u.get("mean_w1") is not None),
-                    key=lambda u: u["mean_w1"], reverse=True)[:count]  # fmt: skip
+    ranked = sorted(
+        (u for u in units if u.get("mean_w1") is not None), key=lambda u: u["mean_w1"], reverse=True
+    )[:count]
     if not ranked:
         return _empty(title, "No per-unit results stored.")
     labels = [str(u["unit"]) for u in ranked]
     traces: list[dict[str, Any]] = []
-    traces.append(dict(type="bar",
-        y=labels, x=[u["mean_w1"] for u in ranked], orientation="h", name="mean W1",
-        marker={"color": BLUE},
-        customdata=[u.get("share_drifted") for u in ranked],
-        hovertemplate="unit %{y}<br>mean W1 %{x:.3f}<br>steps drifted %{customdata:.0%}"
-                      "<extra></extra>",
-    ))  # fmt: skip
-    return _figure(traces, _layout(
-        title, height=max(280, 20 * len(ranked) + 120),
-        xaxis=_axis("mean W1 over steps (reference sd units)"),
-        yaxis=_axis("unit", type="category", autorange="reversed"),
-    ))  # fmt: skip
+    traces.append(
+        dict(
+            type="bar",
+            y=labels,
+            x=[u["mean_w1"] for u in ranked],
+            orientation="h",
+            name="mean W1",
+            marker={"color": BLUE},
+            customdata=[u.get("share_drifted") for u in ranked],
+            hovertemplate="unit %{y}<br>mean W1 %{x:.3f}<br>steps drifted %{customdata:.0%}"
+            "<extra></extra>",
+        )
+    )
+    return _figure(
+        traces,
+        _layout(
+            title,
+            height=max(280, 20 * len(ranked) + 120),
+            xaxis=_axis("mean W1 over steps (reference sd units)"),
+            yaxis=_axis("unit", type="category", autorange="reversed"),
+        ),
+    )
 
 
 def month_rollup(steps: Sequence[dict[str, Any]], *, column: str) -> go.Figure:
@@ -474,21 +657,43 @@ def month_rollup(steps: Sequence[dict[str, Any]], *, column: str) -> go.Figure:
         return _empty(title, "No per-step results stored.")
     x = [str(s.get("month") if s.get("month") is not None else s.get("step")) for s in steps]
     traces: list[dict[str, Any]] = [
-        {"type": "bar", "x": x, "y": [s.get("mean_w1") for s in steps], "name": "mean W1",
-         "marker": {"color": BLUE}, "yaxis": "y"},
+        {
+            "type": "bar",
+            "x": x,
+            "y": [s.get("mean_w1") for s in steps],
+            "name": "mean W1",
+            "marker": {"color": BLUE},
+            "yaxis": "y",
+        },
     ]
-    traces.append(dict(type="scatter",
-        x=x, y=[s.get("share_drifted") for s in steps], name="share of units drifted",
-        mode="lines+markers", line={"color": VERMILLION}, marker={"symbol": "square"},
-        yaxis="y2",
-    ))  # fmt: skip
-    return _figure(traces, _layout(
-        title, margin={"l": 70, "r": 80, "t": 50, "b": 70},
-        xaxis=_axis("forecast month (month_id)", type="category"),
-        yaxis=_axis("mean W1 (reference sd units)"),
-        yaxis2=_axis("share of units drifted", overlaying="y", side="right",
-                     tickformat=".0%", range=[0, 1]),
-    ))  # fmt: skip
+    traces.append(
+        dict(
+            type="scatter",
+            x=x,
+            y=[s.get("share_drifted") for s in steps],
+            name="share of units drifted",
+            mode="lines+markers",
+            line={"color": VERMILLION},
+            marker={"symbol": "square"},
+            yaxis="y2",
+        )
+    )
+    return _figure(
+        traces,
+        _layout(
+            title,
+            margin={"l": 70, "r": 80, "t": 50, "b": 70},
+            xaxis=_axis("forecast month (month_id)", type="category"),
+            yaxis=_axis("mean W1 (reference sd units)"),
+            yaxis2=_axis(
+                "share of units drifted",
+                overlaying="y",
+                side="right",
+                tickformat=".0%",
+                range=[0, 1],
+            ),
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -513,8 +718,7 @@ class _Lines:
     text: list[Any] = field(default_factory=list)
 
 
-def drift_timeline(points: Sequence[TimelinePoint], markers: Sequence[ReleaseMarker]
-                   ) -> go.Figure:
+def drift_timeline(points: Sequence[TimelinePoint], markers: Sequence[ReleaseMarker]) -> go.Figure:
     """Share of columns drifted per job over time, with releases as vertical lines.
 
     Vertical lines are one trace of segments separated by gaps rather than layout
@@ -525,19 +729,27 @@ def drift_timeline(points: Sequence[TimelinePoint], markers: Sequence[ReleaseMar
         return _empty(title, "No finished drift jobs yet.")
     shown = [points[i] for i in thin(len(points))]
     traces: list[dict[str, Any]] = []
-    traces.append(dict(type="scatter",
-        x=[p.when for p in shown], y=[p.drifted / p.tested if p.tested else 0 for p in shown],
-        mode="lines+markers", name="share of columns drifted", line={"color": BLUE},
-        customdata=[[p.label, p.drifted, p.tested] for p in shown],
-        hovertemplate="%{customdata[0]}<br>%{customdata[1]} of %{customdata[2]} drifted"
-                      "<extra></extra>",
-    ))  # fmt: skip
+    traces.append(
+        dict(
+            type="scatter",
+            x=[p.when for p in shown],
+            y=[p.drifted / p.tested if p.tested else 0 for p in shown],
+            mode="lines+markers",
+            name="share of columns drifted",
+            line={"color": BLUE},
+            customdata=[[p.label, p.drifted, p.tested] for p in shown],
+            hovertemplate="%{customdata[0]}<br>%{customdata[1]} of %{customdata[2]} drifted"
+            "<extra></extra>",
+        )
+    )
     start, end = min(p.when for p in shown), max(p.when for p in shown)
     inside = [m for m in markers if start <= m.when <= end]
     rollbacks = [i for i, m in enumerate(inside) if m.kind == "rollback"]
     inside = [inside[i] for i in thin(len(inside), keep=rollbacks, limit=100)]
-    for kind, colour, dash, name in (("rollback", VERMILLION, "dash", "rollback"),
-                                     (None, GREY, "dot", "promotion / hotfix")):
+    for kind, colour, dash, name in (
+        ("rollback", VERMILLION, "dash", "rollback"),
+        (None, GREY, "dot", "promotion / hotfix"),
+    ):
         lines = _Lines()
         for m in inside:
             if (m.kind == "rollback") != (kind == "rollback"):
@@ -546,13 +758,23 @@ def drift_timeline(points: Sequence[TimelinePoint], markers: Sequence[ReleaseMar
             lines.y += [0, 1, None]
             lines.text += [m.version, m.version, None]
         if lines.x:
-            traces.append(dict(type="scatter",
-                x=lines.x, y=lines.y, mode="lines", name=name, text=lines.text,
-                line={"color": colour, "dash": dash, "width": 1},
-                hovertemplate="%{text}<extra>" + name + "</extra>",
-            ))  # fmt: skip
-    return _figure(traces, _layout(
-        title, xaxis=_axis("time of the drift job (UTC)", type="date"),
-        yaxis=_axis("columns drifted (share)", tickformat=".0%", range=[0, 1.05]),
-    ))  # fmt: skip
-
+            traces.append(
+                dict(
+                    type="scatter",
+                    x=lines.x,
+                    y=lines.y,
+                    mode="lines",
+                    name=name,
+                    text=lines.text,
+                    line={"color": colour, "dash": dash, "width": 1},
+                    hovertemplate="%{text}<extra>" + name + "</extra>",
+                )
+            )
+    return _figure(
+        traces,
+        _layout(
+            title,
+            xaxis=_axis("time of the drift job (UTC)", type="date"),
+            yaxis=_axis("columns drifted (share)", tickformat=".0%", range=[0, 1.05]),
+        ),
+    )

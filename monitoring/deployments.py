@@ -22,8 +22,9 @@ from releases.models import Release, Repository
 from releases.services import clone_dir
 
 CONFIG_RE = re.compile(r"^models/([^/]+)/configs/config_deployment\.py$")
-STATUS_RE = re.compile(r"""^deployment_status\s*(?::\s*str\s*)?=\s*["']([A-Za-z_-]{1,40})["']""",
-                       re.MULTILINE)  # fmt: skip
+STATUS_RE = re.compile(
+    r"""^deployment_status\s*(?::\s*str\s*)?=\s*["']([A-Za-z_-]{1,40})["']""", re.MULTILINE
+)
 
 
 def status_from_config(text: str) -> str:
@@ -67,10 +68,12 @@ def deployment_statuses_record(*, repository: Repository) -> int:
             continue
         with transaction.atomic():
             ReleaseModelStatus.objects.bulk_create(
-                [ReleaseModelStatus(release=release, model=name, status=status)
-                 for name, status in sorted(found.items())],
+                [
+                    ReleaseModelStatus(release=release, model=name, status=status)
+                    for name, status in sorted(found.items())
+                ],
                 ignore_conflicts=True,  # a concurrent run recorded the same release
-            )  # fmt: skip
+            )
         recorded += 1
     return recorded
 

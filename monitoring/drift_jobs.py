@@ -138,13 +138,15 @@ def _plan(
         if missing:
             skipped["columns"][name] = missing
         for start in range(0, len(chosen), COLUMNS_PER_PART):
-            parts.append({
-                "file": name,
-                "model": model_of(name),
-                "reference_sha256": reference[name],
-                "current_sha256": current[name],
-                "columns": chosen[start:start + COLUMNS_PER_PART],
-            })  # fmt: skip
+            parts.append(
+                {
+                    "file": name,
+                    "model": model_of(name),
+                    "reference_sha256": reference[name],
+                    "current_sha256": current[name],
+                    "columns": chosen[start : start + COLUMNS_PER_PART],
+                }
+            )
     if not parts:
         wanted = ", ".join(columns) if columns else "pred_*"
         raise ActionRefused(f"no column {wanted} in both runs' prediction files")
@@ -191,30 +193,47 @@ def drift_job_start(
         files[role] = prediction_files(run=run, check_name=check_name)
         if not files[role]:
             raise ActionRefused(
-                f'the {role} run #{run.pk} ({label}) has no prediction artifacts of the check '
+                f"the {role} run #{run.pk} ({label}) has no prediction artifacts of the check "
                 f'"{check_name}"'
             )
     # Reading the files' footers happens before the transaction: nothing is locked meanwhile.
     plan, skipped = _plan(
-        reference=files["reference"], current=files["current"], models=models,
-        columns=columns, config=config,
-    )  # fmt: skip
+        reference=files["reference"],
+        current=files["current"],
+        models=models,
+        columns=columns,
+        config=config,
+    )
     with transaction.atomic():
         job = DriftJob.objects.create(
-            repository=repository, reference_run=reference_run, current_run=current_run,
-            reference_label=reference_label[:200], current_label=current_label[:200],
-            check_name=check_name, models=models, columns=columns, source=source,
-            parts_total=len(plan), summary={"plan": plan, "skipped": skipped, "options": options},
+            repository=repository,
+            reference_run=reference_run,
+            current_run=current_run,
+            reference_label=reference_label[:200],
+            current_label=current_label[:200],
+            check_name=check_name,
+            models=models,
+            columns=columns,
+            source=source,
+            parts_total=len(plan),
+            summary={"plan": plan, "skipped": skipped, "options": options},
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
-        )  # fmt: skip
+        )
         audit_record(
-            actor=actor, action="drift_job_start", obj=job, repository=repository,
+            actor=actor,
+            action="drift_job_start",
+            obj=job,
+            repository=repository,
             payload={
-                "reference_run": reference_run.pk, "current_run": current_run.pk,
-                "models": models, "columns": columns, "check": check_name, "source": source,
+                "reference_run": reference_run.pk,
+                "current_run": current_run.pk,
+                "models": models,
+                "columns": columns,
+                "check": check_name,
+                "source": source,
                 "parts": len(plan),
             },
-        )  # fmt: skip
+        )
         _enqueue_parts_on_commit(job.pk, len(plan))
     return job
 
@@ -340,9 +359,14 @@ def _effect(kind: str, tests: dict[str, Any], config: DriftConfig) -> float | No
 
 
 def _row(
-    model: str, column: str, result: dict[str, Any], cmp: DrawsComparison | None,
-    ref: ColumnProfile, cur: ColumnProfile, config: DriftConfig,
-) -> dict[str, Any]:  # fmt: skip
+    model: str,
+    column: str,
+    result: dict[str, Any],
+    cmp: DrawsComparison | None,
+    ref: ColumnProfile,
+    cur: ColumnProfile,
+    config: DriftConfig,
+) -> dict[str, Any]:
     tests = plain(result.get("tests", {}))
     return {
         "model": model,
@@ -395,11 +419,13 @@ def _merge(job: DriftJob) -> None:
     results = list(job.results.all())
     engine = {
         f"{r.model}/{r.column}": {
-            "kind": r.kind, "status": r.status, "tests": r.tests,
+            "kind": r.kind,
+            "status": r.status,
+            "tests": r.tests,
             "conventions": dict(r.conventions),
         }
         for r in results
-    }  # fmt: skip
+    }
     summary = apply_verdicts(engine, config)
     for r in results:
         verdict = engine[f"{r.model}/{r.column}"]
@@ -418,7 +444,7 @@ def _merge(job: DriftJob) -> None:
         plan=job.summary.get("plan", []),
         skipped=job.summary.get("skipped", {}),
         options=job.summary.get("options", {}),
-    )  # fmt: skip
+    )
     job.summary = plain(summary)
     job.status = DriftJobStatus.DONE
     job.finished_at = timezone.now()
@@ -456,8 +482,14 @@ def distribution(ref: ColumnProfile, cur: ColumnProfile) -> dict[str, Any]:
     a, b = ref.numeric.sorted_values, cur.numeric.sorted_values
     sides = [s for s in (a, b) if s.size]
     if not sides:
-        return {"edges": [], "reference": [], "current": [], "quantiles": [],
-                "reference_q": [], "current_q": []}  # fmt: skip
+        return {
+            "edges": [],
+            "reference": [],
+            "current": [],
+            "quantiles": [],
+            "reference_q": [],
+            "current_q": [],
+        }
     low = float(min(s[0] for s in sides))
     high = float(max(s[-1] for s in sides))
     scale = "linear"
@@ -507,35 +539,56 @@ def draw_cells(rollup: dict[str, Any] | None, cmp: DrawsComparison | None) -> di
     order = order[np.isfinite(per_unit[order])]
     ids = cmp.unit_ids if cmp.unit_ids is not None else np.arange(cmp.shape[0])
     steps = [
-        {"step": s["step"], "month": s["month"], "mean_w1": s["mean_w1_normed"],
-         "mean_w1_raw": s["mean_w1"], "share_drifted": s["share_drifted"],
-         "mean_change": s["mean_change"], "width_change": s["width_change"]}
+        {
+            "step": s["step"],
+            "month": s["month"],
+            "mean_w1": s["mean_w1_normed"],
+            "mean_w1_raw": s["mean_w1"],
+            "share_drifted": s["share_drifted"],
+            "mean_change": s["mean_change"],
+            "width_change": s["width_change"],
+        }
         for s in rollup.get("by_step", [])
-    ]  # fmt: skip
+    ]
     matrix_units = order[:MATRIX_UNITS]
     w1 = np.where(tested, cmp.w1_normed, np.nan)[matrix_units]
-    return plain({
-        "status": "ok",
-        **{k: rollup.get(k) for k in (
-            "shape", "draws", "dropped", "cells", "tested", "drifted", "share_drifted",
-            "mean_w1_normed", "units_with_drift", "unmatched", "conventions",
-        )},
-        "steps": steps,
-        "months": [
-            {"month": s["month"], "mean_w1": s["mean_w1"], "share_drifted": s["share_drifted"]}
-            for s in steps if s["month"] is not None
-        ],
-        "units": [
-            {"unit": ids[u], "mean_w1": per_unit[u], "share_drifted": share[u]}
-            for u in order[:TOP_UNITS]
-        ],
-        "matrix": {
-            "units": [ids[u] for u in matrix_units],
-            "steps": list(range(1, cmp.shape[1] + 1)),
-            "w1": np.round(w1, 6),
-            "drifted": cmp.drifted[matrix_units],
-        },
-    })  # fmt: skip
+    return plain(
+        {
+            "status": "ok",
+            **{
+                k: rollup.get(k)
+                for k in (
+                    "shape",
+                    "draws",
+                    "dropped",
+                    "cells",
+                    "tested",
+                    "drifted",
+                    "share_drifted",
+                    "mean_w1_normed",
+                    "units_with_drift",
+                    "unmatched",
+                    "conventions",
+                )
+            },
+            "steps": steps,
+            "months": [
+                {"month": s["month"], "mean_w1": s["mean_w1"], "share_drifted": s["share_drifted"]}
+                for s in steps
+                if s["month"] is not None
+            ],
+            "units": [
+                {"unit": ids[u], "mean_w1": per_unit[u], "share_drifted": share[u]}
+                for u in order[:TOP_UNITS]
+            ],
+            "matrix": {
+                "units": [ids[u] for u in matrix_units],
+                "steps": list(range(1, cmp.shape[1] + 1)),
+                "w1": np.round(w1, 6),
+                "drifted": cmp.drifted[matrix_units],
+            },
+        }
+    )
 
 
 # -- the validation drift check ----------------------------------------------------------------
@@ -547,8 +600,9 @@ def run_label(run: ValidationRun) -> str:
 
     release = (
         Release.objects.filter(repository_id=run.repository_id, commit=run.commit)
-        .order_by("-tagged_at").first()
-    )  # fmt: skip
+        .order_by("-tagged_at")
+        .first()
+    )
     if release is not None:
         return release.tag or release.version
     candidate = PromotionCandidate.objects.filter(validation_run=run).only("pk").first()
@@ -557,9 +611,15 @@ def run_label(run: ValidationRun) -> str:
     return f"run #{run.pk} ({run.short_commit})"
 
 
-def drift_job_record_validation(*, run: ValidationRun, check_name: str, artifacts_from: str,
-                                baseline_run_id: int, columns: Sequence[str],
-                                options: Mapping[str, Any]) -> DriftJob | None:  # fmt: skip
+def drift_job_record_validation(
+    *,
+    run: ValidationRun,
+    check_name: str,
+    artifacts_from: str,
+    baseline_run_id: int,
+    columns: Sequence[str],
+    options: Mapping[str, Any],
+) -> DriftJob | None:
     """Record what a finished drift check compared as a job (source "validation").
 
     The job runs the same parts as an analyst's (and so stores the same chart data); it
@@ -571,10 +631,17 @@ def drift_job_record_validation(*, run: ValidationRun, check_name: str, artifact
         return None
     try:
         return drift_job_start(
-            repository=run.repository, reference_run=reference, current_run=run, actor=None,
-            columns=columns, reference_label=run_label(reference), current_label=run_label(run),
-            check_name=artifacts_from, source="validation", options=options,
-        )  # fmt: skip
+            repository=run.repository,
+            reference_run=reference,
+            current_run=run,
+            actor=None,
+            columns=columns,
+            reference_label=run_label(reference),
+            current_label=run_label(run),
+            check_name=artifacts_from,
+            source="validation",
+            options=options,
+        )
     except ActionRefused as error:
         log.info("drift check %s of run %s: no drift job recorded: %s", check_name, run.pk, error)
         return None

@@ -39,9 +39,10 @@ def drift_run_choices(*, repository: Repository) -> list[RunChoice]:
         .order_by("-tagged_at", "-pk")
     )
     finished = ValidationRun.objects.filter(
-        repository=repository, status__in=RUN_FINAL,
+        repository=repository,
+        status__in=RUN_FINAL,
         commit__in=[release.commit for release in releases],
-    ).order_by("created_at", "pk")  # fmt: skip
+    ).order_by("created_at", "pk")
     latest = {run.commit: run for run in finished}  # the last one of a commit wins
     choices: list[RunChoice] = []
     seen: set[int] = set()
@@ -65,18 +66,25 @@ def drift_run_choices(*, repository: Repository) -> list[RunChoice]:
         assert run is not None
         if run.pk not in seen:
             seen.add(run.pk)
-            choices.append(RunChoice(
-                run.pk, f"candidate #{candidate.pk}",
-                f"{candidate.version} from {candidate.source_branch}, run #{run.pk}",
-            ))  # fmt: skip
+            choices.append(
+                RunChoice(
+                    run.pk,
+                    f"candidate #{candidate.pk}",
+                    f"{candidate.version} from {candidate.source_branch}, run #{run.pk}",
+                )
+            )
     return choices
 
 
 def drift_model_choices(*, run_ids: list[int], check_name: str = "inference") -> list[str]:
     """Models with predictions in any of these runs (one query)."""
-    names = CheckArtifact.objects.filter(
-        check_result__run_id__in=run_ids, check_result__name=check_name, kind=PREDICTIONS
-    ).values_list("name", flat=True).distinct()  # fmt: skip
+    names = (
+        CheckArtifact.objects.filter(
+            check_result__run_id__in=run_ids, check_result__name=check_name, kind=PREDICTIONS
+        )
+        .values_list("name", flat=True)
+        .distinct()
+    )
     return sorted({model for name in names if (model := model_of(name))})
 
 

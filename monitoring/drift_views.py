@@ -16,8 +16,10 @@ from releases.errors import ActionRefused
 @require_GET
 def drift_job_list(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
-    context = {"repository": repository,
-               "jobs": list(drift_selectors.drift_job_list(repository=repository))}
+    context = {
+        "repository": repository,
+        "jobs": list(drift_selectors.drift_job_list(repository=repository)),
+    }
     if request.user.has_perm("releases.start_drift_job"):
         runs = drift_selectors.drift_run_choices(repository=repository)
         context["run_choices"] = runs
@@ -31,8 +33,9 @@ def _run_from_form(request: HttpRequest, field: str, repository_id: int) -> Vali
     value = request.POST.get(field, "")
     run = (
         ValidationRun.objects.filter(repository_id=repository_id, pk=int(value)).first()
-        if value.isdigit() else None
-    )  # fmt: skip
+        if value.isdigit()
+        else None
+    )
     if run is None:
         raise ActionRefused(f"Choose the {field.replace('_', ' ')} from the list.")
     return run
@@ -48,11 +51,14 @@ def drift_job_start(request: HttpRequest, name: str) -> HttpResponse:
         labels = {choice.run_id: choice.label for choice in choices}
         model = request.POST.get("model", "").strip()
         job = drift_jobs.drift_job_start(
-            repository=repository, reference_run=reference, current_run=current,
-            actor=request.user, models=[model] if model else [],
+            repository=repository,
+            reference_run=reference,
+            current_run=current,
+            actor=request.user,
+            models=[model] if model else [],
             reference_label=labels.get(reference.pk) or drift_jobs.run_label(reference),
             current_label=labels.get(current.pk) or drift_jobs.run_label(current),
-        )  # fmt: skip
+        )
     except ActionRefused as error:
         messages.error(request, str(error))
         return redirect("drift-jobs", name=repository.name)
@@ -66,12 +72,14 @@ def drift_job_detail(request: HttpRequest, name: str, job_id: int) -> HttpRespon
     if job is None:
         raise Http404("No such drift job")
     context = {
-        "repository": repository, "job": job,
+        "repository": repository,
+        "job": job,
         "results": list(drift_selectors.drift_result_rows(job=job)),
-    }  # fmt: skip
+    }
     # htmx polls the panel alone while the job runs.
     template = (
-        "monitoring/_drift_job_panel.html" if request.headers.get("HX-Request")
+        "monitoring/_drift_job_panel.html"
+        if request.headers.get("HX-Request")
         else "monitoring/drift_job_detail.html"
-    )  # fmt: skip
+    )
     return render(request, template, context)

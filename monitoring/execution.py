@@ -113,9 +113,13 @@ def _record_drift_job(run: ValidationRun, spec: CheckSpec, report: CheckReport) 
         from monitoring.drift_jobs import drift_job_record_validation
 
         drift_job_record_validation(
-            run=run, check_name=spec.name, artifacts_from=spec.artifacts_owner,
-            baseline_run_id=baseline["run"], columns=spec.columns, options=spec.options,
-        )  # fmt: skip
+            run=run,
+            check_name=spec.name,
+            artifacts_from=spec.artifacts_owner,
+            baseline_run_id=baseline["run"],
+            columns=spec.columns,
+            options=spec.options,
+        )
     except Exception:
         log.exception("drift check %s of run %s: could not record its drift job", spec.name, run.pk)
 
@@ -202,9 +206,11 @@ class Heartbeat(threading.Thread):
                 fields: dict[str, Any] = {}
                 if snapshot is not None:
                     fields.update(
-                        log_text=snapshot.text, log_bytes=snapshot.bytes_total,
-                        log_omitted=snapshot.bytes_omitted, progress=_last_line(snapshot.tail),
-                    )  # fmt: skip
+                        log_text=snapshot.text,
+                        log_bytes=snapshot.bytes_total,
+                        log_omitted=snapshot.bytes_omitted,
+                        progress=_last_line(snapshot.tail),
+                    )
                 elif phase is not None:
                     fields["progress"] = phase
                 if not services.check_heartbeat(claim=self.claim, **fields):
@@ -258,9 +264,11 @@ def _remove_leftovers(run: ValidationRun, check_id: int) -> None:
 def _fill_from_store(run: ValidationRun, name: str, folder: Path) -> None:
     """Copy check `name`'s own output files from the store into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    uses = CheckArtifact.objects.filter(check_result__run=run, check_result__name=name).exclude(
-        kind=INPUT
-    ).select_related("artifact")
+    uses = (
+        CheckArtifact.objects.filter(check_result__run=run, check_result__name=name)
+        .exclude(kind=INPUT)
+        .select_related("artifact")
+    )
     for use in uses:
         relative = PurePosixPath(use.name)
         if relative.is_absolute() or ".." in relative.parts:
@@ -272,9 +280,10 @@ def _own_files(folder: Path) -> tuple[list[Path], int]:
     """Regular files under `folder` (symbolic links are not evidence), and how many more."""
     real = folder.resolve()
     files = [
-        path for path in sorted(folder.rglob("*"))
+        path
+        for path in sorted(folder.rglob("*"))
         if path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(real)
-    ]  # fmt: skip
+    ]
     return files[:MAX_ARTIFACT_FILES], max(0, len(files) - MAX_ARTIFACT_FILES)
 
 
@@ -316,10 +325,15 @@ def _run_and_judge(
         env["TMPDIR"] = str(scratch / "tmp")
         command = run_command(
             _guarded(command_line(spec, worktree=tree, folders=folders), spec.timeout_s),
-            cwd=tree, timeout=spec.timeout_s, log_path=scratch / "log.txt",
-            head_bytes=LOG_HEAD_BYTES, tail_bytes=LOG_TAIL_BYTES, env=env,
-            should_cancel=beat.should_cancel, on_progress=beat.report,
-        )  # fmt: skip
+            cwd=tree,
+            timeout=spec.timeout_s,
+            log_path=scratch / "log.txt",
+            head_bytes=LOG_HEAD_BYTES,
+            tail_bytes=LOG_TAIL_BYTES,
+            env=env,
+            should_cancel=beat.should_cancel,
+            on_progress=beat.report,
+        )
         if command.cancelled or command.timed_out:
             status = CheckStatus.CANCELLED if command.cancelled else CheckStatus.TIMED_OUT
             summary = "cancelled" if command.cancelled else f"timed out after {spec.timeout_s}s"
@@ -415,10 +429,14 @@ def _baseline(run: ValidationRun, spec: CheckSpec) -> tuple[CheckResult | None, 
     if baseline is None:
         return None, None, f'no production baseline: {where} declares no check "{spec.name}"'
     if baseline.status != CheckStatus.PASSED:
-        return None, (
-            f'no production baseline: the check "{spec.name}" of {where} ended '
-            f"{baseline.status}; re-run the reference or waive this check"
-        ), ""
+        return (
+            None,
+            (
+                f'no production baseline: the check "{spec.name}" of {where} ended '
+                f"{baseline.status}; re-run the reference or waive this check"
+            ),
+            "",
+        )
     return baseline, None, ""
 
 
@@ -516,9 +534,11 @@ def _compare_with(baseline: CheckResult, spec: CheckSpec, current: dict[str, Pat
             continue
         try:
             result = compare_files(
-                services.artifact_path(reference[name].sha256), path,
-                columns=list(spec.columns) or None, config=config,
-            )  # fmt: skip
+                services.artifact_path(reference[name].sha256),
+                path,
+                columns=list(spec.columns) or None,
+                config=config,
+            )
         except DriftInputError as error:
             return CheckReport(CheckStatus.FAILED, f"{name}: {error}", {"compared": compared})
         columns = result["columns"]
@@ -537,9 +557,10 @@ def _compare_with(baseline: CheckResult, spec: CheckSpec, current: dict[str, Pat
     tested = sum(1 for item in compared.values() if "columns" in item)
     if drifted:
         return CheckReport(
-            CheckStatus.FAILED, f"drift in {len(drifted)} column(s): {', '.join(drifted[:5])}",
+            CheckStatus.FAILED,
+            f"drift in {len(drifted)} column(s): {', '.join(drifted[:5])}",
             details,
-        )  # fmt: skip
+        )
     extra = f"; {len(missing)} production file(s) missing" if missing else ""
     if cell_notes:
         extra += f"; drifted cells: {', '.join(cell_notes[:5])}"

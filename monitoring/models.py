@@ -58,10 +58,14 @@ class CheckStatus(models.TextChoices):
 
 CHECK_FINAL = frozenset(
     {
-        CheckStatus.PASSED, CheckStatus.FAILED, CheckStatus.ERROR, CheckStatus.CANCELLED,
-        CheckStatus.TIMED_OUT, CheckStatus.SKIPPED,
+        CheckStatus.PASSED,
+        CheckStatus.FAILED,
+        CheckStatus.ERROR,
+        CheckStatus.CANCELLED,
+        CheckStatus.TIMED_OUT,
+        CheckStatus.SKIPPED,
     }
-)  # fmt: skip
+)
 
 
 class ValidationRun(models.Model):
@@ -88,9 +92,12 @@ class ValidationRun(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="dependents"
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -212,9 +219,7 @@ class ModelMetric(models.Model):
     """One score of one model, from a run's performance check (later also a release's)."""
 
     run = models.ForeignKey(ValidationRun, on_delete=models.CASCADE, related_name="metrics")
-    check_result = models.ForeignKey(
-        CheckResult, on_delete=models.CASCADE, related_name="metrics"
-    )
+    check_result = models.ForeignKey(CheckResult, on_delete=models.CASCADE, related_name="metrics")
     model = models.CharField(max_length=200)
     target = models.CharField(max_length=200)
     metric = models.CharField(max_length=100)
@@ -290,9 +295,12 @@ class DriftJob(models.Model):
     error = models.TextField(blank=True)
     source = models.CharField(max_length=20, default="job")  # "job" or "validation"
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

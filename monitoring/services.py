@@ -181,13 +181,17 @@ def validation_run_rerun(*, run: ValidationRun, actor: Any) -> ValidationRun:
     if latest is not None and latest.pk != run.pk and not latest.is_finished:
         raise ActionRefused(f"Attempt {latest.attempt} of this commit is already {latest.status}.")
     return _run_create(
-        repository=run.repository, commit=run.commit, actor=actor, purpose=run.purpose,
+        repository=run.repository,
+        commit=run.commit,
+        actor=actor,
+        purpose=run.purpose,
         rerun_of=run,
-    )  # fmt: skip
+    )
 
 
-def _reference_for(repository: Repository, commit: str, manifest: Manifest | None,
-                   actor: Any) -> ValidationRun | None:  # fmt: skip
+def _reference_for(
+    repository: Repository, commit: str, manifest: Manifest | None, actor: Any
+) -> ValidationRun | None:
     """The production reference run a run of `commit` compares with (started if missing)."""
     if manifest is None or not any(spec.kind in COMPARISON_KINDS for spec in manifest.checks):
         return None
@@ -253,9 +257,13 @@ def _run_create(
         if read.manifest is not None:
             CheckResult.objects.bulk_create(
                 CheckResult(
-                    run=run, position=index, name=spec.name, kind=spec.kind,
-                    required=spec.required, timeout_s=spec.timeout_s,
-                )  # fmt: skip
+                    run=run,
+                    position=index,
+                    name=spec.name,
+                    kind=spec.kind,
+                    required=spec.required,
+                    timeout_s=spec.timeout_s,
+                )
                 for index, spec in enumerate(read.manifest.checks)
             )
         audit_record(
@@ -264,11 +272,14 @@ def _run_create(
             obj=run,
             repository=repository,
             payload={
-                "commit": commit, "attempt": run.attempt, "purpose": purpose,
-                "status": run.status, "reference": reference.pk if reference else None,
+                "commit": commit,
+                "attempt": run.attempt,
+                "purpose": purpose,
+                "status": run.status,
+                "reference": reference.pk if reference else None,
                 "manifest_error": run.manifest_error,
             },
-        )  # fmt: skip
+        )
         if read.manifest is not None:
             _dispatch_ready_checks(run)
     return run
@@ -291,12 +302,16 @@ def validation_run_cancel(*, run: ValidationRun, actor: Any) -> ValidationRun:
         locked.save(update_fields=["cancel_requested"])
         CheckResult.objects.filter(
             run=locked, status__in=[CheckStatus.WAITING, CheckStatus.QUEUED]
-        ).update(status=CheckStatus.CANCELLED, summary="cancelled before it started",
-                 finished_at=now)  # fmt: skip
+        ).update(
+            status=CheckStatus.CANCELLED, summary="cancelled before it started", finished_at=now
+        )
         audit_record(
-            actor=actor, action="validation.cancelled", obj=locked, repository=locked.repository,
+            actor=actor,
+            action="validation.cancelled",
+            obj=locked,
+            repository=locked.repository,
             payload={"commit": locked.commit, "attempt": locked.attempt},
-        )  # fmt: skip
+        )
         _finish_run_if_done(locked)
         # Runs that were waiting for this one as their reference can go on (without it).
         for dependent in _open_dependents(locked):
@@ -346,9 +361,10 @@ def _dispatch_ready_checks(run: ValidationRun) -> list[int]:
             spec = specs[check.name]
             waiting_for = [name for name in spec.depends_on if status[name] not in CHECK_FINAL]
             failed = [
-                name for name in spec.depends_on
+                name
+                for name in spec.depends_on
                 if status[name] in CHECK_FINAL and status[name] != CheckStatus.PASSED
-            ]  # fmt: skip
+            ]
             update: dict[str, Any]
             if run.cancel_requested:
                 update = {"status": CheckStatus.CANCELLED, "summary": "cancelled before it started"}
@@ -407,9 +423,7 @@ def _run_verdict(checks: Iterable[CheckResult], cancelled: bool) -> tuple[str, s
     if cancelled:
         return RunStatus.CANCELLED, "cancelled"
     required = [check for check in checks if check.required]
-    advisory_failed = [
-        c.name for c in checks if not c.required and c.status != CheckStatus.PASSED
-    ]
+    advisory_failed = [c.name for c in checks if not c.required and c.status != CheckStatus.PASSED]
     note = f" (advisory not passed: {', '.join(advisory_failed)})" if advisory_failed else ""
     by_status: dict[str, list[str]] = {}
     for check in required:
@@ -443,10 +457,17 @@ def _finish_run_if_done(run: ValidationRun) -> bool:
         return False
     run.status, run.summary, run.finished_at = status, summary, now
     audit_record(
-        actor=None, action="validation.finished", obj=run, repository=run.repository,
-        payload={"commit": run.commit, "attempt": run.attempt, "status": status,
-                 "summary": summary},
-    )  # fmt: skip
+        actor=None,
+        action="validation.finished",
+        obj=run,
+        repository=run.repository,
+        payload={
+            "commit": run.commit,
+            "attempt": run.attempt,
+            "status": status,
+            "summary": summary,
+        },
+    )
     # Candidates take the verdict in a transaction of their own, after this one: their
     # row locks are never taken while this run's and its checks' locks are held.
     run_id = run.pk
@@ -481,9 +502,14 @@ def check_claim(*, check_id: int, worker: str) -> Claim | None:
     now = timezone.now()
     with transaction.atomic():
         taken = CheckResult.objects.filter(pk=check_id, status=CheckStatus.QUEUED).update(
-            status=CheckStatus.RUNNING, claim_token=token, claimed_by=worker[:200],
-            heartbeat_at=now, started_at=now, progress="starting", claims=F("claims") + 1,
-        )  # fmt: skip
+            status=CheckStatus.RUNNING,
+            claim_token=token,
+            claimed_by=worker[:200],
+            heartbeat_at=now,
+            started_at=now,
+            progress="starting",
+            claims=F("claims") + 1,
+        )
         if not taken:
             return None
         check = CheckResult.objects.select_related("run__repository", "run__reference").get(
@@ -503,14 +529,22 @@ def check_release(*, claim: Claim) -> bool:
     return bool(
         CheckResult.objects.filter(
             pk=claim.check.pk, claim_token=claim.token, status=CheckStatus.RUNNING
-        ).update(status=CheckStatus.QUEUED, claim_token="", queued_at=timezone.now(),
-                 progress="waiting to retry")  # fmt: skip
+        ).update(
+            status=CheckStatus.QUEUED,
+            claim_token="",
+            queued_at=timezone.now(),
+            progress="waiting to retry",
+        )
     )
 
 
 def check_heartbeat(
-    *, claim: Claim, progress: str | None = None, log_text: str | None = None,
-    log_bytes: int | None = None, log_omitted: int | None = None,
+    *,
+    claim: Claim,
+    progress: str | None = None,
+    log_text: str | None = None,
+    log_bytes: int | None = None,
+    log_omitted: int | None = None,
 ) -> bool:
     """Record that the worker is alive (and the live log); True while it should go on.
 
@@ -533,9 +567,11 @@ def check_heartbeat(
 def check_still_wanted(*, claim: Claim) -> bool:
     """The read-only half of `check_heartbeat`: still ours, and the run not cancelled."""
     return CheckResult.objects.filter(
-        pk=claim.check.pk, claim_token=claim.token, status=CheckStatus.RUNNING,
+        pk=claim.check.pk,
+        claim_token=claim.token,
+        status=CheckStatus.RUNNING,
         run__cancel_requested=False,
-    ).exists()  # fmt: skip
+    ).exists()
 
 
 @dataclasses.dataclass
@@ -594,26 +630,40 @@ def check_finish(*, claim: Claim, report: CheckReport) -> bool:
         check.save()
         CheckArtifact.objects.bulk_create(
             [
-                CheckArtifact(check_result=check, artifact=artifact, name=name[:500], kind=kind,
-                              rows=rows)  # fmt: skip
+                CheckArtifact(
+                    check_result=check, artifact=artifact, name=name[:500], kind=kind, rows=rows
+                )
                 for name, artifact, kind, rows in _unique_names(stored)
             ]
         )
         ModelMetric.objects.bulk_create(
             [
                 ModelMetric(
-                    run=run, check_result=check, model=row.model, target=row.target,
-                    metric=row.metric, step=row.step, value=row.value,
+                    run=run,
+                    check_result=check,
+                    model=row.model,
+                    target=row.target,
+                    metric=row.metric,
+                    step=row.step,
+                    value=row.value,
                     direction=report.directions.get(row.metric, ""),
-                )  # fmt: skip
+                )
                 for row in _unique_metrics(report.metrics)
             ]
         )
         audit_record(
-            actor=None, action="validation.check_finished", obj=run, repository=run.repository,
-            payload={"check": check.name, "status": check.status, "summary": check.summary[:500],
-                     "commit": run.commit, "attempt": run.attempt},
-        )  # fmt: skip
+            actor=None,
+            action="validation.check_finished",
+            obj=run,
+            repository=run.repository,
+            payload={
+                "check": check.name,
+                "status": check.status,
+                "summary": check.summary[:500],
+                "commit": run.commit,
+                "attempt": run.attempt,
+            },
+        )
         _dispatch_ready_checks(run)
         for dependent in _open_dependents(run):
             _dispatch_ready_checks(dependent)
@@ -727,10 +777,13 @@ def validation_reap_stale(
             )
             check = (
                 CheckResult.objects.select_for_update()
-                .filter(pk=check_id, status=CheckStatus.RUNNING,
-                        heartbeat_at__lt=now - timedelta(seconds=heartbeat_timeout))
+                .filter(
+                    pk=check_id,
+                    status=CheckStatus.RUNNING,
+                    heartbeat_at__lt=now - timedelta(seconds=heartbeat_timeout),
+                )
                 .first()
-            )  # fmt: skip
+            )
             if check is None:
                 continue  # it finished or beat again meanwhile
             silent = f"its worker ({check.claimed_by}) stopped responding"
@@ -747,18 +800,23 @@ def validation_reap_stale(
                 outcome.abandoned.append(check_id)
                 action = "validation.check_abandoned"
             else:
-                fields = {"status": CheckStatus.QUEUED, "queued_at": now,
-                          "progress": f"re-queued: {silent}"}  # fmt: skip
+                fields = {
+                    "status": CheckStatus.QUEUED,
+                    "queued_at": now,
+                    "progress": f"re-queued: {silent}",
+                }
                 outcome.requeued.append(check_id)
                 action = "validation.check_requeued"
             if fields["status"] != CheckStatus.QUEUED:
                 fields["finished_at"] = now
             CheckResult.objects.filter(pk=check_id).update(claim_token="", **fields)
             audit_record(
-                actor=None, action=action, obj=run, repository=run.repository,
-                payload={"check": check.name, "claims": check.claims,
-                         "worker": check.claimed_by},
-            )  # fmt: skip
+                actor=None,
+                action=action,
+                obj=run,
+                repository=run.repository,
+                payload={"check": check.name, "claims": check.claims, "worker": check.claimed_by},
+            )
             if fields["status"] == CheckStatus.QUEUED:
                 _enqueue_on_commit(check_id, check.timeout_s)
             else:
@@ -780,9 +838,11 @@ def validation_reap_stale(
 
     # A wake-up can be lost when a run starts while its reference's check finishes in a
     # concurrent transaction; looking again here bounds the wait to one reaper interval.
-    waiting = ValidationRun.objects.filter(
-        finished_at__isnull=True, checks__status=CheckStatus.WAITING
-    ).values_list("pk", flat=True).distinct()
+    waiting = (
+        ValidationRun.objects.filter(finished_at__isnull=True, checks__status=CheckStatus.WAITING)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
     for run_id in list(waiting):
         with transaction.atomic():
             run = ValidationRun.objects.select_for_update(of=("self",)).get(pk=run_id)
@@ -792,9 +852,13 @@ def validation_reap_stale(
     # between the two transactions) takes the verdict now.
     from releases.models import PromotionCandidate
 
-    behind = PromotionCandidate.objects.filter(
-        status="validating", validation_run__finished_at__isnull=False
-    ).values_list("validation_run_id", flat=True).distinct()
+    behind = (
+        PromotionCandidate.objects.filter(
+            status="validating", validation_run__finished_at__isnull=False
+        )
+        .values_list("validation_run_id", flat=True)
+        .distinct()
+    )
     for run_id in list(behind):
         _candidates_follow(run_id)
     return outcome
@@ -807,12 +871,14 @@ def validation_runs_for_releases(*, repository: Repository, actor: Any) -> list[
     from releases.models import Release
 
     runs = []
-    for commit in (
-        Release.objects.filter(repository=repository, on_production=True, candidate__isnull=True)
-        .values_list("commit", flat=True)
-    ):
+    for commit in Release.objects.filter(
+        repository=repository, on_production=True, candidate__isnull=True
+    ).values_list("commit", flat=True):
         # A release's run is a reference: it records its outputs and metrics as they are,
         # and compares with nothing (older releases are not regressions of production).
-        runs.append(validation_run_start(repository=repository, commit=commit, actor=actor,
-                                         purpose=RunPurpose.REFERENCE))
+        runs.append(
+            validation_run_start(
+                repository=repository, commit=commit, actor=actor, purpose=RunPurpose.REFERENCE
+            )
+        )
     return runs

@@ -13,14 +13,22 @@ urlpatterns = [
     path("<slug:name>/drift/<int:job_id>/", drift_views.drift_job_detail, name="drift-job"),
     # The analyst pages (issue 7).
     path("<slug:name>/health/", chart_views.model_health, name="model-health"),
-    path("<slug:name>/compare/<str:before>/<str:after>/", chart_views.release_compare,
-         name="release-compare"),
-    path("<slug:name>/compare/<str:before>/candidate/<int:pk>/", chart_views.candidate_compare,
-         name="candidate-compare"),
+    path(
+        "<slug:name>/compare/<str:before>/<str:after>/",
+        chart_views.release_compare,
+        name="release-compare",
+    ),
+    path(
+        "<slug:name>/compare/<str:before>/candidate/<int:pk>/",
+        chart_views.candidate_compare,
+        name="candidate-compare",
+    ),
     path("<slug:name>/deployments/", chart_views.deployments, name="deployments"),
     path("<slug:name>/drift/charts/", chart_views.drift_overview, name="drift-overview"),
-    path("<slug:name>/drift/<int:job_id>/charts/", chart_views.drift_job,
-         name="drift-job-charts"),
-    path("<slug:name>/drift/<int:job_id>/results/<int:result_id>/", chart_views.drift_result,
-         name="drift-result"),
+    path("<slug:name>/drift/<int:job_id>/charts/", chart_views.drift_job, name="drift-job-charts"),
+    path(
+        "<slug:name>/drift/<int:job_id>/results/<int:result_id>/",
+        chart_views.drift_result,
+        name="drift-result",
+    ),
 ]

@@ -48,6 +48,9 @@ def frozen_by(repository: Repository) -> FreezeWindow | None:
     """The active freeze of a repository fetched through `repositories_with_freeze`."""
     if getattr(repository, "freeze_id", None) is None:
         return None
-    return FreezeWindow(pk=repository.freeze_id, repository=repository,  # type: ignore[attr-defined]
-                        ends_at=repository.freeze_until,  # type: ignore[attr-defined]
-                        reason=repository.freeze_reason)  # type: ignore[attr-defined]
+    return FreezeWindow(
+        pk=repository.freeze_id,
+        repository=repository,  # type: ignore[attr-defined]
+        ends_at=repository.freeze_until,  # type: ignore[attr-defined]
+        reason=repository.freeze_reason,
+    )  # type: ignore[attr-defined]

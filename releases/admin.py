@@ -17,8 +17,13 @@ class RepositoryAddForm(forms.ModelForm):
     class Meta:
         model = Repository
         fields = [
-            "name", "origin", "production_branch", "development_branch",
-            "required_approvals", "authors_may_approve", "manifest_path",
+            "name",
+            "origin",
+            "production_branch",
+            "development_branch",
+            "required_approvals",
+            "authors_may_approve",
+            "manifest_path",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -39,8 +44,13 @@ class RepositoryAddForm(forms.ModelForm):
 @admin.register(Repository)
 class RepositoryAdmin(admin.ModelAdmin):
     list_display = ["name", "origin", "production_branch", "development_branch", "last_synced_at"]
-    readonly_fields = ["created_at", "last_synced_at", "last_sync_attempt_at", "last_sync_error",
-                       "refs_digest"]
+    readonly_fields = [
+        "created_at",
+        "last_synced_at",
+        "last_sync_attempt_at",
+        "last_sync_error",
+        "refs_digest",
+    ]
 
     def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         if obj is None:
@@ -68,8 +78,15 @@ class RepositoryAdmin(admin.ModelAdmin):
 
 @admin.register(Branch)
 class BranchAdmin(admin.ModelAdmin):
-    list_display = ["name", "repository", "kind", "head", "ahead_of_production",
-                    "behind_production", "gone_at"]
+    list_display = [
+        "name",
+        "repository",
+        "kind",
+        "head",
+        "ahead_of_production",
+        "behind_production",
+        "gone_at",
+    ]
     list_filter = ["repository", "kind"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

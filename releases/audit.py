@@ -106,18 +106,22 @@ def audit_verify(*, batch: int = 2000) -> ChainVerdict:
         for event in events:
             if event.seq != expected_seq:
                 return ChainVerdict(
-                    False, checked, f"event #{event.seq}: expected sequence #{expected_seq}",
+                    False,
+                    checked,
+                    f"event #{event.seq}: expected sequence #{expected_seq}",
                     event.seq,
                 )
             if event.prev_hash != expected_prev:
                 return ChainVerdict(
-                    False, checked,
+                    False,
+                    checked,
                     f"event #{event.seq}: previous hash does not match event #{event.seq - 1}",
                     event.seq,
                 )
             if event_hash(event) != event.hash:
                 return ChainVerdict(
-                    False, checked,
+                    False,
+                    checked,
                     f"event #{event.seq} ({event.action}): content does not match its hash",
                     event.seq,
                 )

@@ -29,10 +29,14 @@ from git.exc import GitCommandError, GitCommandNotFound
 # Remote helpers such as ext:: run arbitrary commands; only plain transports pass.
 ALLOWED_SCHEMES = ("file", "https", "ssh")
 PROTOCOL_CONFIG = [
-    "-c", "protocol.allow=never",
-    "-c", "protocol.file.allow=always",
-    "-c", "protocol.https.allow=always",
-    "-c", "protocol.ssh.allow=always",
+    "-c",
+    "protocol.allow=never",
+    "-c",
+    "protocol.file.allow=always",
+    "-c",
+    "protocol.https.allow=always",
+    "-c",
+    "protocol.ssh.allow=always",
 ]
 GIT_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
@@ -178,9 +182,16 @@ class GitRepo:
 
     def fetch(self) -> None:
         self.run(
-            *PROTOCOL_CONFIG, "fetch", "--quiet", "--prune", "--prune-tags", "--force",
-            "--no-write-fetch-head", "origin",
-            "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*",
+            *PROTOCOL_CONFIG,
+            "fetch",
+            "--quiet",
+            "--prune",
+            "--prune-tags",
+            "--force",
+            "--no-write-fetch-head",
+            "origin",
+            "+refs/heads/*:refs/heads/*",
+            "+refs/tags/*:refs/tags/*",
         )
 
     # -- reading ----------------------------------------------------------------
@@ -196,8 +207,12 @@ class GitRepo:
 
     def branches(self) -> list[BranchHead]:
         fields = [
-            "%(refname:lstrip=2)", "%(objectname)", "%(authorname)", "%(authoremail:trim)",
-            "%(committerdate:unix)", "%(contents:subject)",
+            "%(refname:lstrip=2)",
+            "%(objectname)",
+            "%(authorname)",
+            "%(authoremail:trim)",
+            "%(committerdate:unix)",
+            "%(contents:subject)",
         ]
         heads = []
         for name, head, author, email, stamp, subject in self.refs("refs/heads/", fields):
@@ -242,21 +257,39 @@ class GitRepo:
     def tags(self) -> list[TagRef]:
         """Every tag, peeled; a second call (cat-file) only for tags of tags or non-commits."""
         fields = [
-            "%(refname:lstrip=2)", "%(objectname)", "%(objecttype)", "%(*objectname)",
-            "%(*objecttype)", "%(taggername)", "%(taggeremail:trim)", "%(committername)",
-            "%(committeremail:trim)", "%(creatordate:unix)",
+            "%(refname:lstrip=2)",
+            "%(objectname)",
+            "%(objecttype)",
+            "%(*objectname)",
+            "%(*objecttype)",
+            "%(taggername)",
+            "%(taggeremail:trim)",
+            "%(committername)",
+            "%(committeremail:trim)",
+            "%(creatordate:unix)",
         ]
         rows = self.refs("refs/tags/", fields)
         # `*objectname` peels one level only: a tag of a tag, or a tag of a tree or
         # blob, is peeled fully by cat-file in one batch.
         unpeeled = [
-            row[1] for row in rows
+            row[1]
+            for row in rows
             if not (row[2] == "commit" or (row[2] == "tag" and row[4] == "commit"))
         ]
         peeled = self._peel(unpeeled) if unpeeled else {}
         tags = []
-        for name, obj, kind, inner, inner_kind, tagger, tagger_email, committer, \
-                committer_email, stamp in rows:
+        for (
+            name,
+            obj,
+            kind,
+            inner,
+            inner_kind,
+            tagger,
+            tagger_email,
+            committer,
+            committer_email,
+            stamp,
+        ) in rows:
             if kind == "commit":
                 target, target_type = obj, "commit"
             elif kind == "tag" and inner_kind == "commit":
@@ -279,7 +312,8 @@ class GitRepo:
 
     def _peel(self, objects: list[str]) -> dict[str, tuple[str, str]]:
         out = self.run(
-            "cat-file", "--batch-check=%(objectname) %(objecttype)",
+            "cat-file",
+            "--batch-check=%(objectname) %(objecttype)",
             input_text="".join(f"{obj}^{{}}\n" for obj in objects),
         )
         peeled = {}
@@ -292,7 +326,9 @@ class GitRepo:
     def tags_merged_into(self, branch: str) -> set[str]:
         """Names of the tags whose commit is reachable from `branch`."""
         out = self.run(
-            "for-each-ref", f"--merged=refs/heads/{branch}", "--format=%(refname:lstrip=2)",
+            "for-each-ref",
+            f"--merged=refs/heads/{branch}",
+            "--format=%(refname:lstrip=2)",
             "refs/tags/",
         )
         return {line for line in out.splitlines() if line}
@@ -316,8 +352,13 @@ class GitRepo:
         """
         return _parse_log(
             self.run(
-                "log", "-z", "--cherry-mark", "--right-only", f"--format=%m%x1f{LOG_FORMAT}",
-                f"refs/heads/{development}...refs/heads/{production}", "--",
+                "log",
+                "-z",
+                "--cherry-mark",
+                "--right-only",
+                f"--format=%m%x1f{LOG_FORMAT}",
+                f"refs/heads/{development}...refs/heads/{production}",
+                "--",
             ),
             marked=True,
         )
@@ -327,15 +368,21 @@ class GitRepo:
         out = self.run("log", "--no-walk=unsorted", "-z", "--name-only", "--format=", *commits)
         return {path.lstrip("\n") for path in out.split("\x00") if path.strip("\n")}
 
-    def diffs(self, *revisions: str, paths: list[str] | None = None,
-              no_walk: bool = False) -> str:
+    def diffs(self, *revisions: str, paths: list[str] | None = None, no_walk: bool = False) -> str:
         """The patches of the non-merge commits of `revisions`, for `patch_ids`.
 
         With `paths`, only commits touching them are listed, each with its whole patch
         (--full-diff); with `no_walk`, exactly the commits named.
         """
-        args = ["log", "-p", "--no-merges", "--full-diff", "--no-color", "--no-ext-diff",
-                "--format=commit %H"]
+        args = [
+            "log",
+            "-p",
+            "--no-merges",
+            "--full-diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--format=commit %H",
+        ]
         if no_walk:
             args.append("--no-walk=unsorted")
         return self.run(*args, *revisions, "--", *(paths or []))
@@ -356,8 +403,13 @@ class GitRepo:
         """Commits on `branch` whose message names a cherry-picked commit (git filters)."""
         return _parse_log(
             self.run(
-                "log", "-z", "--fixed-strings", "--grep=(cherry picked from commit ",
-                f"--format={LOG_FORMAT}", f"refs/heads/{branch}", "--",
+                "log",
+                "-z",
+                "--fixed-strings",
+                "--grep=(cherry picked from commit ",
+                f"--format={LOG_FORMAT}",
+                f"refs/heads/{branch}",
+                "--",
             )
         )
 
@@ -528,8 +580,13 @@ class MergeConflict(GitError):
         self.files = files
 
 
-def _run_with(repo: GitRepo, args: list[str], *, env: dict[str, str] | None = None,
-              input_text: str | None = None) -> tuple[int, str, str]:
+def _run_with(
+    repo: GitRepo,
+    args: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    input_text: str | None = None,
+) -> tuple[int, str, str]:
     """Run git and return (status, stdout, stderr) without raising on a non-zero status."""
     stdin = None
     if input_text is not None:
@@ -558,9 +615,11 @@ def _run_with(repo: GitRepo, args: list[str], *, env: dict[str, str] | None = No
 def _identity_env(author: Identity, committer: Identity, when: datetime) -> dict[str, str]:
     stamp = f"{int(when.timestamp())} +0000"
     return {
-        "GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
+        "GIT_AUTHOR_NAME": author.name,
+        "GIT_AUTHOR_EMAIL": author.email,
         "GIT_AUTHOR_DATE": stamp,
-        "GIT_COMMITTER_NAME": committer.name, "GIT_COMMITTER_EMAIL": committer.email,
+        "GIT_COMMITTER_NAME": committer.name,
+        "GIT_COMMITTER_EMAIL": committer.email,
         "GIT_COMMITTER_DATE": stamp,
     }
 
@@ -592,8 +651,16 @@ def people_in_range(repo: GitRepo, base: str, tip: str, *, clean_merger: str = "
     return people
 
 
-def merge_commit(repo: GitRepo, *, base: str, other: str, message: str, author: Identity,
-                 committer: Identity, when: datetime) -> str:
+def merge_commit(
+    repo: GitRepo,
+    *,
+    base: str,
+    other: str,
+    message: str,
+    author: Identity,
+    committer: Identity,
+    when: datetime,
+) -> str:
     """A two-parent merge of `other` into `base` (what `merge --no-ff` makes), or MergeConflict."""
     status, out, err = _run_with(
         repo, ["merge-tree", "--write-tree", "--name-only", "--no-messages", base, other]
@@ -605,17 +672,33 @@ def merge_commit(repo: GitRepo, *, base: str, other: str, message: str, author: 
     if status != 0 or not lines:
         raise GitError(err.strip() or f"git merge-tree exited with status {status}")
     tree = lines[0].strip()
-    return commit_tree(repo, tree=tree, parents=[base, other], message=message, author=author,
-                       committer=committer, when=when)
+    return commit_tree(
+        repo,
+        tree=tree,
+        parents=[base, other],
+        message=message,
+        author=author,
+        committer=committer,
+        when=when,
+    )
 
 
-def commit_tree(repo: GitRepo, *, tree: str, parents: list[str], message: str,
-                author: Identity, committer: Identity, when: datetime) -> str:
+def commit_tree(
+    repo: GitRepo,
+    *,
+    tree: str,
+    parents: list[str],
+    message: str,
+    author: Identity,
+    committer: Identity,
+    when: datetime,
+) -> str:
     args = ["commit-tree", tree]
     for parent in parents:
         args += ["-p", parent]
-    status, out, err = _run_with(repo, args, env=_identity_env(author, committer, when),
-                                 input_text=message)
+    status, out, err = _run_with(
+        repo, args, env=_identity_env(author, committer, when), input_text=message
+    )
     if status != 0:
         raise GitError(err.strip() or "git commit-tree failed")
     return out.strip()
@@ -625,8 +708,9 @@ def tree_of(repo: GitRepo, commit: str) -> str:
     return repo.run("rev-parse", f"{commit}^{{tree}}").strip()
 
 
-def annotated_tag(repo: GitRepo, *, name: str, target: str, message: str, tagger: Identity,
-                  when: datetime) -> str:
+def annotated_tag(
+    repo: GitRepo, *, name: str, target: str, message: str, tagger: Identity, when: datetime
+) -> str:
     """An annotated tag object for `target`, written without creating a ref."""
     repo.run("check-ref-format", f"refs/tags/{name}")
     body = (

@@ -104,8 +104,7 @@ def read_history(
         {"tag": t.name, "reason": _not_a_commit(t)} for t in tags if t.target_type != "commit"
     ]
     has_semver = any(
-        isinstance(versioning.parse_version_tag(name), versioning.ParsedTag)
-        for name in commit_tags
+        isinstance(versioning.parse_version_tag(name), versioning.ParsedTag) for name in commit_tags
     )
     style = versioning.detect_tag_style(commit_tags) if has_semver else None
     groups, refused = versioning.group_tags(
@@ -139,7 +138,10 @@ def read_history(
 
     _attach_changelogs(repo, on_production, known_release_commits)
     next_version, bump, changelog = _next_version(
-        repo, releases, latest, production_head=production_head,
+        repo,
+        releases,
+        latest,
+        production_head=production_head,
         development_head=development_head,
     )
     return HistoryFacts(

@@ -213,8 +213,12 @@ class Release(models.Model):
     tagger_email = models.CharField(max_length=255, blank=True)
     tagged_at = models.DateTimeField(null=True, blank=True)
     released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", help_text="The ewsdash user who released it (empty when imported)",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The ewsdash user who released it (empty when imported)",
     )
     changelog = models.JSONField(default=list, blank=True)
     on_production = models.BooleanField(default=False)
@@ -263,7 +267,11 @@ class ReleaseLine(models.Model):
     )
     production_head = models.CharField(max_length=64, blank=True)
     latest_release = models.ForeignKey(
-        Release, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        Release,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="The highest release reachable from production",
     )
     commits_past_latest = models.PositiveIntegerField(default=0)
@@ -302,14 +310,16 @@ class BackportItem(models.Model):
     author_name = models.CharField(max_length=255, blank=True)
     committed_at = models.DateTimeField(null=True, blank=True)
     release = models.ForeignKey(
-        Release, null=True, blank=True, on_delete=models.SET_NULL, related_name="backport_items",
+        Release,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="backport_items",
         help_text="The first release that shipped it (empty: not released yet)",
     )
     first_seen_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_how = models.CharField(
-        max_length=20, choices=BackportResolution.choices, blank=True
-    )
+    resolved_how = models.CharField(max_length=20, choices=BackportResolution.choices, blank=True)
     resolved_by_commit = models.CharField(max_length=64, blank=True)
 
     class Meta:
@@ -383,16 +393,25 @@ class PromotionCandidate(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     validation_run = models.ForeignKey(
-        "monitoring.ValidationRun", null=True, blank=True, on_delete=models.SET_NULL,
+        "monitoring.ValidationRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     waived_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     waiver_reason = models.TextField(blank=True)
     promoted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     freeze_override_reason = models.TextField(blank=True)
@@ -406,7 +425,8 @@ class PromotionCandidate(models.Model):
         constraints = [
             # The database itself refuses a second promotion in flight.
             models.UniqueConstraint(
-                fields=["repository"], condition=Q(status="promoting"),
+                fields=["repository"],
+                condition=Q(status="promoting"),
                 name="one_promoting_candidate_per_repository",
             ),
             models.CheckConstraint(
@@ -447,7 +467,8 @@ class Approval(models.Model):
         ordering = ["created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["candidate", "user"], condition=Q(voided_at__isnull=True),
+                fields=["candidate", "user"],
+                condition=Q(voided_at__isnull=True),
                 name="one_live_decision_per_person",
             ),
         ]

@@ -83,30 +83,43 @@ def rollback_preview(*, repository: Repository, target: Release) -> RollbackPrev
         {"sha": c.sha, "subject": c.subject, "author": c.author_name}
         for c in repo.log(head, f"^{target.commit}", no_merges=True)
     ]
-    models = sorted({
-        "/".join(path.split("/")[:2])
-        for path in git.changed_paths(repo, target.commit, head, under="models/")
-        if path.count("/") >= 2
-    })
+    models = sorted(
+        {
+            "/".join(path.split("/")[:2])
+            for path in git.changed_paths(repo, target.commit, head, under="models/")
+            if path.count("/") >= 2
+        }
+    )
     target_version = versioning.parse_version_tag(target.version)
     undone = sorted(
-        (r for r in Release.objects.filter(repository=repository, on_production=True)
-         if isinstance(target_version, versioning.ParsedTag)
-         and isinstance(p := versioning.parse_version_tag(r.version), versioning.ParsedTag)
-         and p.version > target_version.version),
+        (
+            r
+            for r in Release.objects.filter(repository=repository, on_production=True)
+            if isinstance(target_version, versioning.ParsedTag)
+            and isinstance(p := versioning.parse_version_tag(r.version), versioning.ParsedTag)
+            and p.version > target_version.version
+        ),
         key=lambda r: versioning.parse_version_tag(r.version).version,  # type: ignore[union-attr]
     )
     existing = _existing_versions(repository)
     version = versioning.next_version(max(existing), "patch") if existing else None
     return RollbackPreview(
-        target=target, live=_live_release(repository), production_head=head,
-        version=str(version), commits=commits, models=models,
+        target=target,
+        live=_live_release(repository),
+        production_head=head,
+        version=str(version),
+        commits=commits,
+        models=models,
         versions_undone=[r.version for r in undone],
     )
 
 
 def release_rollback(
-    *, repository: Repository, target: Release, actor: Any, reason: str,
+    *,
+    repository: Repository,
+    target: Release,
+    actor: Any,
+    reason: str,
     break_glass_reason: str = "",
 ) -> Release:
     """Add one commit on production whose tree is `target`'s, tag it, push, record it.
@@ -135,39 +148,74 @@ def release_rollback(
             f"Reason: {reason.strip()}\nRolled back by: {actor.get_username()}\n"
         )
         commit = git.commit_tree(
-            repo, tree=git.tree_of(repo, target.commit), parents=[preview.production_head],
-            message=message, author=person_identity(actor), committer=git_identity(), when=now,
+            repo,
+            tree=git.tree_of(repo, target.commit),
+            parents=[preview.production_head],
+            message=message,
+            author=person_identity(actor),
+            committer=git_identity(),
+            when=now,
         )
         tag_object = git.annotated_tag(
-            repo, name=tag, target=commit, when=now, tagger=git_identity(),
+            repo,
+            name=tag,
+            target=commit,
+            when=now,
+            tagger=git_identity(),
             message=f"Release {tag}: rollback to {target.tag}{undone}\n\n{message}",
         )
         try:
-            git.push_atomic(repo, {
-                f"refs/heads/{repository.production_branch}": commit,
-                f"refs/tags/{tag}": tag_object,
-            })
+            git.push_atomic(
+                repo,
+                {
+                    f"refs/heads/{repository.production_branch}": commit,
+                    f"refs/tags/{tag}": tag_object,
+                },
+            )
         except git.GitError as error:
             raise ActionRefused(str(error)) from None
     with transaction.atomic():
         release = Release.objects.create(
-            repository=repository, version=preview.version, tag=tag, tags=[tag], commit=commit,
-            kind=ReleaseKind.ROLLBACK, released_by=actor, tagged_at=now, on_production=True,
-            rolls_back=live, restores=target,
-            tagger_name=git_identity().name, tagger_email=git_identity().email,
-            changelog=[{"group": "Other", "sha": commit[:8], "author": actor.get_username(),
-                        "type": "revert", "scope": "",
-                        "subject": f"roll back to {target.tag}: {reason.strip()}"}],
+            repository=repository,
+            version=preview.version,
+            tag=tag,
+            tags=[tag],
+            commit=commit,
+            kind=ReleaseKind.ROLLBACK,
+            released_by=actor,
+            tagged_at=now,
+            on_production=True,
+            rolls_back=live,
+            restores=target,
+            tagger_name=git_identity().name,
+            tagger_email=git_identity().email,
+            changelog=[
+                {
+                    "group": "Other",
+                    "sha": commit[:8],
+                    "author": actor.get_username(),
+                    "type": "revert",
+                    "scope": "",
+                    "subject": f"roll back to {target.tag}: {reason.strip()}",
+                }
+            ],
         )
-        Release.objects.filter(
-            repository=repository, version__in=preview.versions_undone
-        ).update(rolled_back_by=release)
+        Release.objects.filter(repository=repository, version__in=preview.versions_undone).update(
+            rolled_back_by=release
+        )
         audit_record(
-            actor=actor, action="release.rolled_back", obj=release, repository=repository,
-            payload={"restores": target.version, "rolls_back": live.version if live else None,
-                     "commit": commit, "reason": reason.strip(),
-                     "break_glass": break_glass_reason.strip(),
-                     "versions_undone": preview.versions_undone},
+            actor=actor,
+            action="release.rolled_back",
+            obj=release,
+            repository=repository,
+            payload={
+                "restores": target.version,
+                "rolls_back": live.version if live else None,
+                "commit": commit,
+                "reason": reason.strip(),
+                "break_glass": break_glass_reason.strip(),
+                "versions_undone": preview.versions_undone,
+            },
         )
     _sync(repository, actor)
     return release
@@ -197,8 +245,12 @@ def hotfix_cut(*, repository: Repository, actor: Any, name: str) -> str:
         except git.GitError as error:
             raise ActionRefused(str(error)) from None
     with transaction.atomic():
-        audit_record(actor=actor, action="hotfix.cut", repository=repository,
-                     payload={"branch": branch, "from": head})
+        audit_record(
+            actor=actor,
+            action="hotfix.cut",
+            repository=repository,
+            payload={"branch": branch, "from": head},
+        )
     _sync(repository, actor)
     return branch
 
@@ -217,11 +269,17 @@ def production_merge_into_development(*, repository: Repository, actor: Any) -> 
             raise ActionRefused("Development already contains production.")
         try:
             merge = git.merge_commit(
-                repo, base=development, other=production,
-                message=(f"Merge {repository.production_branch} into "
-                         f"{repository.development_branch}\n\nBack-port by ewsdash for "
-                         f"{actor.get_username()}."),
-                author=person_identity(actor), committer=git_identity(), when=timezone.now(),
+                repo,
+                base=development,
+                other=production,
+                message=(
+                    f"Merge {repository.production_branch} into "
+                    f"{repository.development_branch}\n\nBack-port by ewsdash for "
+                    f"{actor.get_username()}."
+                ),
+                author=person_identity(actor),
+                committer=git_identity(),
+                when=timezone.now(),
             )
             git.push_atomic(repo, {f"refs/heads/{repository.development_branch}": merge})
         except git.MergeConflict as conflict:
@@ -232,9 +290,12 @@ def production_merge_into_development(*, repository: Repository, actor: Any) -> 
         except git.GitError as error:
             raise ActionRefused(str(error)) from None
     with transaction.atomic():
-        audit_record(actor=actor, action="development.back_merged", repository=repository,
-                     payload={"merge": merge, "production": production,
-                              "development": development})
+        audit_record(
+            actor=actor,
+            action="development.back_merged",
+            repository=repository,
+            payload={"merge": merge, "production": production, "development": development},
+        )
     _sync(repository, actor)
     return merge
 
@@ -254,12 +315,23 @@ def freeze_create(
         raise ActionRefused("That freeze would already be over.")
     with transaction.atomic():
         window = FreezeWindow.objects.create(
-            repository=repository, starts_at=starts_at, ends_at=ends_at, reason=reason.strip(),
+            repository=repository,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=reason.strip(),
             created_by=actor,
         )
-        audit_record(actor=actor, action="freeze.created", obj=window, repository=repository,
-                     payload={"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
-                              "reason": reason.strip()})
+        audit_record(
+            actor=actor,
+            action="freeze.created",
+            obj=window,
+            repository=repository,
+            payload={
+                "starts_at": starts_at.isoformat(),
+                "ends_at": ends_at.isoformat(),
+                "reason": reason.strip(),
+            },
+        )
     return window
 
 
@@ -276,5 +348,10 @@ def freeze_end(*, window: FreezeWindow, actor: Any) -> None:
             # Ended before it began: keep the row (and its reason) as a zero-length window.
             window.starts_at = now - timedelta(microseconds=1)
         window.save(update_fields=["starts_at", "ends_at"])
-        audit_record(actor=actor, action="freeze.ended", obj=window,
-                     repository=window.repository, payload={"ended_at": now.isoformat()})
+        audit_record(
+            actor=actor,
+            action="freeze.ended",
+            obj=window,
+            repository=window.repository,
+            payload={"ended_at": now.isoformat()},
+        )

@@ -51,7 +51,12 @@ def _locked(candidate: PromotionCandidate) -> PromotionCandidate:
 
 
 def _transition(
-    candidate: PromotionCandidate, target: str, *, actor: Any, action: str, reason: str = "",
+    candidate: PromotionCandidate,
+    target: str,
+    *,
+    actor: Any,
+    action: str,
+    reason: str = "",
     payload: dict[str, Any] | None = None,
 ) -> None:
     """The one way a candidate's status changes (inside the caller's transaction, row locked)."""
@@ -61,7 +66,10 @@ def _transition(
     candidate.status_reason = reason
     candidate.save()
     audit_record(
-        actor=actor, action=action, obj=candidate, repository=candidate.repository,
+        actor=actor,
+        action=action,
+        obj=candidate,
+        repository=candidate.repository,
         payload={"from": previous, "to": target, "reason": reason, **(payload or {})},
     )
 
@@ -126,23 +134,30 @@ def _propose(repository: Repository, *, commit: str, production_head: str, kind:
     versions = _existing_versions(repository)
     latest = max(versions) if versions else None
     # The highest release on production, as the sync that preceded this recorded it.
-    line = ReleaseLine.objects.filter(repository=repository).select_related(
-        "latest_release"
-    ).first()
+    line = (
+        ReleaseLine.objects.filter(repository=repository).select_related("latest_release").first()
+    )
     base_commit = line.latest_release.commit if line and line.latest_release else None
     revisions = [commit, f"^{base_commit}"] if base_commit else [commit]
     commits = [
         versioning.CommitInfo(
-            sha=c.sha, subject=c.subject, body=c.body, author_name=c.author_name,
-            author_email=c.author_email, committed_at=c.committed_at or timezone.now(),
+            sha=c.sha,
+            subject=c.subject,
+            body=c.body,
+            author_name=c.author_name,
+            author_email=c.author_email,
+            committed_at=c.committed_at or timezone.now(),
             is_merge=c.is_merge,
         )
         for c in repo.log(*revisions)
     ]
     bump = "patch" if kind == CandidateKind.HOTFIX else (versioning.bump_for(commits) or "patch")
     proposed = versioning.next_version(latest, bump)  # type: ignore[arg-type]
-    people = sorted(git.people_in_range(repo, production_head, commit,
-                                        clean_merger=settings.EWSDASH_GIT_EMAIL.lower()))
+    people = sorted(
+        git.people_in_range(
+            repo, production_head, commit, clean_merger=settings.EWSDASH_GIT_EMAIL.lower()
+        )
+    )
     return Proposal(
         commit=commit,
         production_head=production_head,
@@ -171,8 +186,9 @@ def candidate_create(
     if outcome.error:
         raise ActionRefused(f"Cannot read the origin: {outcome.error}")
     heads = dict(
-        Branch.objects.filter(repository=repository, gone_at__isnull=True)
-        .values_list("name", "head")
+        Branch.objects.filter(repository=repository, gone_at__isnull=True).values_list(
+            "name", "head"
+        )
     )
     if source_branch not in heads:
         raise ActionRefused(f"There is no branch {source_branch!r} at the origin.")
@@ -193,36 +209,66 @@ def candidate_create(
     target = proposal.proposed_version
     if version.strip():
         try:
-            target = str(versioning.validate_override(
-                version, existing=_existing_versions(repository),
-                minimum=versioning.parse_version_tag(proposal.proposed_version).version,  # type: ignore[union-attr]
-            ))
+            target = str(
+                versioning.validate_override(
+                    version,
+                    existing=_existing_versions(repository),
+                    minimum=versioning.parse_version_tag(proposal.proposed_version).version,  # type: ignore[union-attr]
+                )
+            )
         except versioning.VersionError as error:
             raise ActionRefused(str(error)) from None
 
     with transaction.atomic():
         Repository.objects.select_for_update().get(pk=repository.pk)
         candidate = PromotionCandidate.objects.create(
-            repository=repository, kind=kind, source_branch=source_branch,
-            commit=proposal.commit, production_head=proposal.production_head,
+            repository=repository,
+            kind=kind,
+            source_branch=source_branch,
+            commit=proposal.commit,
+            production_head=proposal.production_head,
             checked_production_head=proposal.production_head,
             contains_production_head=proposal.contains_production_head,
-            version=target, proposed_version=proposal.proposed_version, bump=proposal.bump,
-            base_version=proposal.base_version, changelog=proposal.changelog,
-            commit_people=proposal.people, created_by=actor,
+            version=target,
+            proposed_version=proposal.proposed_version,
+            bump=proposal.bump,
+            base_version=proposal.base_version,
+            changelog=proposal.changelog,
+            commit_people=proposal.people,
+            created_by=actor,
         )
         audit_record(
-            actor=actor, action="candidate.created", obj=candidate, repository=repository,
-            payload={"source": source_branch, "commit": commit, "version": target,
-                     "proposed": proposal.proposed_version, "production_head": production_head},
+            actor=actor,
+            action="candidate.created",
+            obj=candidate,
+            repository=repository,
+            payload={
+                "source": source_branch,
+                "commit": commit,
+                "version": target,
+                "proposed": proposal.proposed_version,
+                "production_head": production_head,
+            },
         )
-        older = PromotionCandidate.objects.select_for_update().filter(
-            repository=repository, source_branch=source_branch, status__in=OPEN,
-        ).exclude(pk=candidate.pk).exclude(status=S.PROMOTING)
+        older = (
+            PromotionCandidate.objects.select_for_update()
+            .filter(
+                repository=repository,
+                source_branch=source_branch,
+                status__in=OPEN,
+            )
+            .exclude(pk=candidate.pk)
+            .exclude(status=S.PROMOTING)
+        )
         for old in older:
             _void_decisions(old, f"superseded by candidate #{candidate.pk}")
-            _transition(old, S.SUPERSEDED, actor=actor, action="candidate.superseded",
-                        reason=f"A newer candidate (#{candidate.pk}) from {source_branch}.")
+            _transition(
+                old,
+                S.SUPERSEDED,
+                actor=actor,
+                action="candidate.superseded",
+                reason=f"A newer candidate (#{candidate.pk}) from {source_branch}.",
+            )
         _start_validation(candidate, actor=actor)
     return candidate
 
@@ -235,7 +281,9 @@ def _start_validation(candidate: PromotionCandidate, *, actor: Any, rerun: bool 
         run = validation.validation_run_rerun(run=candidate.validation_run, actor=actor)
     else:
         run = validation.validation_run_start(
-            repository=candidate.repository, commit=candidate.commit, actor=actor,
+            repository=candidate.repository,
+            commit=candidate.commit,
+            actor=actor,
             purpose=RunPurpose.CANDIDATE,
         )
     candidate.validation_run = run
@@ -253,12 +301,24 @@ def _follow_run(candidate: PromotionCandidate, run: Any) -> None:
     if candidate.status != S.VALIDATING or not run.is_finished:
         return
     if run.status == RunStatus.PASSED:
-        _transition(candidate, S.VALIDATED, actor=None, action="candidate.validated",
-                    reason=run.summary, payload={"run": run.pk})
+        _transition(
+            candidate,
+            S.VALIDATED,
+            actor=None,
+            action="candidate.validated",
+            reason=run.summary,
+            payload={"run": run.pk},
+        )
     else:
         reason = run.manifest_error or run.summary or run.status
-        _transition(candidate, S.VALIDATION_FAILED, actor=None,
-                    action="candidate.validation_failed", reason=reason, payload={"run": run.pk})
+        _transition(
+            candidate,
+            S.VALIDATION_FAILED,
+            actor=None,
+            action="candidate.validation_failed",
+            reason=reason,
+            payload={"run": run.pk},
+        )
 
 
 def candidates_follow_run(*, run: Any) -> None:
@@ -276,8 +336,13 @@ def candidate_rerun_validation(*, candidate: PromotionCandidate, actor: Any) -> 
         candidate = _locked(candidate)
         voided = _void_decisions(candidate, "validation re-run")
         candidate.waived_by, candidate.waiver_reason = None, ""
-        _transition(candidate, S.VALIDATING, actor=actor, action="candidate.validation_rerun",
-                    payload={"voided_approvals": voided})
+        _transition(
+            candidate,
+            S.VALIDATING,
+            actor=actor,
+            action="candidate.validation_rerun",
+            payload={"voided_approvals": voided},
+        )
         _start_validation(candidate, actor=actor, rerun=candidate.validation_run is not None)
 
 
@@ -291,8 +356,13 @@ def candidate_waive_validation(*, candidate: PromotionCandidate, actor: Any, rea
         if candidate.status != S.VALIDATION_FAILED:
             raise ActionRefused("Only a candidate whose validation failed can be waived.")
         candidate.waived_by, candidate.waiver_reason = actor, reason.strip()
-        _transition(candidate, S.VALIDATED, actor=actor, action="candidate.validation_waived",
-                    reason=f"Waived by {actor.get_username()}: {reason.strip()}")
+        _transition(
+            candidate,
+            S.VALIDATED,
+            actor=actor,
+            action="candidate.validation_waived",
+            reason=f"Waived by {actor.get_username()}: {reason.strip()}",
+        )
 
 
 # -- decisions -------------------------------------------------------------------------------
@@ -303,10 +373,11 @@ def _may_decide(candidate: PromotionCandidate, actor: Any) -> str:
     if candidate.created_by_id == actor.pk:
         return "You created this candidate; another release manager must approve it."
     email = (actor.email or "").strip().lower()
-    if (not candidate.repository.authors_may_approve and email
-            and email in candidate.commit_people):
-        return ("You authored or committed a commit in this candidate; this repository does "
-                "not let authors approve their own changes.")
+    if not candidate.repository.authors_may_approve and email and email in candidate.commit_people:
+        return (
+            "You authored or committed a commit in this candidate; this repository does "
+            "not let authors approve their own changes."
+        )
     return ""
 
 
@@ -325,26 +396,44 @@ def candidate_approve(*, candidate: PromotionCandidate, actor: Any, comment: str
         try:
             with transaction.atomic():
                 Approval.objects.create(
-                    candidate=candidate, user=actor, decision=Decision.APPROVE,
-                    commit=candidate.commit, validation_run_id=candidate.validation_run_id,
+                    candidate=candidate,
+                    user=actor,
+                    decision=Decision.APPROVE,
+                    commit=candidate.commit,
+                    validation_run_id=candidate.validation_run_id,
                     comment=comment.strip(),
                 )
         except IntegrityError:
             raise ActionRefused("You have already decided on this candidate.") from None
-        audit_record(actor=actor, action="candidate.approval", obj=candidate,
-                     repository=candidate.repository,
-                     payload={"commit": candidate.commit, "run": candidate.validation_run_id,
-                              "comment": comment.strip()})
+        audit_record(
+            actor=actor,
+            action="candidate.approval",
+            obj=candidate,
+            repository=candidate.repository,
+            payload={
+                "commit": candidate.commit,
+                "run": candidate.validation_run_id,
+                "comment": comment.strip(),
+            },
+        )
         count = live_approvals(candidate).count()
         if candidate.status == S.VALIDATED and count >= candidate.repository.required_approvals:
-            _transition(candidate, S.APPROVED, actor=actor, action="candidate.approved",
-                        reason=f"{count} approvals")
+            _transition(
+                candidate,
+                S.APPROVED,
+                actor=actor,
+                action="candidate.approved",
+                reason=f"{count} approvals",
+            )
 
 
 def live_approvals(candidate: PromotionCandidate) -> QuerySet[Approval]:
     return Approval.objects.filter(
-        candidate=candidate, decision=Decision.APPROVE, voided_at__isnull=True,
-        commit=candidate.commit, validation_run_id=candidate.validation_run_id,
+        candidate=candidate,
+        decision=Decision.APPROVE,
+        voided_at__isnull=True,
+        commit=candidate.commit,
+        validation_run_id=candidate.validation_run_id,
     )
 
 
@@ -361,11 +450,16 @@ def candidate_reject(*, candidate: PromotionCandidate, actor: Any, reason: str) 
             voided_at=timezone.now(), void_reason="replaced by a rejection"
         )
         Approval.objects.create(
-            candidate=candidate, user=actor, decision=Decision.REJECT, commit=candidate.commit,
-            validation_run_id=candidate.validation_run_id, comment=reason.strip(),
+            candidate=candidate,
+            user=actor,
+            decision=Decision.REJECT,
+            commit=candidate.commit,
+            validation_run_id=candidate.validation_run_id,
+            comment=reason.strip(),
         )
-        _transition(candidate, S.REJECTED, actor=actor, action="candidate.rejected",
-                    reason=reason.strip())
+        _transition(
+            candidate, S.REJECTED, actor=actor, action="candidate.rejected", reason=reason.strip()
+        )
 
 
 def candidate_cancel(*, candidate: PromotionCandidate, actor: Any) -> None:
@@ -377,8 +471,13 @@ def candidate_cancel(*, candidate: PromotionCandidate, actor: Any) -> None:
             raise ActionRefused("Only the candidate's creator or an admin can cancel it.")
         if candidate.status == S.PROMOTING:
             raise ActionRefused("The promotion is under way; it cannot be cancelled now.")
-        _transition(candidate, S.CANCELLED, actor=actor, action="candidate.cancelled",
-                    reason=f"Cancelled by {actor.get_username()}")
+        _transition(
+            candidate,
+            S.CANCELLED,
+            actor=actor,
+            action="candidate.cancelled",
+            reason=f"Cancelled by {actor.get_username()}",
+        )
         if candidate.validation_run is not None and not candidate.validation_run.is_finished:
             from monitoring.services import validation_run_cancel
 
@@ -397,43 +496,71 @@ class Gate:
 
 
 def candidate_gates(
-    *, candidate: PromotionCandidate, approvals: int, production_head: str | None,
-    other_promoting: PromotionCandidate | None, freeze: FreezeWindow | None,
+    *,
+    candidate: PromotionCandidate,
+    approvals: int,
+    production_head: str | None,
+    other_promoting: PromotionCandidate | None,
+    freeze: FreezeWindow | None,
 ) -> list[Gate]:
     """The promotion checklist, from facts the caller fetched (no query, no git)."""
     run = candidate.validation_run
     if candidate.waived_by_id:
-        validation = Gate("validation", "Staging validation", True,
-                          f"waived: {candidate.waiver_reason}")
+        validation = Gate(
+            "validation", "Staging validation", True, f"waived: {candidate.waiver_reason}"
+        )
     elif run is None:
         validation = Gate("validation", "Staging validation", False, "not started")
     else:
         detail = run.manifest_error or run.summary or run.status
-        validation = Gate("validation", "Staging validation", run.status == "passed",
-                          f"run #{run.pk}: {detail}")
+        validation = Gate(
+            "validation", "Staging validation", run.status == "passed", f"run #{run.pk}: {detail}"
+        )
     moved = production_head is not None and production_head != candidate.checked_production_head
     if moved:
-        contains = Gate("contains_production", "Contains production's head", False,
-                        "production moved since this was checked; sync to re-check")
+        contains = Gate(
+            "contains_production",
+            "Contains production's head",
+            False,
+            "production moved since this was checked; sync to re-check",
+        )
     elif candidate.contains_production_head:
-        contains = Gate("contains_production", "Contains production's head", True,
-                        f"contains {candidate.checked_production_head[:10]}")
+        contains = Gate(
+            "contains_production",
+            "Contains production's head",
+            True,
+            f"contains {candidate.checked_production_head[:10]}",
+        )
     else:
-        what = ("development is behind production: merge production into development first"
-                if candidate.kind == CandidateKind.PROMOTION
-                else "the hotfix branch is not based on production's current head")
+        what = (
+            "development is behind production: merge production into development first"
+            if candidate.kind == CandidateKind.PROMOTION
+            else "the hotfix branch is not based on production's current head"
+        )
         contains = Gate("contains_production", "Contains production's head", False, what)
     busy = other_promoting is not None and other_promoting.pk != candidate.pk
-    promoting = Gate("none_promoting", "No other promotion in flight", not busy,
-                     f"candidate #{other_promoting.pk} is promoting" if busy else "none")
+    promoting = Gate(
+        "none_promoting",
+        "No other promotion in flight",
+        not busy,
+        f"candidate #{other_promoting.pk} is promoting" if busy else "none",
+    )
     if freeze is None:
         frozen = Gate("no_freeze", "No freeze window", True, "none active")
     elif candidate.freeze_override_reason:
-        frozen = Gate("no_freeze", "No freeze window", True,
-                      f"glass broken: {candidate.freeze_override_reason}")
+        frozen = Gate(
+            "no_freeze",
+            "No freeze window",
+            True,
+            f"glass broken: {candidate.freeze_override_reason}",
+        )
     else:
-        frozen = Gate("no_freeze", "No freeze window", False,
-                      f"frozen until {freeze.ends_at:%Y-%m-%d %H:%M} UTC: {freeze.reason}")
+        frozen = Gate(
+            "no_freeze",
+            "No freeze window",
+            False,
+            f"frozen until {freeze.ends_at:%Y-%m-%d %H:%M} UTC: {freeze.reason}",
+        )
     required = candidate.repository.required_approvals
     approved = Gate("approvals", "Approvals", approvals >= required, f"{approvals} of {required}")
     return [validation, contains, promoting, frozen, approved]
@@ -441,9 +568,13 @@ def candidate_gates(
 
 def gates_for(candidate: PromotionCandidate) -> list[Gate]:
     """The checklist with fresh facts from the database (a handful of queries)."""
-    production = Branch.objects.filter(
-        repository=candidate.repository, kind=BranchKind.PRODUCTION, gone_at__isnull=True
-    ).values_list("head", flat=True).first()
+    production = (
+        Branch.objects.filter(
+            repository=candidate.repository, kind=BranchKind.PRODUCTION, gone_at__isnull=True
+        )
+        .values_list("head", flat=True)
+        .first()
+    )
     return candidate_gates(
         candidate=candidate,
         approvals=live_approvals(candidate).count(),
@@ -488,8 +619,13 @@ def candidate_promote(
             )
         candidate.promoted_by = actor
         candidate.promotion_error = ""
-        _transition(candidate, S.PROMOTING, actor=actor, action="candidate.promoting",
-                    payload={"break_glass": candidate.freeze_override_reason})
+        _transition(
+            candidate,
+            S.PROMOTING,
+            actor=actor,
+            action="candidate.promoting",
+            payload={"break_glass": candidate.freeze_override_reason},
+        )
         transaction.on_commit(lambda: promote_candidate.delay(candidate_id=candidate.pk))
 
 
@@ -498,9 +634,7 @@ def promotion_tag_message(candidate: PromotionCandidate, tag: str) -> str:
         sorted(a.user.get_username() for a in live_approvals(candidate).select_related("user"))
     )
     run = candidate.validation_run
-    evidence = (
-        f"run #{run.pk} attempt {run.attempt}: {run.status}" if run is not None else "none"
-    )
+    evidence = f"run #{run.pk} attempt {run.attempt}: {run.status}" if run is not None else "none"
     if candidate.waived_by_id:
         evidence += f" (waived: {candidate.waiver_reason})"
     changelog = versioning.Changelog.from_list(candidate.changelog).as_markdown()
@@ -547,17 +681,29 @@ def promotion_merge_and_tag(*, candidate: PromotionCandidate) -> tuple[str, str]
             f"Promotion candidate #{candidate.pk}."
         )
         merge = git.merge_commit(
-            repo, base=production, other=candidate.commit, message=message,
-            author=person_identity(candidate.promoted_by), committer=git_identity(), when=now,
+            repo,
+            base=production,
+            other=candidate.commit,
+            message=message,
+            author=person_identity(candidate.promoted_by),
+            committer=git_identity(),
+            when=now,
         )
         tag_object = git.annotated_tag(
-            repo, name=tag, target=merge, message=promotion_tag_message(candidate, tag),
-            tagger=git_identity(), when=now,
+            repo,
+            name=tag,
+            target=merge,
+            message=promotion_tag_message(candidate, tag),
+            tagger=git_identity(),
+            when=now,
         )
-        git.push_atomic(repo, {
-            f"refs/heads/{repository.production_branch}": merge,
-            f"refs/tags/{tag}": tag_object,
-        })
+        git.push_atomic(
+            repo,
+            {
+                f"refs/heads/{repository.production_branch}": merge,
+                f"refs/tags/{tag}": tag_object,
+            },
+        )
     return merge, tag
 
 
@@ -577,29 +723,49 @@ def promotion_run(*, candidate_id: int) -> str:
             locked = _locked(candidate)
             if locked.status == S.PROMOTING:
                 locked.promotion_error = str(error)
-                _transition(locked, S.PROMOTION_FAILED, actor=None,
-                            action="candidate.promotion_failed", reason=str(error))
+                _transition(
+                    locked,
+                    S.PROMOTION_FAILED,
+                    actor=None,
+                    action="candidate.promotion_failed",
+                    reason=str(error),
+                )
         return f"promotion of #{candidate_id} failed: {error}"
     with transaction.atomic():
         locked = _locked(candidate)
         if locked.status != S.PROMOTING:
             return f"candidate #{candidate_id} is {locked.status}; nothing to do"
         release, _ = Release.objects.update_or_create(
-            repository=locked.repository, version=locked.version,
+            repository=locked.repository,
+            version=locked.version,
             defaults={
-                "tag": tag, "tags": [tag], "commit": merge,
-                "kind": ReleaseKind.HOTFIX if locked.kind == CandidateKind.HOTFIX
+                "tag": tag,
+                "tags": [tag],
+                "commit": merge,
+                "kind": ReleaseKind.HOTFIX
+                if locked.kind == CandidateKind.HOTFIX
                 else ReleaseKind.PROMOTION,
-                "released_by": locked.promoted_by, "tagged_at": timezone.now(),
-                "changelog": locked.changelog, "on_production": True,
+                "released_by": locked.promoted_by,
+                "tagged_at": timezone.now(),
+                "changelog": locked.changelog,
+                "on_production": True,
                 "tagger_name": settings.EWSDASH_GIT_NAME,
                 "tagger_email": settings.EWSDASH_GIT_EMAIL,
             },
         )
         locked.release = release
-        _transition(locked, S.RELEASED, actor=locked.promoted_by, action="candidate.released",
-                    payload={"version": locked.version, "tag": tag, "commit": merge,
-                             "run": locked.validation_run_id})
+        _transition(
+            locked,
+            S.RELEASED,
+            actor=locked.promoted_by,
+            action="candidate.released",
+            payload={
+                "version": locked.version,
+                "tag": tag,
+                "commit": merge,
+                "run": locked.validation_run_id,
+            },
+        )
     repository_sync(repository=candidate.repository, force=True)
     return f"released {tag} at {merge[:10]}"
 
@@ -615,16 +781,21 @@ def candidates_refresh(*, repository: Repository, repo: git.GitRepo, heads: dict
     origin) is superseded; otherwise the page learns how far the branch moved.
     """
     production = heads.get(repository.production_branch)
-    for candidate in PromotionCandidate.objects.select_for_update().filter(
-        repository=repository, status__in=OPEN
-    ).exclude(status=S.PROMOTING):
+    for candidate in (
+        PromotionCandidate.objects.select_for_update()
+        .filter(repository=repository, status__in=OPEN)
+        .exclude(status=S.PROMOTING)
+    ):
         branch_head = heads.get(candidate.source_branch)
         if branch_head is None or not git.is_ancestor(repo, candidate.commit, branch_head):
             _void_decisions(candidate, "frozen commit left the source branch")
             _transition(
-                candidate, S.SUPERSEDED, actor=None, action="candidate.superseded",
+                candidate,
+                S.SUPERSEDED,
+                actor=None,
+                action="candidate.superseded",
                 reason=f"Its commit {candidate.commit[:10]} is no longer on "
-                       f"{candidate.source_branch} (history rewritten at the origin).",
+                f"{candidate.source_branch} (history rewritten at the origin).",
             )
             continue
         changed = []
@@ -634,8 +805,7 @@ def candidates_refresh(*, repository: Repository, repo: git.GitRepo, heads: dict
             changed.append("branch_moved_by")
         if production and production != candidate.checked_production_head:
             candidate.checked_production_head = production
-            candidate.contains_production_head = git.is_ancestor(repo, production,
-                                                                 candidate.commit)
+            candidate.contains_production_head = git.is_ancestor(repo, production, candidate.commit)
             changed += ["checked_production_head", "contains_production_head"]
         if changed:
             candidate.save(update_fields=[*changed, "updated_at"])

@@ -36,8 +36,9 @@ def candidate_board(*, repository: Repository, closed_limit: int = 30) -> Candid
         .order_by("-created_at")[:200]
     )
     sources = [repository.development_branch] + sorted(
-        Branch.objects.filter(repository=repository, kind="hotfix", gone_at__isnull=True)
-        .values_list("name", flat=True)
+        Branch.objects.filter(
+            repository=repository, kind="hotfix", gone_at__isnull=True
+        ).values_list("name", flat=True)
     )
     line = getattr(repository, "release_line", None)
     return CandidateBoard(
@@ -79,20 +80,32 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
 
     approvals = list(Approval.objects.filter(candidate=candidate).select_related("user"))
     live = [
-        a for a in approvals
-        if a.voided_at is None and a.decision == "approve" and a.commit == candidate.commit
+        a
+        for a in approvals
+        if a.voided_at is None
+        and a.decision == "approve"
+        and a.commit == candidate.commit
         and a.validation_run_id == candidate.validation_run_id
     ]
     freeze = frozen_by(candidate.repository)
-    production = Branch.objects.filter(
-        repository=candidate.repository, kind="production", gone_at__isnull=True
-    ).values_list("head", flat=True).first()
-    other = PromotionCandidate.objects.filter(
-        repository=candidate.repository, status=S.PROMOTING
-    ).exclude(pk=candidate.pk).first()
+    production = (
+        Branch.objects.filter(
+            repository=candidate.repository, kind="production", gone_at__isnull=True
+        )
+        .values_list("head", flat=True)
+        .first()
+    )
+    other = (
+        PromotionCandidate.objects.filter(repository=candidate.repository, status=S.PROMOTING)
+        .exclude(pk=candidate.pk)
+        .first()
+    )
     gates = promotion.candidate_gates(
-        candidate=candidate, approvals=len(live), production_head=production,
-        other_promoting=other, freeze=freeze,
+        candidate=candidate,
+        approvals=len(live),
+        production_head=production,
+        other_promoting=other,
+        freeze=freeze,
     )
     status = candidate.status
     may = user.has_perm
@@ -112,13 +125,15 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
         can_reject=may("releases.approve_candidate") and status in OPEN and status != S.PROMOTING,
         can_promote=may("releases.promote_candidate")
         and status in (S.APPROVED, S.PROMOTION_FAILED),
-        can_rerun=may("releases.rerun_validation") and status in (
-            S.VALIDATED, S.VALIDATION_FAILED, S.APPROVED, S.PROMOTION_FAILED),
+        can_rerun=may("releases.rerun_validation")
+        and status in (S.VALIDATED, S.VALIDATION_FAILED, S.APPROVED, S.PROMOTION_FAILED),
         can_waive=may("releases.waive_check") and status == S.VALIDATION_FAILED,
-        can_cancel=may("releases.create_candidate") and status in OPEN
+        can_cancel=may("releases.create_candidate")
+        and status in OPEN
         and status != S.PROMOTING
         and (candidate.created_by_id == user.pk or may("releases.rollback_release")),
-        can_break_glass=freeze is not None and candidate.kind == CandidateKind.HOTFIX
+        can_break_glass=freeze is not None
+        and candidate.kind == CandidateKind.HOTFIX
         and may("releases.manage_freeze"),
         polling=status in (S.VALIDATING, S.PROMOTING),
         freeze=freeze,

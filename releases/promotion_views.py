@@ -21,15 +21,21 @@ from releases.errors import ActionRefused
 from releases.models import FreezeWindow, PromotionCandidate, Release
 
 
-def _candidate(request: HttpRequest, name: str, pk: int, action: str | None = None
-               ) -> PromotionCandidate:
+def _candidate(
+    request: HttpRequest, name: str, pk: int, action: str | None = None
+) -> PromotionCandidate:
     repository = access_repository(request, name, action=action)
     return get_object_or_404(
         PromotionCandidate.objects.select_related(
-            "created_by", "validation_run", "validation_run__created_by", "waived_by",
-            "promoted_by", "release",
+            "created_by",
+            "validation_run",
+            "validation_run__created_by",
+            "waived_by",
+            "promoted_by",
+            "release",
         ),
-        repository=repository, pk=pk,
+        repository=repository,
+        pk=pk,
     )
 
 
@@ -65,10 +71,16 @@ def candidate_detail(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     candidate = _candidate(request, name, pk)
     candidate.repository = request.ews_repository  # type: ignore[attr-defined]
     page = selectors.candidate_page(candidate=candidate, user=request.user)
-    template = ("releases/_candidate_body.html" if request.headers.get("HX-Request")
-                else "releases/candidate.html")
-    return render(request, template, {"repository": candidate.repository, "page": page,
-                                      "candidate": candidate})
+    template = (
+        "releases/_candidate_body.html"
+        if request.headers.get("HX-Request")
+        else "releases/candidate.html"
+    )
+    return render(
+        request,
+        template,
+        {"repository": candidate.repository, "page": page, "candidate": candidate},
+    )
 
 
 @require_POST
@@ -76,22 +88,30 @@ def candidate_detail(request: HttpRequest, name: str, pk: int) -> HttpResponse:
 def candidate_create(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name, action="create_candidate")
     candidate = promotion.candidate_create(
-        repository=repository, actor=request.user,
-        source_branch=request.POST.get("source", ""), version=request.POST.get("version", ""),
+        repository=repository,
+        actor=request.user,
+        source_branch=request.POST.get("source", ""),
+        version=request.POST.get("version", ""),
     )
-    messages.success(request, f"Candidate #{candidate.pk} ({candidate.version}) created; "
-                              "staging validation is queued.")
+    messages.success(
+        request,
+        f"Candidate #{candidate.pk} ({candidate.version}) created; staging validation is queued.",
+    )
     return redirect("candidate", name=name, pk=candidate.pk)
 
 
-def _candidate_action(action: str, service: Callable[..., None], success: str,
-                      fields: tuple[str, ...] = ()) -> Callable[..., HttpResponse]:
+def _candidate_action(
+    action: str, service: Callable[..., None], success: str, fields: tuple[str, ...] = ()
+) -> Callable[..., HttpResponse]:
     @require_POST
     @refusals_as_messages
     def view(request: HttpRequest, name: str, pk: int) -> HttpResponse:
         candidate = _candidate(request, name, pk, action=action)
-        service(candidate=candidate, actor=request.user,
-                **{field: request.POST.get(field, "") for field in fields})
+        service(
+            candidate=candidate,
+            actor=request.user,
+            **{field: request.POST.get(field, "") for field in fields},
+        )
         messages.success(request, success)
         return redirect("candidate", name=name, pk=pk)
 
@@ -105,7 +125,8 @@ candidate_reject = _candidate_action(
     "approve_candidate", promotion.candidate_reject, "The candidate is rejected.", ("reason",)
 )
 candidate_rerun = _candidate_action(
-    "rerun_validation", promotion.candidate_rerun_validation,
+    "rerun_validation",
+    promotion.candidate_rerun_validation,
     "Validation re-run queued; earlier approvals are void.",
 )
 candidate_waive = _candidate_action(
@@ -115,19 +136,21 @@ candidate_cancel = _candidate_action(
     "create_candidate", promotion.candidate_cancel, "The candidate is cancelled."
 )
 candidate_promote = _candidate_action(
-    "promote_candidate", promotion.candidate_promote,
-    "Promotion started: the worker merges, tags and pushes.", ("break_glass_reason",),
+    "promote_candidate",
+    promotion.candidate_promote,
+    "Promotion started: the worker merges, tags and pushes.",
+    ("break_glass_reason",),
 )
 
 
 # -- rollback --------------------------------------------------------------------------------
 
 
-def _release(request: HttpRequest, name: str, version: str, action: str | None = None
-             ) -> Release:
+def _release(request: HttpRequest, name: str, version: str, action: str | None = None) -> Release:
     repository = access_repository(request, name, action=action)
-    return get_object_or_404(Release.objects.select_related("repository"),
-                             repository=repository, version=version)
+    return get_object_or_404(
+        Release.objects.select_related("repository"), repository=repository, version=version
+    )
 
 
 @require_GET
@@ -138,10 +161,15 @@ def rollback_preview(request: HttpRequest, name: str, version: str) -> HttpRespo
     except ActionRefused as error:
         messages.error(request, str(error))
         return redirect("release", name=name, version=version)
-    return render(request, "releases/rollback.html", {
-        "repository": target.repository, "preview": preview,
-        "freeze": promotion.active_freeze(target.repository),
-    })
+    return render(
+        request,
+        "releases/rollback.html",
+        {
+            "repository": target.repository,
+            "preview": preview,
+            "freeze": promotion.active_freeze(target.repository),
+        },
+    )
 
 
 @require_POST
@@ -151,7 +179,9 @@ def rollback_confirm(request: HttpRequest, name: str, version: str) -> HttpRespo
     if request.POST.get("confirm") != "yes":
         raise ActionRefused("Tick the confirmation box to roll production back.")
     release = operations.release_rollback(
-        repository=target.repository, target=target, actor=request.user,
+        repository=target.repository,
+        target=target,
+        actor=request.user,
         reason=request.POST.get("reason", ""),
         break_glass_reason=request.POST.get("break_glass_reason", ""),
     )
@@ -166,10 +196,13 @@ def rollback_confirm(request: HttpRequest, name: str, version: str) -> HttpRespo
 @refusals_as_messages
 def hotfix_cut(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name, action="cut_hotfix")
-    branch = operations.hotfix_cut(repository=repository, actor=request.user,
-                                   name=request.POST.get("name", ""))
-    messages.success(request, f"{branch} created from production's head. Push the fix to it, "
-                              "then create its candidate.")
+    branch = operations.hotfix_cut(
+        repository=repository, actor=request.user, name=request.POST.get("name", "")
+    )
+    messages.success(
+        request,
+        f"{branch} created from production's head. Push the fix to it, then create its candidate.",
+    )
     return redirect("repository", name=name)
 
 
@@ -177,8 +210,7 @@ def hotfix_cut(request: HttpRequest, name: str) -> HttpResponse:
 @refusals_as_messages
 def back_merge(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name, action="merge_production")
-    merge = operations.production_merge_into_development(repository=repository,
-                                                         actor=request.user)
+    merge = operations.production_merge_into_development(repository=repository, actor=request.user)
     messages.success(request, f"Production merged into development ({merge[:10]}) and pushed.")
     return redirect("repository", name=name)
 
@@ -195,7 +227,8 @@ def _when(value: str, field: str) -> datetime:
 def freeze_create(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name, action="manage_freeze")
     operations.freeze_create(
-        repository=repository, actor=request.user,
+        repository=repository,
+        actor=request.user,
         starts_at=_when(request.POST.get("starts_at", ""), "Start"),
         ends_at=_when(request.POST.get("ends_at", ""), "End"),
         reason=request.POST.get("reason", ""),

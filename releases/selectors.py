@@ -233,7 +233,11 @@ def release_detail(*, repository: Repository, version: str) -> ReleaseDetail:
     release = (
         Release.objects.filter(repository=repository, version=version)
         .select_related(
-            "released_by", "candidate", "candidate__validation_run", "restores", "rolls_back",
+            "released_by",
+            "candidate",
+            "candidate__validation_run",
+            "restores",
+            "rolls_back",
             "rolled_back_by",
         )
         .first()

@@ -273,8 +273,9 @@ def _branch_facts(
             if head.head != base
         }
     )
-    counted = dict(zip(pairs, repo.divergences(pairs, workers=settings.EWSDASH_GIT_WORKERS),
-                       strict=True))
+    counted = dict(
+        zip(pairs, repo.divergences(pairs, workers=settings.EWSDASH_GIT_WORKERS), strict=True)
+    )
     facts = {}
     for head in heads:
         previous = known.get(head.name)
@@ -357,7 +358,8 @@ def _save_branches(
                 outcome.gone.append(name)
         Branch.objects.bulk_create(to_create, batch_size=500)
         Branch.objects.bulk_update(
-            to_update, [*next(iter(facts.values())).keys(), "gone_at", "updated_at"],
+            to_update,
+            [*next(iter(facts.values())).keys(), "gone_at", "updated_at"],
             batch_size=500,
         )
         locked.refs_digest = digest
@@ -366,12 +368,18 @@ def _save_branches(
         locked.last_sync_error = ""
         locked.save(
             update_fields=[
-                "refs_digest", "last_synced_at", "last_sync_attempt_at", "last_sync_error"
+                "refs_digest",
+                "last_synced_at",
+                "last_sync_attempt_at",
+                "last_sync_error",
             ]
         )
         release_record_history(repository=locked, history=history, actor=actor, outcome=outcome)
         outcome.changed = bool(
-            outcome.added or outcome.moved or outcome.gone or outcome.releases_added
+            outcome.added
+            or outcome.moved
+            or outcome.gone
+            or outcome.releases_added
             or outcome.tags_changed
         )
         if outcome.changed:
@@ -403,8 +411,12 @@ def repository_request_sync(*, repository: Repository, actor: Any) -> None:
 
 
 SETTINGS_FIELDS = {
-    "production_branch", "development_branch", "required_approvals", "authors_may_approve",
-    "manifest_path", "tag_style",
+    "production_branch",
+    "development_branch",
+    "required_approvals",
+    "authors_may_approve",
+    "manifest_path",
+    "tag_style",
 }
 
 
@@ -507,8 +519,14 @@ def release_record_tags(
                 )
             )
             continue
-        before = (release.tag, release.tags, release.on_production, release.tag_state,
-                  release.origin_commit, release.changelog)
+        before = (
+            release.tag,
+            release.tags,
+            release.on_production,
+            release.tag_state,
+            release.origin_commit,
+            release.changelog,
+        )
         release.tag, release.tags = fact.tag, fact.tags
         if fact.commit == release.commit:
             if release.tag_state != TagState.OK:
@@ -522,8 +540,14 @@ def release_record_tags(
             # `on_production` keeps its last known value.
             release.tag_state, release.origin_commit = TagState.MOVED, fact.commit
             flagged.append((release, "release.tag_moved", fact.commit))
-        if before != (release.tag, release.tags, release.on_production, release.tag_state,
-                      release.origin_commit, release.changelog):
+        if before != (
+            release.tag,
+            release.tags,
+            release.on_production,
+            release.tag_state,
+            release.origin_commit,
+            release.changelog,
+        ):
             updated.append(release)
     for version, release in existing.items():
         if version not in history.releases and release.tag_state != TagState.DELETED:
@@ -537,8 +561,16 @@ def release_record_tags(
     if updated:
         Release.objects.bulk_update(
             updated,
-            ["tag", "tags", "on_production", "tag_state", "origin_commit", "changelog",
-             "tag_changed_at", "updated_at"],
+            [
+                "tag",
+                "tags",
+                "on_production",
+                "tag_state",
+                "origin_commit",
+                "changelog",
+                "tag_changed_at",
+                "updated_at",
+            ],
             batch_size=500,
         )
     for release, action, commit in flagged:
@@ -547,8 +579,12 @@ def release_record_tags(
             action=action,
             obj=release,
             repository=repository,
-            payload={"version": release.version, "tag": release.tag,
-                     "recorded_commit": release.commit, "origin_commit": commit},
+            payload={
+                "version": release.version,
+                "tag": release.tag,
+                "recorded_commit": release.commit,
+                "origin_commit": commit,
+            },
         )
         outcome.tags_changed.append(f"{release.tag} {action.rsplit('_', 1)[-1]}")
     if created:
@@ -617,7 +653,8 @@ def backports_record(
     opened = [item.commit for item in created if item.is_open]
     if updated:
         BackportItem.objects.bulk_update(
-            updated, ["release", "resolved_at", "resolved_how", "resolved_by_commit"],
+            updated,
+            ["release", "resolved_at", "resolved_how", "resolved_by_commit"],
             batch_size=500,
         )
     if opened or resolved:

@@ -48,8 +48,7 @@ def create_candidate(*, repository_id: int, username: str, source_branch: str = 
     if repository is None or user is None:
         return "repository or user gone"
     try:
-        candidate = candidate_create(repository=repository, actor=user,
-                                     source_branch=source_branch)
+        candidate = candidate_create(repository=repository, actor=user, source_branch=source_branch)
     except ActionRefused as error:
         return f"no candidate: {error}"
     return f"candidate #{candidate.pk} ({candidate.version})"

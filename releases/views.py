@@ -33,7 +33,8 @@ def repository_overview(request: HttpRequest, name: str) -> HttpResponse:
         "ledger": selectors.backport_ledger(repository=repository),
         # Only admins see (and may change) the freeze windows.
         "freezes": selectors.freezes_current(repository=repository)
-        if request.user.has_perm("releases.manage_freeze") else [],
+        if request.user.has_perm("releases.manage_freeze")
+        else [],
     }
     return render(request, "releases/repository.html", context)
 
@@ -47,8 +48,9 @@ def branches(request: HttpRequest, name: str) -> HttpResponse:
     attempt = repository.last_sync_attempt_at
     waiting = since is not None and (attempt is None or attempt < since)
     template = (
-        "releases/_branch_table.html" if request.headers.get("HX-Request") else
-        "releases/branches.html"
+        "releases/_branch_table.html"
+        if request.headers.get("HX-Request")
+        else "releases/branches.html"
     )
     context = {
         "repository": repository,
@@ -78,17 +80,16 @@ def releases_list(request: HttpRequest, name: str) -> HttpResponse:
     board = selectors.release_board(repository=repository)
     # Fifty a page: a history of a thousand releases stays quick to render and read.
     page = Paginator(board.releases, RELEASES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "releases/releases.html",
-                  {"repository": repository, "board": board, "page": page})
+    return render(
+        request, "releases/releases.html", {"repository": repository, "board": board, "page": page}
+    )
 
 
 @require_GET
 def release_detail(request: HttpRequest, name: str, version: str) -> HttpResponse:
     repository = access_repository(request, name)
     detail = selectors.release_detail(repository=repository, version=version)
-    return render(
-        request, "releases/release.html", {"repository": repository, "detail": detail}
-    )
+    return render(request, "releases/release.html", {"repository": repository, "detail": detail})
 
 
 @require_GET

@@ -56,6 +56,4 @@ class IllegalTransition(ActionRefused):
 
 def check_transition(current: str, target: str) -> None:
     if target not in TRANSITIONS[current]:
-        raise IllegalTransition(
-            f"A {S(current).label} candidate cannot become {S(target).label}."
-        )
+        raise IllegalTransition(f"A {S(current).label} candidate cannot become {S(target).label}.")

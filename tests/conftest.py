@@ -40,7 +40,9 @@ def users(django_user_model, role_groups) -> dict:
     made = {}
     for username, role in USERS.items():
         user = django_user_model.objects.create_user(
-            username, email=f"{username}@ewsdash.example", password=PASSWORD,
+            username,
+            email=f"{username}@ewsdash.example",
+            password=PASSWORD,
             is_staff=(role == ADMIN),
         )
         if role:
@@ -140,5 +142,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("ALTER TABLE releases_auditevent "
-                               "DISABLE TRIGGER releases_auditevent_no_truncate")
+                cursor.execute(
+                    "ALTER TABLE releases_auditevent "
+                    "DISABLE TRIGGER releases_auditevent_no_truncate"
+                )

@@ -53,10 +53,10 @@ def tamper(seq: int, payload: str) -> None:
     transaction, which the test rolls back)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE releases_auditevent "
-                           "DISABLE TRIGGER releases_auditevent_append_only")
-        cursor.execute("UPDATE releases_auditevent SET payload = %s WHERE seq = %s",
-                       [payload, seq])
+            cursor.execute(
+                "ALTER TABLE releases_auditevent DISABLE TRIGGER releases_auditevent_append_only"
+            )
+        cursor.execute("UPDATE releases_auditevent SET payload = %s WHERE seq = %s", [payload, seq])
 
 
 class Rollback(Exception):
@@ -97,8 +97,9 @@ def test_postgres_trigger_refuses_update_and_delete():
     # The suite switches the TRUNCATE guard off for its own flushes; as deployed it is on.
     with pytest.raises(DatabaseError, match="append-only"):
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE releases_auditevent "
-                           "ENABLE TRIGGER releases_auditevent_no_truncate")
+            cursor.execute(
+                "ALTER TABLE releases_auditevent ENABLE TRIGGER releases_auditevent_no_truncate"
+            )
             cursor.execute("TRUNCATE releases_auditevent")
     assert AuditEvent.objects.get().action == "test.event"
 
@@ -113,8 +114,9 @@ def test_the_audit_page_lists_and_filters_events(login, registered):
     assert "<code>repository.registered</code>" not in filtered
 
 
-def test_the_audit_page_makes_a_fixed_number_of_queries(login, registered,
-                                                        django_assert_max_num_queries):
+def test_the_audit_page_makes_a_fixed_number_of_queries(
+    login, registered, django_assert_max_num_queries
+):
     record(120)
     client = login("viewer")
     with django_assert_max_num_queries(10):

@@ -21,8 +21,13 @@ def test_it_says_how_far_development_is_behind_production(login, registered):
 
 def test_it_lists_every_branch_with_kind_and_divergence(login, registered, world):
     html = page(login("viewer"))
-    for name in ("production", "development", "feature/drift", "feature/open-work",
-                 "hotfix/urgent"):
+    for name in (
+        "production",
+        "development",
+        "feature/drift",
+        "feature/open-work",
+        "hotfix/urgent",
+    ):
         assert f'data-branch="{name}"' in html
     ahead, behind = world.divergence("development", "feature/open-work")
     assert f'<span class="ahead">{ahead}</span>' in html
@@ -50,8 +55,9 @@ def test_viewers_see_no_sync_button_and_release_managers_do(login, registered):
     assert 'data-testid="sync-now"' in page(login("rm-ana"))
 
 
-def test_sync_now_audits_and_enqueues_on_commit(login, registered,
-                                                django_capture_on_commit_callbacks):
+def test_sync_now_audits_and_enqueues_on_commit(
+    login, registered, django_capture_on_commit_callbacks
+):
     client = login("rm-ana")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post_form(reverse("sync-now", kwargs={"name": "pipeline"}))
@@ -91,8 +97,9 @@ def test_the_layout_shows_the_user_and_role(login, registered):
         assert f">{label}</a>" in html
 
 
-def test_the_page_makes_a_fixed_number_of_queries(login, registered, world,
-                                                  django_assert_max_num_queries):
+def test_the_page_makes_a_fixed_number_of_queries(
+    login, registered, world, django_assert_max_num_queries
+):
     client = login("viewer")
     for index in range(30):
         world.checkout(f"feature/many-{index}", new_from="development")

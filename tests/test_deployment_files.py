@@ -17,10 +17,17 @@ def compose_config() -> dict:
 
     tool = require_tool("docker-compose", install="apt-get install -y docker-compose")
     env = {**os.environ, "DJANGO_SECRET_KEY": "compose-test"}
-    subprocess.run([tool, "-f", "docker-compose.yml", "config", "-q"], cwd=BASE, env=env,
-                   check=True)
-    text = subprocess.run([tool, "-f", "docker-compose.yml", "config"], cwd=BASE, env=env,
-                          capture_output=True, text=True, check=True).stdout
+    subprocess.run(
+        [tool, "-f", "docker-compose.yml", "config", "-q"], cwd=BASE, env=env, check=True
+    )
+    text = subprocess.run(
+        [tool, "-f", "docker-compose.yml", "config"],
+        cwd=BASE,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return yaml.safe_load(text)
 
 
@@ -43,8 +50,13 @@ def test_compose_file_is_valid_and_complete():
 def test_compose_refuses_to_start_without_a_secret_key():
     tool = require_tool("docker-compose", install="apt-get install -y docker-compose")
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
-    result = subprocess.run([tool, "-f", "docker-compose.yml", "config", "-q"], cwd=BASE,
-                            env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [tool, "-f", "docker-compose.yml", "config", "-q"],
+        cwd=BASE,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
 

@@ -37,8 +37,18 @@ def test_add_accepts_a_file_url_and_custom_branch_names(tmp_path):
     world.commit("chore: start")
     world.checkout("dev", new_from="main")
     world.push_all()
-    run("add", "other", "--origin", f"file://{world.origin}", "--production-branch", "main",
-        "--development-branch", "dev", "--required-approvals", "3")
+    run(
+        "add",
+        "other",
+        "--origin",
+        f"file://{world.origin}",
+        "--production-branch",
+        "main",
+        "--development-branch",
+        "dev",
+        "--required-approvals",
+        "3",
+    )
     repository = Repository.objects.get(name="other")
     assert (repository.production_branch, repository.required_approvals) == ("main", 3)
 
@@ -101,7 +111,11 @@ def test_status_json_lists_branches_with_divergence(world):
     assert status["repository"]["development_behind_production"] == 2
     by_name = {b["name"]: b for b in status["branches"]}
     assert set(by_name) == {
-        "production", "development", "feature/drift", "feature/open-work", "hotfix/urgent"
+        "production",
+        "development",
+        "feature/drift",
+        "feature/open-work",
+        "hotfix/urgent",
     }
     open_work = by_name["feature/open-work"]
     assert (open_work["ahead_of_development"], open_work["behind_development"]) == (
@@ -130,7 +144,9 @@ def test_the_command_line_exits_with_status_1_and_a_message(world, tmp_path):
 
     result = subprocess.run(
         [sys.executable, "manage.py", "repo", "add", "x", "--origin", "ext::sh"],
-        capture_output=True, text=True, env={**os.environ, "EWSDASH_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        env={**os.environ, "EWSDASH_VAR_DIR": str(tmp_path)},
     )
     assert result.returncode == 1
     assert "remote helper" in result.stderr

@@ -22,12 +22,18 @@ def test_it_builds_registers_syncs_and_creates_the_demo_users(settings, tmp_path
         name: role_of(authenticate(username=name, password="ewsdash-demo"))
         for name in ("admin", "rm-ana", "rm-ben", "analyst", "viewer")
     }
-    assert roles == {"admin": "admin", "rm-ana": "release manager",
-                     "rm-ben": "release manager", "analyst": "analyst", "viewer": "viewer"}
+    assert roles == {
+        "admin": "admin",
+        "rm-ana": "release manager",
+        "rm-ben": "release manager",
+        "analyst": "analyst",
+        "viewer": "viewer",
+    }
 
 
-def test_running_it_twice_keeps_one_repository_and_resets_passwords(settings, tmp_path,
-                                                                     role_groups):
+def test_running_it_twice_keeps_one_repository_and_resets_passwords(
+    settings, tmp_path, role_groups
+):
     settings.VAR_DIR = tmp_path
     call_command("seed_demo", "--sync-here")
     user = get_user_model().objects.get(username="viewer")

@@ -14,7 +14,11 @@ def run_check(env: dict, *args: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     return subprocess.run(
         [sys.executable, "manage.py", "check", *args],
-        cwd=BASE, env={**clean, **env}, capture_output=True, text=True, timeout=120,
+        cwd=BASE,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -44,7 +48,9 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
             "DJANGO_SECURE_HTTPS": "True",
             "EWSDASH_VAR_DIR": str(tmp_path),
         },
-        "--deploy", "--fail-level", "WARNING",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -10,17 +10,17 @@ from tests.support.worker import wait_for
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def test_sync_now_is_run_by_the_worker_and_shown_on_the_page(
-    celery_worker_process, login, world
-):
-    repository = services.repository_create(actor="test", name="pipeline",
-                                            origin=str(world.origin))
+def test_sync_now_is_run_by_the_worker_and_shown_on_the_page(celery_worker_process, login, world):
+    repository = services.repository_create(actor="test", name="pipeline", origin=str(world.origin))
     client = login("rm-ana")
     response = client.post_form(reverse("sync-now", kwargs={"name": "pipeline"}))
     assert response.status_code == 302
 
-    wait_for(lambda: Branch.objects.filter(repository=repository).count() == 5, timeout=60,
-             message="the worker did not record the branches")
+    wait_for(
+        lambda: Branch.objects.filter(repository=repository).count() == 5,
+        timeout=60,
+        message="the worker did not record the branches",
+    )
     html = client.get(response["Location"]).content.decode()
     assert "Development is 2 commits behind production" in html
     assert 'data-branch="feature/open-work"' in html
@@ -32,8 +32,7 @@ def test_sync_now_is_run_by_the_worker_and_shown_on_the_page(
 def test_the_worker_records_a_new_branch_pushed_after_the_first_sync(
     celery_worker_process, login, world
 ):
-    repository = services.repository_create(actor="test", name="pipeline",
-                                            origin=str(world.origin))
+    repository = services.repository_create(actor="test", name="pipeline", origin=str(world.origin))
     services.repository_sync(repository=repository)
     world.checkout("feature/late", new_from="development")
     world.commit("feat: pushed later")
@@ -49,7 +48,6 @@ def test_the_worker_records_a_new_branch_pushed_after_the_first_sync(
 def test_the_beat_task_fans_out_one_sync_per_repository(celery_worker_process, world):
     from releases.tasks import sync_all_repositories
 
-    repository = services.repository_create(actor="test", name="pipeline",
-                                            origin=str(world.origin))
+    repository = services.repository_create(actor="test", name="pipeline", origin=str(world.origin))
     sync_all_repositories.delay()
     wait_for(lambda: Branch.objects.filter(repository=repository).count() == 5, timeout=60)

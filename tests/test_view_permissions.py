@@ -94,8 +94,9 @@ def test_pages_send_anonymous_users_to_sign_in(client, registered, page, kwargs)
 
 @pytest.mark.parametrize(("action", "kwargs", "allowed"), ACTIONS)
 @pytest.mark.parametrize("username", ROLE_USERS)
-def test_actions_by_role(login, registered, action, kwargs, allowed, username,
-                         django_capture_on_commit_callbacks):
+def test_actions_by_role(
+    login, registered, action, kwargs, allowed, username, django_capture_on_commit_callbacks
+):
     client = login(username)
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post_form(url(action, kwargs))

@@ -49,8 +49,9 @@ class CategoricalProfile:
         return int(sum(self.counts.values()))
 
 
-def profile_categorical(values: Iterable[Any] | Mapping[str, int], *, dropped: int = 0
-                        ) -> CategoricalProfile:
+def profile_categorical(
+    values: Iterable[Any] | Mapping[str, int], *, dropped: int = 0
+) -> CategoricalProfile:
     """Profile from raw values, or from already-counted ``{category: count}``."""
     if isinstance(values, Mapping):
         return CategoricalProfile({str(k): int(v) for k, v in values.items() if v}, dropped)
@@ -75,13 +76,15 @@ def compare_categorical(
     *,
     current_dropped: int = 0,
 ) -> dict[str, Any]:
-    prof = (reference if isinstance(reference, CategoricalProfile)
-            else profile_categorical(reference))
+    prof = (
+        reference if isinstance(reference, CategoricalProfile) else profile_categorical(reference)
+    )
     cur = profile_categorical(current, dropped=current_dropped)
     n_ref, n_cur = prof.n, cur.n
     categories = sorted(set(prof.counts) | set(cur.counts))
-    unseen = sorted((c for c in cur.counts if c not in prof.counts),
-                    key=lambda c: (-cur.counts[c], c))
+    unseen = sorted(
+        (c for c in cur.counts if c not in prof.counts), key=lambda c: (-cur.counts[c], c)
+    )
     if n_ref == 0 and n_cur == 0:
         status = "empty_both"
     elif n_ref == 0:
@@ -97,8 +100,13 @@ def compare_categorical(
         "jensen_shannon": {"value": None},
     }
     if n_ref and n_cur:
-        table = np.array([[prof.counts.get(c, 0) for c in categories],
-                          [cur.counts.get(c, 0) for c in categories]], dtype=np.float64)
+        table = np.array(
+            [
+                [prof.counts.get(c, 0) for c in categories],
+                [cur.counts.get(c, 0) for c in categories],
+            ],
+            dtype=np.float64,
+        )
         stat, p = chi_square(table)
         tests["chi_square"] = {"statistic": stat, "p_value": p, "dof": len(categories) - 1}
         tests["jensen_shannon"] = {"value": js_distance(table[0], table[1], config.js_base)}

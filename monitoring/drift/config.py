@@ -74,8 +74,7 @@ class DriftConfig:
 
     def workers(self, tasks: int) -> int:
         """Threads to use for ``tasks`` independent pieces of work (1 means no pool)."""
-        wanted = self.threads if self.threads is not None else min(usable_cpus(),
-                                                                   MAX_AUTO_THREADS)
+        wanted = self.threads if self.threads is not None else min(usable_cpus(), MAX_AUTO_THREADS)
         return max(1, min(wanted, tasks))
 
     def min_effect(self) -> dict[str, float]:

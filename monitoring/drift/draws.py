@@ -61,8 +61,10 @@ class DrawsComparison:
         return {
             "cells": "one (unit, step) cell compares its production draws with its candidate "
             "draws; NaN/±inf draws dropped per cell and counted",
-            "ks": {"test": "scipy.stats.ks_2samp two-sided per cell",
-                   "method": sorted(set(self.ks_method))},
+            "ks": {
+                "test": "scipy.stats.ks_2samp two-sided per cell",
+                "method": sorted(set(self.ks_method)),
+            },
             "wasserstein_normed": {
                 "definition": "W1 / max(population std of the production cell's draws, floor)",
                 "std_floor": c.std_floor,
@@ -101,24 +103,31 @@ class DrawsComparison:
             "width_change": mean(self.width_change, 0),
         }
         cells_per_step = tested.sum(axis=0)
-        by_step = [{
-            "step": s + 1,
-            "month": None if self.first_month is None else int(self.first_month + s),
-            "cells": int(cells_per_step[s]),
-            **{k: _num(v[s]) for k, v in per_step.items()},
-        } for s in range(steps)]
+        by_step = [
+            {
+                "step": s + 1,
+                "month": None if self.first_month is None else int(self.first_month + s),
+                "cells": int(cells_per_step[s]),
+                **{k: _num(v[s]) for k, v in per_step.items()},
+            }
+            for s in range(steps)
+        ]
         unit_w = mean(self.w1_normed, 1)
         unit_share = mean(drifted_f, 1)
         ranked = np.argsort(np.where(np.isfinite(unit_w), -unit_w, np.inf), kind="stable")
         ids = self.unit_ids if self.unit_ids is not None else np.arange(units)
         unit_change = mean(self.mean_change, 1)
-        top_units = [{
-            "unit": _plain(ids[u]),
-            "mean_w1_normed": _num(unit_w[u]),
-            "share_drifted": _num(unit_share[u]),
-            "drifted_steps": int(self.drifted[u].sum()),
-            "mean_change": _num(unit_change[u]),
-        } for u in ranked[: min(top, units)] if np.isfinite(unit_w[u])]
+        top_units = [
+            {
+                "unit": _plain(ids[u]),
+                "mean_w1_normed": _num(unit_w[u]),
+                "share_drifted": _num(unit_share[u]),
+                "drifted_steps": int(self.drifted[u].sum()),
+                "mean_change": _num(unit_change[u]),
+            }
+            for u in ranked[: min(top, units)]
+            if np.isfinite(unit_w[u])
+        ]
         n_tested = int(tested.sum())
         return {
             "cells": units * steps,
@@ -134,8 +143,10 @@ class DrawsComparison:
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
         return {
             "shape": {"units": self.shape[0], "steps": self.shape[1]},
-            "draws": {"production": _counts(self.n_production),
-                      "candidate": _counts(self.n_candidate)},
+            "draws": {
+                "production": _counts(self.n_production),
+                "candidate": _counts(self.n_candidate),
+            },
             "dropped": dict(self.dropped),
             **self.rollups(top),
             **self.extra,
@@ -193,8 +204,9 @@ def _merge_float32(sa: NDArray[np.float32], sb: NDArray[np.float32]) -> tuple[F6
     return keys, gap
 
 
-def _chunk_stats(a: NDArray[Any], b: NDArray[Any], interval: tuple[float, float]
-                 ) -> tuple[F64, ...]:
+def _chunk_stats(
+    a: NDArray[Any], b: NDArray[Any], interval: tuple[float, float]
+) -> tuple[F64, ...]:
     """(KS D, W1, production std, mean change, width change) for rows of finite draws."""
     rows, na = a.shape
     nb = b.shape[1]
@@ -234,7 +246,8 @@ def compare_draws(
     if a.ndim != 3 or b.ndim != 3 or a.shape[:2] != b.shape[:2]:
         raise ValueError(
             f"draws must be (units, steps, draws) with equal units and steps, got {a.shape} "
-            f"and {b.shape}")
+            f"and {b.shape}"
+        )
     if a.dtype not in (np.float32, np.float64):
         a = a.astype(np.float64)
     if b.dtype not in (np.float32, np.float64):
@@ -317,11 +330,19 @@ def compare_draws(
     drifted = np.isfinite(q) & (q <= config.alpha) & (w1n >= config.min_wasserstein_normed)
     shape = (units, steps)
     return DrawsComparison(
-        w1=w1.reshape(shape), w1_normed=w1n.reshape(shape), ks_statistic=stat.reshape(shape),
-        ks_p_value=pval.reshape(shape), q_value=q.reshape(shape),
-        drifted=drifted.reshape(shape), mean_change=dmean.reshape(shape),
-        width_change=dwidth.reshape(shape), n_production=n_a.reshape(shape),
-        n_candidate=n_b.reshape(shape), dropped=dropped, ks_method=sorted(methods),
-        config=config, unit_ids=None if unit_ids is None else np.asarray(unit_ids),
+        w1=w1.reshape(shape),
+        w1_normed=w1n.reshape(shape),
+        ks_statistic=stat.reshape(shape),
+        ks_p_value=pval.reshape(shape),
+        q_value=q.reshape(shape),
+        drifted=drifted.reshape(shape),
+        mean_change=dmean.reshape(shape),
+        width_change=dwidth.reshape(shape),
+        n_production=n_a.reshape(shape),
+        n_candidate=n_b.reshape(shape),
+        dropped=dropped,
+        ks_method=sorted(methods),
+        config=config,
+        unit_ids=None if unit_ids is None else np.asarray(unit_ids),
         first_month=first_month,
     )

@@ -42,8 +42,11 @@ def column_kind(dtype: pa.DataType) -> str:
         return "categorical"
     if pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype):
         return "numeric"
-    if (pa.types.is_list(dtype) or pa.types.is_large_list(dtype)
-            or pa.types.is_fixed_size_list(dtype)):
+    if (
+        pa.types.is_list(dtype)
+        or pa.types.is_large_list(dtype)
+        or pa.types.is_fixed_size_list(dtype)
+    ):
         inner = dtype.value_type
         if pa.types.is_integer(inner) or pa.types.is_floating(inner):
             return "draws"
@@ -79,13 +82,13 @@ def read_schema(path: str | Path, role: str = "input") -> pa.Schema:
         raise DriftInputError(f"cannot read {role} file {p}: {exc}") from exc
 
 
-def iter_batches(path: str | Path, columns: Sequence[str], batch_rows: int,
-                 role: str = "input") -> Iterator[pa.RecordBatch]:
+def iter_batches(
+    path: str | Path, columns: Sequence[str], batch_rows: int, role: str = "input"
+) -> Iterator[pa.RecordBatch]:
     p = _check(path, role)
     try:
         if _is_parquet(p):
-            yield from pq.ParquetFile(p).iter_batches(batch_size=batch_rows,
-                                                      columns=list(columns))
+            yield from pq.ParquetFile(p).iter_batches(batch_size=batch_rows, columns=list(columns))
         else:
             opts = pacsv.ConvertOptions(include_columns=list(columns))
             # block_size is in bytes; ~64 bytes a row keeps a block near batch_rows rows
@@ -138,8 +141,9 @@ def _numeric_values(arr: pa.Array) -> NDArray[Any]:
     return values
 
 
-def read_file(path: str | Path, columns: Sequence[str], batch_rows: int,
-              role: str = "input") -> FileData:
+def read_file(
+    path: str | Path, columns: Sequence[str], batch_rows: int, role: str = "input"
+) -> FileData:
     """Stream ``columns`` of a parquet or CSV file into per-column accumulators."""
     schema = read_schema(path, role)
     missing = [c for c in columns if c not in schema.names]
@@ -215,8 +219,12 @@ class Cube:
     months: NDArray[Any]
 
 
-def build_cube(flat: NDArray[Any], lengths: NDArray[np.int64], units: NDArray[Any] | None,
-               months: NDArray[Any] | None) -> tuple[Cube | None, str | None]:
+def build_cube(
+    flat: NDArray[Any],
+    lengths: NDArray[np.int64],
+    units: NDArray[Any] | None,
+    months: NDArray[Any] | None,
+) -> tuple[Cube | None, str | None]:
     """Arrange rows keyed by (unit, month) into a cube, or say why that is impossible."""
     if units is None or months is None:
         return None, "no unit id column (country_id or priogrid_id) and month_id"

@@ -93,7 +93,7 @@ def _exact_sf_unequal(n1: int, n2: int, h: IntArray) -> FloatArray:
         rest = total - k
         # Only points inside the widest band can carry probability: slice to that window.
         lo = max(0, k + 1 - n2, (k * n1 - hmax) // total - 1)
-        hi = min(n1, k + 1, (( (k + 1) * n1 + hmax) // total) + 1)
+        hi = min(n1, k + 1, (((k + 1) * n1 + hmax) // total) + 1)
         xs = x[lo : hi + 1]
         y_prev = k - xs
         stay = np.clip(n2 - y_prev, 0, None) / rest  # step in y from (x, k-x)

@@ -77,18 +77,23 @@ def apply_verdicts(
         fired = [e for e, v in effects.items() if v is not None and v >= minimum[e]]
         shown = ", ".join(f"{e}={v:.4g}" for e, v in effects.items() if v is not None)
         if q > config.alpha:
-            r.update(drifted=False,
-                     reason=f"not_significant: {test} BH q={q:.3g} > alpha={config.alpha}")
+            r.update(
+                drifted=False, reason=f"not_significant: {test} BH q={q:.3g} > alpha={config.alpha}"
+            )
         elif not fired:
-            r.update(drifted=False,
-                     reason=f"effect_below_minimum: {test} BH q={q:.3g} <= alpha, but {shown} "
-                     f"below {', '.join(f'{e}>={minimum[e]}' for e in effects)}")
+            r.update(
+                drifted=False,
+                reason=f"effect_below_minimum: {test} BH q={q:.3g} <= alpha, but {shown} "
+                f"below {', '.join(f'{e}>={minimum[e]}' for e in effects)}",
+            )
         else:
             drifted_n += 1
-            r.update(drifted=True,
-                     reason=f"significant_and_effect: {test} BH q={q:.3g} <= "
-                     f"alpha={config.alpha} and "
-                     + ", ".join(f"{e}={effects[e]:.4g}>={minimum[e]}" for e in fired))
+            r.update(
+                drifted=True,
+                reason=f"significant_and_effect: {test} BH q={q:.3g} <= "
+                f"alpha={config.alpha} and "
+                + ", ".join(f"{e}={effects[e]:.4g}>={minimum[e]}" for e in fired),
+            )
         r["conventions"]["verdict"] = {
             "p_value_from": test,
             "multiple_testing": "benjamini-hochberg",

@@ -126,8 +126,9 @@ def cdf_gap_scaled(from_b: NDArray[np.bool_], na: int, nb: int) -> NDArray[np.si
 MERGE_BLOCK = 8192
 
 
-def merged_cdf_gap(a: NDArray[Any], b: NDArray[Any], block: int = MERGE_BLOCK
-                   ) -> tuple[float, float]:
+def merged_cdf_gap(
+    a: NDArray[Any], b: NDArray[Any], block: int = MERGE_BLOCK
+) -> tuple[float, float]:
     """(KS statistic, W1) of two sorted non-empty 1-D samples.
 
     F_a - F_b is evaluated at the end of every run of tied values of the merged sample,
@@ -165,8 +166,7 @@ def merged_cdf_gap(a: NDArray[Any], b: NDArray[Any], block: int = MERGE_BLOCK
         # mode="clip" lets take write straight into ``out`` (the default buffers a copy)
         v = np.take(cat, idx, out=values[: k + 1], mode="clip")
         # gap_i = (i + 1) * nb - (b values among the first i + 1) * (na + nb)
-        g = np.cumsum(np.greater_equal(idx[:n], na, out=from_b[:n]), dtype=np.int64,
-                      out=gap[:n])
+        g = np.cumsum(np.greater_equal(idx[:n], na, out=from_b[:n]), dtype=np.int64, out=gap[:n])
         g += b_before
         b_before = int(g[-1])
         g *= total
@@ -201,7 +201,10 @@ class NumericProfile:
 
 
 def profile_numeric(
-    values: ArrayLike, config: DriftConfig = DEFAULT_CONFIG, *, dropped: int = 0,
+    values: ArrayLike,
+    config: DriftConfig = DEFAULT_CONFIG,
+    *,
+    dropped: int = 0,
     assume_sorted_finite: bool = False,
 ) -> NumericProfile:
     """Profile a reference sample (NaN/inf dropped and counted, values sorted, PSI bins)."""
@@ -279,8 +282,9 @@ def compare_numeric(
     Returns the per-column result without the multiple-testing verdict (see
     ``multiple.apply_verdicts``): kind, sizes, dropped counts, status, tests, conventions.
     """
-    prof = (reference if isinstance(reference, NumericProfile)
-            else profile_numeric(reference, config))
+    prof = (
+        reference if isinstance(reference, NumericProfile) else profile_numeric(reference, config)
+    )
     if current_sorted_finite:
         cur = np.asarray(current)
         cur_dropped = current_dropped

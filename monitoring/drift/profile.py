@@ -43,11 +43,19 @@ class ReferenceProfile:
 
     def to_bytes(self) -> bytes:
         arrays: dict[str, NDArray[Any]] = {}
-        meta: dict[str, Any] = {"version": FORMAT_VERSION, "source": self.source,
-                                "config": self.config.to_dict(), "columns": []}
+        meta: dict[str, Any] = {
+            "version": FORMAT_VERSION,
+            "source": self.source,
+            "config": self.config.to_dict(),
+            "columns": [],
+        }
         for i, (name, col) in enumerate(self.columns.items()):
-            entry: dict[str, Any] = {"name": name, "kind": col.kind,
-                                     "cube_reason": col.cube_reason, "null_rows": col.null_rows}
+            entry: dict[str, Any] = {
+                "name": name,
+                "kind": col.kind,
+                "cube_reason": col.cube_reason,
+                "null_rows": col.null_rows,
+            }
             if col.numeric is not None:
                 p = col.numeric
                 arrays[f"c{i}_sorted"] = p.sorted_values
@@ -77,11 +85,18 @@ class ReferenceProfile:
             cfg["exclude_columns"] = tuple(cfg["exclude_columns"])
             columns: dict[str, ColumnProfile] = {}
             for i, e in enumerate(meta["columns"]):
-                col = ColumnProfile(kind=e["kind"], cube_reason=e["cube_reason"],
-                                    null_rows=e["null_rows"])
+                col = ColumnProfile(
+                    kind=e["kind"], cube_reason=e["cube_reason"], null_rows=e["null_rows"]
+                )
                 if f"c{i}_sorted" in z:
-                    col.numeric = NumericProfile(z[f"c{i}_sorted"], e["dropped"], e["std"],
-                                                 z[f"c{i}_edges"], z[f"c{i}_counts"], e["bins"])
+                    col.numeric = NumericProfile(
+                        z[f"c{i}_sorted"],
+                        e["dropped"],
+                        e["std"],
+                        z[f"c{i}_edges"],
+                        z[f"c{i}_counts"],
+                        e["bins"],
+                    )
                 if "counts" in e:
                     col.categorical = CategoricalProfile(e["counts"], e["dropped"])
                 if f"c{i}_cube" in z:
@@ -112,8 +127,10 @@ def profile_file_data(
                 values.sort()  # in place: the accumulator is ours, no second copy
             else:  # a zero-copy view of an arrow buffer
                 values = np.sort(values)
-            out[name] = ColumnProfile(kind, numeric=profile_numeric(
-                values, config, dropped=dropped, assume_sorted_finite=True))
+            out[name] = ColumnProfile(
+                kind,
+                numeric=profile_numeric(values, config, dropped=dropped, assume_sorted_finite=True),
+            )
         elif kind == "categorical":
             counts, dropped = data.categorical.pop(name)
             out[name] = ColumnProfile(kind, categorical=CategoricalProfile(counts, dropped))
@@ -128,7 +145,10 @@ def profile_file_data(
             del flat
             finite = np.sort(finite)
             out[name] = ColumnProfile(
-                kind, numeric=profile_numeric(finite, config, dropped=dropped,
-                                              assume_sorted_finite=True),
-                cube=cube, cube_reason=reason, null_rows=data.draws_nulls.get(name, 0))
+                kind,
+                numeric=profile_numeric(finite, config, dropped=dropped, assume_sorted_finite=True),
+                cube=cube,
+                cube_reason=reason,
+                null_rows=data.draws_nulls.get(name, 0),
+            )
     return out

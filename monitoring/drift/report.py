@@ -18,9 +18,14 @@ from .numeric import NumericProfile, compare_numeric
 from .profile import ColumnProfile, ReferenceProfile, profile_file_data
 
 
-def _select_columns(ref_names: Sequence[str], cur_names: Sequence[str],
-                    columns: Sequence[str] | None, config: DriftConfig,
-                    ref_label: str, cur_label: str) -> tuple[list[str], dict[str, list[str]]]:
+def _select_columns(
+    ref_names: Sequence[str],
+    cur_names: Sequence[str],
+    columns: Sequence[str] | None,
+    config: DriftConfig,
+    ref_label: str,
+    cur_label: str,
+) -> tuple[list[str], dict[str, list[str]]]:
     if columns is not None:
         for c in columns:
             if c not in ref_names:
@@ -37,9 +42,13 @@ def _select_columns(ref_names: Sequence[str], cur_names: Sequence[str],
     return chosen, skipped
 
 
-def profile_file(path: str | Path, columns: Sequence[str] | None = None,
-                 config: DriftConfig | None = None, *,
-                 role: str = "reference") -> ReferenceProfile:
+def profile_file(
+    path: str | Path,
+    columns: Sequence[str] | None = None,
+    config: DriftConfig | None = None,
+    *,
+    role: str = "reference",
+) -> ReferenceProfile:
     """Read a reference file once into a reusable, serialisable profile.
 
     ``role`` names the file in errors (the drift jobs profile current files too).
@@ -49,12 +58,14 @@ def profile_file(path: str | Path, columns: Sequence[str] | None = None,
     if columns is None:
         columns = [c for c in schema.names if c not in config.exclude_columns]
     data = read_file(path, columns, config.batch_rows, role)
-    return ReferenceProfile(profile_file_data(data, config), config,
-                            {"path": str(path), "rows": data.rows})
+    return ReferenceProfile(
+        profile_file_data(data, config), config, {"path": str(path), "rows": data.rows}
+    )
 
 
-def _align_cubes(ref: Cube, cur: Cube) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                                                dict[str, int]]:
+def _align_cubes(
+    ref: Cube, cur: Cube
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
     units = np.intersect1d(ref.units, cur.units)
     months = np.intersect1d(ref.months, cur.months)
 
@@ -74,8 +85,9 @@ def _align_cubes(ref: Cube, cur: Cube) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return take(ref), take(cur), units, months, unmatched
 
 
-def _compare_column(name: str, ref: ColumnProfile, cur: ColumnProfile,
-                    config: DriftConfig) -> dict[str, Any]:
+def _compare_column(
+    name: str, ref: ColumnProfile, cur: ColumnProfile, config: DriftConfig
+) -> dict[str, Any]:
     return compare_column_profiles(ref, cur, config)[0]
 
 
@@ -90,23 +102,36 @@ def compare_column_profiles(
     """
     cmp: DrawsComparison | None = None
     if ref.kind != cur.kind:
-        return {"kind": ref.kind, "n_reference": 0, "n_current": 0,
-                "dropped": {"reference": 0, "current": 0},
-                "status": f"type_mismatch: reference {ref.kind}, current {cur.kind}",
-                "tests": {}, "conventions": {}}, None
+        return {
+            "kind": ref.kind,
+            "n_reference": 0,
+            "n_current": 0,
+            "dropped": {"reference": 0, "current": 0},
+            "status": f"type_mismatch: reference {ref.kind}, current {cur.kind}",
+            "tests": {},
+            "conventions": {},
+        }, None
     if ref.kind == "categorical":
         assert ref.categorical is not None and cur.categorical is not None
-        return compare_categorical(ref.categorical, cur.categorical.counts, config,
-                                   current_dropped=cur.categorical.dropped), None
+        return compare_categorical(
+            ref.categorical, cur.categorical.counts, config, current_dropped=cur.categorical.dropped
+        ), None
     assert ref.numeric is not None and cur.numeric is not None
-    result = compare_numeric(ref.numeric, cur.numeric.sorted_values, config,
-                             current_dropped=cur.numeric.dropped, current_sorted_finite=True)
+    result = compare_numeric(
+        ref.numeric,
+        cur.numeric.sorted_values,
+        config,
+        current_dropped=cur.numeric.dropped,
+        current_sorted_finite=True,
+    )
     if ref.kind == "draws":
         result["kind"] = "draws"
         result["dropped"]["reference"] += ref.null_rows
         result["dropped"]["current"] += cur.null_rows
-        result["conventions"]["draws"] = ("column-level tests pool every draw of every row; "
-                                          "null lists count as one dropped value each")
+        result["conventions"]["draws"] = (
+            "column-level tests pool every draw of every row; "
+            "null lists count as one dropped value each"
+        )
         if ref.cube is None or cur.cube is None:
             reason = ref.cube_reason if ref.cube is None else cur.cube_reason
             result["cells"] = {"status": "skipped", "reason": reason}
@@ -120,22 +145,28 @@ def compare_column_profiles(
                 cells["status"] = "ok"
                 cells["unmatched"] = unmatched
                 if months.size and not np.array_equal(months, months[0] + np.arange(months.size)):
-                    cells["conventions"]["steps"] = "months are not consecutive: step k is the " \
+                    cells["conventions"]["steps"] = (
+                        "months are not consecutive: step k is the "
                         "k-th common month, shown in 'month'"
+                    )
                     for row, m in zip(cells["by_step"], months.tolist(), strict=True):
                         row["month"] = m
                 result["cells"] = cells
     return result, cmp
 
 
-def compare_profile(reference: ReferenceProfile, current_path: str | Path,
-                    columns: Sequence[str] | None = None,
-                    config: DriftConfig | None = None) -> dict[str, Any]:
+def compare_profile(
+    reference: ReferenceProfile,
+    current_path: str | Path,
+    columns: Sequence[str] | None = None,
+    config: DriftConfig | None = None,
+) -> dict[str, Any]:
     """Compare a current file with an already-built reference profile."""
     config = config or reference.config
     cur_schema = read_schema(current_path, "current")
-    chosen, skipped = _select_columns(list(reference.columns), cur_schema.names, columns,
-                                      config, "profile", str(current_path))
+    chosen, skipped = _select_columns(
+        list(reference.columns), cur_schema.names, columns, config, "profile", str(current_path)
+    )
     data = read_file(current_path, chosen, config.batch_rows, "current")
     current = profile_file_data(data, config)
     results = {c: _compare_column(c, reference.columns[c], current[c], config) for c in chosen}
@@ -147,15 +178,19 @@ def compare_profile(reference: ReferenceProfile, current_path: str | Path,
     return {"columns": results, "summary": summary}
 
 
-def compare_files(reference_path: str | Path, current_path: str | Path,
-                  columns: Sequence[str] | None = None,
-                  config: DriftConfig | None = None) -> dict[str, Any]:
+def compare_files(
+    reference_path: str | Path,
+    current_path: str | Path,
+    columns: Sequence[str] | None = None,
+    config: DriftConfig | None = None,
+) -> dict[str, Any]:
     """Compare two parquet/CSV files column by column. See the package docstring."""
     config = config or DEFAULT_CONFIG
     ref_schema = read_schema(reference_path, "reference")
     cur_schema = read_schema(current_path, "current")
-    chosen, skipped = _select_columns(ref_schema.names, cur_schema.names, columns, config,
-                                      str(reference_path), str(current_path))
+    chosen, skipped = _select_columns(
+        ref_schema.names, cur_schema.names, columns, config, str(reference_path), str(current_path)
+    )
     profile = profile_file(reference_path, chosen, config)
     out = compare_profile(profile, current_path, chosen, config)
     if skipped and (skipped["only_reference"] or skipped["only_current"]):
@@ -163,8 +198,9 @@ def compare_files(reference_path: str | Path, current_path: str | Path,
     return out
 
 
-def compare_columns(reference: Mapping[str, Any], current: Mapping[str, Any],
-                    config: DriftConfig | None = None) -> dict[str, Any]:
+def compare_columns(
+    reference: Mapping[str, Any], current: Mapping[str, Any], config: DriftConfig | None = None
+) -> dict[str, Any]:
     """The compare_files report for in-memory numeric columns.
 
     ``reference`` maps names to arrays or NumericProfiles, ``current`` to arrays. Columns are

@@ -6,141 +6,286 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('releases', '0002_roles_and_audit_guard'),
+        ("releases", "0002_roles_and_audit_guard"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Artifact',
+            name="Artifact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sha256', models.CharField(max_length=64, unique=True)),
-                ('size', models.PositiveBigIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sha256", models.CharField(max_length=64, unique=True)),
+                ("size", models.PositiveBigIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='CheckResult',
+            name="CheckResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('name', models.CharField(max_length=63)),
-                ('kind', models.CharField(max_length=20)),
-                ('required', models.BooleanField(default=True)),
-                ('timeout_s', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('waiting', 'waiting'), ('queued', 'queued'), ('running', 'running'), ('passed', 'passed'), ('failed', 'failed'), ('error', 'error'), ('cancelled', 'cancelled'), ('timed_out', 'timed out'), ('skipped', 'skipped')], default='waiting', max_length=20)),
-                ('claim_token', models.CharField(blank=True, max_length=32)),
-                ('claimed_by', models.CharField(blank=True, max_length=200)),
-                ('claims', models.PositiveSmallIntegerField(default=0)),
-                ('queued_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('exit_code', models.IntegerField(blank=True, null=True)),
-                ('duration_s', models.FloatField(blank=True, null=True)),
-                ('progress', models.CharField(blank=True, max_length=300)),
-                ('log', models.TextField(blank=True)),
-                ('log_bytes', models.PositiveBigIntegerField(default=0)),
-                ('log_bytes_omitted', models.PositiveBigIntegerField(default=0)),
-                ('summary', models.TextField(blank=True)),
-                ('details', models.JSONField(blank=True, default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("name", models.CharField(max_length=63)),
+                ("kind", models.CharField(max_length=20)),
+                ("required", models.BooleanField(default=True)),
+                ("timeout_s", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "waiting"),
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("passed", "passed"),
+                            ("failed", "failed"),
+                            ("error", "error"),
+                            ("cancelled", "cancelled"),
+                            ("timed_out", "timed out"),
+                            ("skipped", "skipped"),
+                        ],
+                        default="waiting",
+                        max_length=20,
+                    ),
+                ),
+                ("claim_token", models.CharField(blank=True, max_length=32)),
+                ("claimed_by", models.CharField(blank=True, max_length=200)),
+                ("claims", models.PositiveSmallIntegerField(default=0)),
+                ("queued_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("exit_code", models.IntegerField(blank=True, null=True)),
+                ("duration_s", models.FloatField(blank=True, null=True)),
+                ("progress", models.CharField(blank=True, max_length=300)),
+                ("log", models.TextField(blank=True)),
+                ("log_bytes", models.PositiveBigIntegerField(default=0)),
+                ("log_bytes_omitted", models.PositiveBigIntegerField(default=0)),
+                ("summary", models.TextField(blank=True)),
+                ("details", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'ordering': ['run', 'position'],
+                "ordering": ["run", "position"],
             },
         ),
         migrations.CreateModel(
-            name='ValidationRun',
+            name="ValidationRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('commit', models.CharField(max_length=64)),
-                ('attempt', models.PositiveIntegerField(default=1)),
-                ('purpose', models.CharField(choices=[('candidate', 'candidate'), ('reference', 'production reference'), ('manual', 'manual')], max_length=20)),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('passed', 'passed'), ('failed', 'failed'), ('error', 'error'), ('cancelled', 'cancelled'), ('timed_out', 'timed out')], default='queued', max_length=20)),
-                ('summary', models.TextField(blank=True)),
-                ('manifest', models.JSONField(blank=True, null=True)),
-                ('manifest_path', models.CharField(max_length=500)),
-                ('manifest_error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('cancel_requested', models.BooleanField(default=False)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reference', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='dependents', to='monitoring.validationrun')),
-                ('repository', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='validation_runs', to='releases.repository')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("commit", models.CharField(max_length=64)),
+                ("attempt", models.PositiveIntegerField(default=1)),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("candidate", "candidate"),
+                            ("reference", "production reference"),
+                            ("manual", "manual"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("passed", "passed"),
+                            ("failed", "failed"),
+                            ("error", "error"),
+                            ("cancelled", "cancelled"),
+                            ("timed_out", "timed out"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                ("summary", models.TextField(blank=True)),
+                ("manifest", models.JSONField(blank=True, null=True)),
+                ("manifest_path", models.CharField(max_length=500)),
+                ("manifest_error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("cancel_requested", models.BooleanField(default=False)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reference",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="dependents",
+                        to="monitoring.validationrun",
+                    ),
+                ),
+                (
+                    "repository",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="validation_runs",
+                        to="releases.repository",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ModelMetric',
+            name="ModelMetric",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model', models.CharField(max_length=200)),
-                ('target', models.CharField(max_length=200)),
-                ('metric', models.CharField(max_length=100)),
-                ('step', models.IntegerField(blank=True, null=True)),
-                ('value', models.FloatField()),
-                ('direction', models.CharField(blank=True, max_length=10)),
-                ('check_result', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='metrics', to='monitoring.checkresult')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='metrics', to='monitoring.validationrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("model", models.CharField(max_length=200)),
+                ("target", models.CharField(max_length=200)),
+                ("metric", models.CharField(max_length=100)),
+                ("step", models.IntegerField(blank=True, null=True)),
+                ("value", models.FloatField()),
+                ("direction", models.CharField(blank=True, max_length=10)),
+                (
+                    "check_result",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="metrics",
+                        to="monitoring.checkresult",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="metrics",
+                        to="monitoring.validationrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['model', 'target', 'metric', 'step'],
+                "ordering": ["model", "target", "metric", "step"],
             },
         ),
         migrations.AddField(
-            model_name='checkresult',
-            name='run',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checks', to='monitoring.validationrun'),
+            model_name="checkresult",
+            name="run",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="checks",
+                to="monitoring.validationrun",
+            ),
         ),
         migrations.CreateModel(
-            name='CheckArtifact',
+            name="CheckArtifact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=500)),
-                ('kind', models.CharField(max_length=20)),
-                ('rows', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('artifact', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='uses', to='monitoring.artifact')),
-                ('check_result', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='artifacts', to='monitoring.checkresult')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=500)),
+                ("kind", models.CharField(max_length=20)),
+                ("rows", models.PositiveBigIntegerField(blank=True, null=True)),
+                (
+                    "artifact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="uses",
+                        to="monitoring.artifact",
+                    ),
+                ),
+                (
+                    "check_result",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="artifacts",
+                        to="monitoring.checkresult",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['check_result', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('check_result', 'name'), name='checkartifact_unique_name')],
+                "ordering": ["check_result", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("check_result", "name"), name="checkartifact_unique_name"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='validationrun',
-            index=models.Index(fields=['repository', 'commit'], name='monitoring__reposit_86225a_idx'),
+            model_name="validationrun",
+            index=models.Index(
+                fields=["repository", "commit"], name="monitoring__reposit_86225a_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='validationrun',
-            constraint=models.UniqueConstraint(fields=('repository', 'commit', 'attempt'), name='validationrun_unique_attempt'),
+            model_name="validationrun",
+            constraint=models.UniqueConstraint(
+                fields=("repository", "commit", "attempt"), name="validationrun_unique_attempt"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='validationrun',
-            constraint=models.CheckConstraint(condition=models.Q(('attempt__gte', 1)), name='validationrun_attempt_gte_1'),
+            model_name="validationrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("attempt__gte", 1)), name="validationrun_attempt_gte_1"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelmetric',
-            constraint=models.UniqueConstraint(condition=models.Q(('step__isnull', False)), fields=('check_result', 'model', 'target', 'metric', 'step'), name='modelmetric_unique_key'),
+            model_name="modelmetric",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("step__isnull", False)),
+                fields=("check_result", "model", "target", "metric", "step"),
+                name="modelmetric_unique_key",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelmetric',
-            constraint=models.UniqueConstraint(condition=models.Q(('step__isnull', True)), fields=('check_result', 'model', 'target', 'metric'), name='modelmetric_unique_key_all_steps'),
+            model_name="modelmetric",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("step__isnull", True)),
+                fields=("check_result", "model", "target", "metric"),
+                name="modelmetric_unique_key_all_steps",
+            ),
         ),
         migrations.AddIndex(
-            model_name='checkresult',
-            index=models.Index(fields=['status', 'heartbeat_at'], name='monitoring__status_c09d38_idx'),
+            model_name="checkresult",
+            index=models.Index(
+                fields=["status", "heartbeat_at"], name="monitoring__status_c09d38_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='checkresult',
-            constraint=models.UniqueConstraint(fields=('run', 'name'), name='checkresult_unique_name'),
+            model_name="checkresult",
+            constraint=models.UniqueConstraint(
+                fields=("run", "name"), name="checkresult_unique_name"
+            ),
         ),
     ]

@@ -6,77 +6,140 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0002_role_permissions'),
-        ('releases', '0006_promotion_roles'),
+        ("monitoring", "0002_role_permissions"),
+        ("releases", "0006_promotion_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DriftJob',
+            name="DriftJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference_label', models.CharField(max_length=200)),
-                ('current_label', models.CharField(max_length=200)),
-                ('check_name', models.CharField(default='inference', max_length=63)),
-                ('columns', models.JSONField(blank=True, default=list)),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('done', 'done'), ('error', 'error'), ('cancelled', 'cancelled')], default='queued', max_length=20)),
-                ('parts_total', models.PositiveIntegerField(default=0)),
-                ('parts_done', models.PositiveIntegerField(default=0)),
-                ('summary', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True)),
-                ('source', models.CharField(default='job', max_length=20)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('models', models.JSONField(blank=True, default=list)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('current_run', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='monitoring.validationrun')),
-                ('reference_run', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='monitoring.validationrun')),
-                ('repository', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drift_jobs', to='releases.repository')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reference_label", models.CharField(max_length=200)),
+                ("current_label", models.CharField(max_length=200)),
+                ("check_name", models.CharField(default="inference", max_length=63)),
+                ("columns", models.JSONField(blank=True, default=list)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("done", "done"),
+                            ("error", "error"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                ("parts_total", models.PositiveIntegerField(default=0)),
+                ("parts_done", models.PositiveIntegerField(default=0)),
+                ("summary", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True)),
+                ("source", models.CharField(default="job", max_length=20)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("models", models.JSONField(blank=True, default=list)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "current_run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="monitoring.validationrun",
+                    ),
+                ),
+                (
+                    "reference_run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="monitoring.validationrun",
+                    ),
+                ),
+                (
+                    "repository",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="drift_jobs",
+                        to="releases.repository",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='DriftResult',
+            name="DriftResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model', models.CharField(max_length=200)),
-                ('column', models.CharField(max_length=200)),
-                ('kind', models.CharField(max_length=20)),
-                ('status', models.CharField(max_length=40)),
-                ('n_reference', models.BigIntegerField(default=0)),
-                ('n_current', models.BigIntegerField(default=0)),
-                ('dropped', models.JSONField(blank=True, default=dict)),
-                ('tests', models.JSONField(blank=True, default=dict)),
-                ('ks_statistic', models.FloatField(blank=True, null=True)),
-                ('ks_p_value', models.FloatField(blank=True, null=True)),
-                ('q_value', models.FloatField(blank=True, null=True)),
-                ('wasserstein_normed', models.FloatField(blank=True, null=True)),
-                ('psi', models.FloatField(blank=True, null=True)),
-                ('jensen_shannon', models.FloatField(blank=True, null=True)),
-                ('effect', models.FloatField(blank=True, null=True)),
-                ('drifted', models.BooleanField(default=False)),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('conventions', models.JSONField(blank=True, default=dict)),
-                ('distribution', models.JSONField(blank=True, default=dict)),
-                ('cells', models.JSONField(blank=True, default=dict)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='monitoring.driftjob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("model", models.CharField(max_length=200)),
+                ("column", models.CharField(max_length=200)),
+                ("kind", models.CharField(max_length=20)),
+                ("status", models.CharField(max_length=40)),
+                ("n_reference", models.BigIntegerField(default=0)),
+                ("n_current", models.BigIntegerField(default=0)),
+                ("dropped", models.JSONField(blank=True, default=dict)),
+                ("tests", models.JSONField(blank=True, default=dict)),
+                ("ks_statistic", models.FloatField(blank=True, null=True)),
+                ("ks_p_value", models.FloatField(blank=True, null=True)),
+                ("q_value", models.FloatField(blank=True, null=True)),
+                ("wasserstein_normed", models.FloatField(blank=True, null=True)),
+                ("psi", models.FloatField(blank=True, null=True)),
+                ("jensen_shannon", models.FloatField(blank=True, null=True)),
+                ("effect", models.FloatField(blank=True, null=True)),
+                ("drifted", models.BooleanField(default=False)),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("conventions", models.JSONField(blank=True, default=dict)),
+                ("distribution", models.JSONField(blank=True, default=dict)),
+                ("cells", models.JSONField(blank=True, default=dict)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="monitoring.driftjob",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job', 'model', 'column'],
+                "ordering": ["job", "model", "column"],
             },
         ),
         migrations.AddIndex(
-            model_name='driftjob',
-            index=models.Index(fields=['repository', '-created_at'], name='monitoring__reposit_a3e244_idx'),
+            model_name="driftjob",
+            index=models.Index(
+                fields=["repository", "-created_at"], name="monitoring__reposit_a3e244_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='driftresult',
-            constraint=models.UniqueConstraint(fields=('job', 'model', 'column'), name='driftresult_unique_column'),
+            model_name="driftresult",
+            constraint=models.UniqueConstraint(
+                fields=("job", "model", "column"), name="driftresult_unique_column"
+            ),
         ),
     ]

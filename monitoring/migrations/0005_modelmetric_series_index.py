@@ -4,7 +4,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("monitoring", "0004_drift_job_permissions"),
     ]
@@ -12,6 +11,8 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name="modelmetric",
-            index=models.Index(fields=["model", "target", "step", "run"], name="modelmetric_series"),
+            index=models.Index(
+                fields=["model", "target", "step", "run"], name="modelmetric_series"
+            ),
         ),
     ]

@@ -5,7 +5,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("monitoring", "0005_modelmetric_series_index"),
         ("releases", "0006_promotion_roles"),
@@ -15,14 +14,30 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="ReleaseModelStatus",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("model", models.CharField(max_length=200)),
                 ("status", models.CharField(blank=True, max_length=40)),
-                ("release", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="model_statuses", to="releases.release")),
+                (
+                    "release",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="model_statuses",
+                        to="releases.release",
+                    ),
+                ),
             ],
             options={
                 "ordering": ["release", "model"],
-                "constraints": [models.UniqueConstraint(fields=("release", "model"), name="releasemodelstatus_unique")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("release", "model"), name="releasemodelstatus_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -29,9 +29,12 @@ def command_line(spec: CheckSpec, *, worktree: Path, folders: Mapping[str, Path]
     if spec.run is None:
         raise ValueError(f"check {spec.name!r} runs no command")
     return expand_placeholders(
-        spec.run, worktree=worktree, artifacts=folders[spec.artifacts_owner], named=folders,
+        spec.run,
+        worktree=worktree,
+        artifacts=folders[spec.artifacts_owner],
+        named=folders,
         quote=True,
-    )  # fmt: skip
+    )
 
 
 def check_environment(
@@ -113,14 +116,22 @@ def evaluate_check(
     if spec.kind == "inference":
         assert spec.unit is not None and spec.steps is not None
         outcome = check_inference(
-            files, unit=spec.unit, time=spec.time, steps=spec.steps,
-            first_month=spec.first_month, count_targets=spec.count_targets, root=root,
-        )  # fmt: skip
+            files,
+            unit=spec.unit,
+            time=spec.time,
+            steps=spec.steps,
+            first_month=spec.first_month,
+            count_targets=spec.count_targets,
+            root=root,
+        )
     elif spec.kind == "schema":
         outcome = check_schema(
-            files, columns=spec.column_rules, extreme_sd=spec.extreme_sd, time=spec.time,
+            files,
+            columns=spec.column_rules,
+            extreme_sd=spec.extreme_sd,
+            time=spec.time,
             root=root,
-        )  # fmt: skip
+        )
     elif spec.kind == "performance":
         outcome = _performance(spec, files, baseline_metrics, root)
     else:
@@ -150,7 +161,10 @@ def _performance(
     except MetricsError as exc:
         return CheckOutcome("failed", str(exc))
     outcome = check_performance(
-        rows, baseline, tolerance=spec.tolerance, abs_tolerance=spec.abs_tolerance,
+        rows,
+        baseline,
+        tolerance=spec.tolerance,
+        abs_tolerance=spec.abs_tolerance,
         directions=spec.direction_overrides,
-    )  # fmt: skip
+    )
     return CheckOutcome(outcome.status, outcome.summary, outcome.details, artifacts)

@@ -118,9 +118,25 @@ ALL_KINDS = ("command", "drift", "inference", "performance", "schema")
 
 # Type names a schema rule may use; ``schema.py`` maps them onto Arrow types.
 SCALAR_TYPES = (
-    "bool", "date32", "float", "float16", "float32", "float64", "int", "int8", "int16",
-    "int32", "int64", "number", "string", "timestamp", "uint8", "uint16", "uint32", "uint64",
-)  # fmt: skip
+    "bool",
+    "date32",
+    "float",
+    "float16",
+    "float32",
+    "float64",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "number",
+    "string",
+    "timestamp",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+)
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _DURATION = re.compile(r"\s*(\d+)\s*(s|m|h)\s*")
@@ -134,14 +150,26 @@ _KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "inference": ("run", "predictions", "unit", "time", "steps", "first_month", "count_targets"),
     "schema": ("run", "from", "files", "time", "columns", "extreme_sd"),
     "performance": (
-        "run", "from", "metrics", "tolerance", "abs_tolerance", "directions",
+        "run",
+        "from",
+        "metrics",
+        "tolerance",
+        "abs_tolerance",
+        "directions",
     ),
     "drift": ("run", "from", "predictions", "columns", "options"),
-}  # fmt: skip
+}
 _RULE_FIELDS = (
-    "type", "required", "max_missing", "max_missing_month", "max_zero", "max_zero_month",
-    "min", "max", "extreme_sd",
-)  # fmt: skip
+    "type",
+    "required",
+    "max_missing",
+    "max_missing_month",
+    "max_zero",
+    "max_zero_month",
+    "min",
+    "max",
+    "extreme_sd",
+)
 _SHARE_FIELDS = ("max_missing", "max_missing_month", "max_zero", "max_zero_month")
 
 
@@ -570,8 +598,9 @@ def _build_check(
         values["time"] = _identifier(
             get("time", str, "a column name", "month_id"), "time", fail, True
         )
-        values["extreme_sd"] = _positive(get("extreme_sd", (int, float), "a number"), "extreme_sd",
-                                         fail)  # fmt: skip
+        values["extreme_sd"] = _positive(
+            get("extreme_sd", (int, float), "a number"), "extreme_sd", fail
+        )
         rules = get("columns", dict, "a table of column rules", {})
         values["column_rules"] = tuple(
             _column_rule(column, rule, fail) for column, rule in rules.items()
@@ -706,8 +735,12 @@ def _column_rule(column: str, rule: Any, fail: Any) -> ColumnRule:
         values["type"] = type_name.replace(" ", "")
     if "required" in rule:
         if not isinstance(rule["required"], bool):
-            raise fail(f"expected true or false, got {_show(rule['required'])}",
-                       "columns", column, "required")  # fmt: skip
+            raise fail(
+                f"expected true or false, got {_show(rule['required'])}",
+                "columns",
+                column,
+                "required",
+            )
         values["required"] = rule["required"]
     for key in _SHARE_FIELDS:
         if key in rule:
@@ -717,8 +750,9 @@ def _column_rule(column: str, rule: Any, fail: Any) -> ColumnRule:
                 or not isinstance(value, (int, float))
                 or not (0 <= value <= 1)
             ):
-                raise fail(f"expected a share between 0 and 1, got {_show(value)}",
-                           "columns", column, key)  # fmt: skip
+                raise fail(
+                    f"expected a share between 0 and 1, got {_show(value)}", "columns", column, key
+                )
             values[key] = float(value)
     for key in ("min", "max"):
         if key in rule:

@@ -41,16 +41,52 @@ Direction = Literal["lower", "higher"]
 MetricKey = tuple[str, str, str, int | None]
 
 _LOWER = {
-    "mse", "msle", "rmse", "rmsle", "mae", "mape", "crps", "brier", "brier_score", "mis",
-    "mean_interval_score", "interval_score", "log_loss", "logloss", "ignorance", "ign",
-    "pinball", "quantile_loss", "mean_squared_error", "mean_absolute_error", "tadda",
-    "energy_score", "kl", "emd",
-}  # fmt: skip
+    "mse",
+    "msle",
+    "rmse",
+    "rmsle",
+    "mae",
+    "mape",
+    "crps",
+    "brier",
+    "brier_score",
+    "mis",
+    "mean_interval_score",
+    "interval_score",
+    "log_loss",
+    "logloss",
+    "ignorance",
+    "ign",
+    "pinball",
+    "quantile_loss",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "tadda",
+    "energy_score",
+    "kl",
+    "emd",
+}
 _HIGHER = {
-    "ap", "average_precision", "pr_auc", "auc", "roc_auc", "auroc", "aupr", "coverage",
-    "pearson", "pearson_r", "spearman", "r2", "r_squared", "f1", "accuracy", "precision",
-    "recall", "correlation", "corr",
-}  # fmt: skip
+    "ap",
+    "average_precision",
+    "pr_auc",
+    "auc",
+    "roc_auc",
+    "auroc",
+    "aupr",
+    "coverage",
+    "pearson",
+    "pearson_r",
+    "spearman",
+    "r2",
+    "r_squared",
+    "f1",
+    "accuracy",
+    "precision",
+    "recall",
+    "correlation",
+    "corr",
+}
 _REQUIRED = ("model", "target", "metric", "value")
 
 

@@ -60,9 +60,13 @@ def check_inference(
     artifacts: list[dict[str, Any]] = []
     for path in files:
         report, file_problems = _check_file(
-            path, unit=unit, time=time, steps=steps, first_month=first_month,
+            path,
+            unit=unit,
+            time=time,
+            steps=steps,
+            first_month=first_month,
             count_targets=count_targets,
-        )  # fmt: skip
+        )
         reports.append(report)
         problems.extend(f"{path.name}: {problem}" for problem in file_problems)
         artifacts.append(file_record(path, rows=report.get("rows"), root=root))
@@ -122,8 +126,9 @@ def _check_file(
     report["draws"] = {}
     for column in targets:
         counts = count_targets if count_targets is not None else is_count_target(column)
-        problems += _check_values(table.column(column), column, counts, units, months,
-                                  unit, time, report)  # fmt: skip
+        problems += _check_values(
+            table.column(column), column, counts, units, months, unit, time, report
+        )
     return report, problems
 
 

@@ -9,7 +9,6 @@ import releases.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,75 +17,181 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Repository',
+            name="Repository",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=100, unique=True)),
-                ('origin', models.CharField(max_length=1000)),
-                ('production_branch', models.CharField(default='production', max_length=200, validators=[releases.models.validate_branch_name])),
-                ('development_branch', models.CharField(default='development', max_length=200, validators=[releases.models.validate_branch_name])),
-                ('tag_style', models.CharField(blank=True, default='v', help_text='"v" for v1.2.3 tags, empty for 1.2.3', max_length=1)),
-                ('required_approvals', models.PositiveSmallIntegerField(default=2, validators=[django.core.validators.MinValueValidator(1)])),
-                ('authors_may_approve', models.BooleanField(default=False, help_text="Whether authors of a candidate's commits may approve it")),
-                ('manifest_path', models.CharField(default='ewsdash.toml', max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_synced_at', models.DateTimeField(blank=True, null=True)),
-                ('last_sync_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('last_sync_error', models.TextField(blank=True)),
-                ('refs_digest', models.CharField(blank=True, max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.SlugField(max_length=100, unique=True)),
+                ("origin", models.CharField(max_length=1000)),
+                (
+                    "production_branch",
+                    models.CharField(
+                        default="production",
+                        max_length=200,
+                        validators=[releases.models.validate_branch_name],
+                    ),
+                ),
+                (
+                    "development_branch",
+                    models.CharField(
+                        default="development",
+                        max_length=200,
+                        validators=[releases.models.validate_branch_name],
+                    ),
+                ),
+                (
+                    "tag_style",
+                    models.CharField(
+                        blank=True,
+                        default="v",
+                        help_text='"v" for v1.2.3 tags, empty for 1.2.3',
+                        max_length=1,
+                    ),
+                ),
+                (
+                    "required_approvals",
+                    models.PositiveSmallIntegerField(
+                        default=2, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                (
+                    "authors_may_approve",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Whether authors of a candidate's commits may approve it",
+                    ),
+                ),
+                ("manifest_path", models.CharField(default="ewsdash.toml", max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_synced_at", models.DateTimeField(blank=True, null=True)),
+                ("last_sync_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("last_sync_error", models.TextField(blank=True)),
+                ("refs_digest", models.CharField(blank=True, max_length=64)),
             ],
             options={
-                'verbose_name_plural': 'repositories',
-                'ordering': ['name'],
-                'permissions': [('sync_repository', 'Can sync a repository'), ('create_candidate', 'Can create a promotion candidate'), ('rerun_validation', 'Can re-run staging validation'), ('cut_hotfix', 'Can cut a hotfix branch'), ('merge_production', 'Can merge production into development'), ('approve_candidate', 'Can approve or reject a candidate'), ('promote_candidate', 'Can promote an approved candidate'), ('rollback_release', 'Can roll production back'), ('waive_check', 'Can waive a validation check'), ('manage_freeze', 'Can set freeze windows'), ('start_drift_job', 'Can start a drift job'), ('annotate_chart', 'Can annotate a chart')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('required_approvals__gte', 1)), name='repository_required_approvals_gte_1'), models.CheckConstraint(condition=models.Q(('production_branch', models.F('development_branch')), _negated=True), name='repository_branches_differ')],
+                "verbose_name_plural": "repositories",
+                "ordering": ["name"],
+                "permissions": [
+                    ("sync_repository", "Can sync a repository"),
+                    ("create_candidate", "Can create a promotion candidate"),
+                    ("rerun_validation", "Can re-run staging validation"),
+                    ("cut_hotfix", "Can cut a hotfix branch"),
+                    ("merge_production", "Can merge production into development"),
+                    ("approve_candidate", "Can approve or reject a candidate"),
+                    ("promote_candidate", "Can promote an approved candidate"),
+                    ("rollback_release", "Can roll production back"),
+                    ("waive_check", "Can waive a validation check"),
+                    ("manage_freeze", "Can set freeze windows"),
+                    ("start_drift_job", "Can start a drift job"),
+                    ("annotate_chart", "Can annotate a chart"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("required_approvals__gte", 1)),
+                        name="repository_required_approvals_gte_1",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("production_branch", models.F("development_branch")), _negated=True
+                        ),
+                        name="repository_branches_differ",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField(unique=True)),
-                ('created_at', models.DateTimeField()),
-                ('actor_name', models.CharField(max_length=150)),
-                ('action', models.CharField(db_index=True, max_length=100)),
-                ('object_type', models.CharField(blank=True, max_length=100)),
-                ('object_id', models.CharField(blank=True, max_length=100)),
-                ('object_repr', models.CharField(blank=True, max_length=300)),
-                ('repository_name', models.CharField(blank=True, db_index=True, max_length=100)),
-                ('payload', models.JSONField(default=dict)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64, unique=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveBigIntegerField(unique=True)),
+                ("created_at", models.DateTimeField()),
+                ("actor_name", models.CharField(max_length=150)),
+                ("action", models.CharField(db_index=True, max_length=100)),
+                ("object_type", models.CharField(blank=True, max_length=100)),
+                ("object_id", models.CharField(blank=True, max_length=100)),
+                ("object_repr", models.CharField(blank=True, max_length=300)),
+                ("repository_name", models.CharField(blank=True, db_index=True, max_length=100)),
+                ("payload", models.JSONField(default=dict)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-seq'],
-                'indexes': [models.Index(fields=['created_at'], name='releases_au_created_27b45c_idx')],
+                "ordering": ["-seq"],
+                "indexes": [
+                    models.Index(fields=["created_at"], name="releases_au_created_27b45c_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Branch',
+            name="Branch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255)),
-                ('kind', models.CharField(choices=[('production', 'production'), ('development', 'development'), ('feature', 'feature'), ('hotfix', 'hotfix'), ('other', 'other')], max_length=20)),
-                ('head', models.CharField(max_length=64)),
-                ('author_name', models.CharField(blank=True, max_length=255)),
-                ('author_email', models.CharField(blank=True, max_length=255)),
-                ('committed_at', models.DateTimeField(blank=True, null=True)),
-                ('subject', models.TextField(blank=True)),
-                ('ahead_of_production', models.PositiveIntegerField(default=0)),
-                ('behind_production', models.PositiveIntegerField(default=0)),
-                ('ahead_of_development', models.PositiveIntegerField(default=0)),
-                ('behind_development', models.PositiveIntegerField(default=0)),
-                ('first_seen_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('gone_at', models.DateTimeField(blank=True, null=True)),
-                ('repository', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='branches', to='releases.repository')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("production", "production"),
+                            ("development", "development"),
+                            ("feature", "feature"),
+                            ("hotfix", "hotfix"),
+                            ("other", "other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("head", models.CharField(max_length=64)),
+                ("author_name", models.CharField(blank=True, max_length=255)),
+                ("author_email", models.CharField(blank=True, max_length=255)),
+                ("committed_at", models.DateTimeField(blank=True, null=True)),
+                ("subject", models.TextField(blank=True)),
+                ("ahead_of_production", models.PositiveIntegerField(default=0)),
+                ("behind_production", models.PositiveIntegerField(default=0)),
+                ("ahead_of_development", models.PositiveIntegerField(default=0)),
+                ("behind_development", models.PositiveIntegerField(default=0)),
+                ("first_seen_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("gone_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "repository",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="branches",
+                        to="releases.repository",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['repository', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('repository', 'name'), name='branch_unique_name')],
+                "ordering": ["repository", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("repository", "name"), name="branch_unique_name"
+                    )
+                ],
             },
         ),
     ]

@@ -7,85 +7,230 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('releases', '0002_roles_and_audit_guard'),
+        ("releases", "0002_roles_and_audit_guard"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Release',
+            name="Release",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(help_text='Semantic version, without a v', max_length=255)),
-                ('tag', models.CharField(help_text='The primary tag', max_length=255)),
-                ('tags', models.JSONField(default=list, help_text='Every tag naming this version')),
-                ('commit', models.CharField(max_length=64)),
-                ('kind', models.CharField(choices=[('promotion', 'promotion'), ('hotfix', 'hotfix'), ('rollback', 'rollback'), ('imported', 'imported')], max_length=20)),
-                ('tagger_name', models.CharField(blank=True, max_length=255)),
-                ('tagger_email', models.CharField(blank=True, max_length=255)),
-                ('tagged_at', models.DateTimeField(blank=True, null=True)),
-                ('changelog', models.JSONField(blank=True, default=list)),
-                ('on_production', models.BooleanField(default=False)),
-                ('tag_state', models.CharField(choices=[('ok', 'as recorded'), ('moved', 'moved at the origin'), ('deleted', 'deleted at the origin')], default='ok', max_length=10)),
-                ('origin_commit', models.CharField(blank=True, help_text='Where the tag points now, when it moved', max_length=64)),
-                ('tag_changed_at', models.DateTimeField(blank=True, null=True)),
-                ('first_seen_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('released_by', models.ForeignKey(blank=True, help_text='The ewsdash user who released it (empty when imported)', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('repository', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='releases', to='releases.repository')),
-                ('rolled_back_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='releases.release')),
-                ('rolls_back', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='releases.release')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.CharField(help_text="Semantic version, without a v", max_length=255),
+                ),
+                ("tag", models.CharField(help_text="The primary tag", max_length=255)),
+                ("tags", models.JSONField(default=list, help_text="Every tag naming this version")),
+                ("commit", models.CharField(max_length=64)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("promotion", "promotion"),
+                            ("hotfix", "hotfix"),
+                            ("rollback", "rollback"),
+                            ("imported", "imported"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("tagger_name", models.CharField(blank=True, max_length=255)),
+                ("tagger_email", models.CharField(blank=True, max_length=255)),
+                ("tagged_at", models.DateTimeField(blank=True, null=True)),
+                ("changelog", models.JSONField(blank=True, default=list)),
+                ("on_production", models.BooleanField(default=False)),
+                (
+                    "tag_state",
+                    models.CharField(
+                        choices=[
+                            ("ok", "as recorded"),
+                            ("moved", "moved at the origin"),
+                            ("deleted", "deleted at the origin"),
+                        ],
+                        default="ok",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "origin_commit",
+                    models.CharField(
+                        blank=True,
+                        help_text="Where the tag points now, when it moved",
+                        max_length=64,
+                    ),
+                ),
+                ("tag_changed_at", models.DateTimeField(blank=True, null=True)),
+                ("first_seen_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "released_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The ewsdash user who released it (empty when imported)",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "repository",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="releases",
+                        to="releases.repository",
+                    ),
+                ),
+                (
+                    "rolled_back_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="releases.release",
+                    ),
+                ),
+                (
+                    "rolls_back",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="releases.release",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['repository', '-tagged_at'],
+                "ordering": ["repository", "-tagged_at"],
             },
         ),
         migrations.CreateModel(
-            name='BackportItem',
+            name="BackportItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('commit', models.CharField(max_length=64)),
-                ('subject', models.TextField(blank=True)),
-                ('author_name', models.CharField(blank=True, max_length=255)),
-                ('committed_at', models.DateTimeField(blank=True, null=True)),
-                ('first_seen_at', models.DateTimeField(auto_now_add=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_how', models.CharField(blank=True, choices=[('ancestry', 'development contains the commit'), ('patch-id', 'an equal patch is on development'), ('cherry-pick', 'a cherry-pick trailer on development names it')], max_length=20)),
-                ('resolved_by_commit', models.CharField(blank=True, max_length=64)),
-                ('repository', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='backport_items', to='releases.repository')),
-                ('release', models.ForeignKey(blank=True, help_text='The first release that shipped it (empty: not released yet)', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='backport_items', to='releases.release')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("commit", models.CharField(max_length=64)),
+                ("subject", models.TextField(blank=True)),
+                ("author_name", models.CharField(blank=True, max_length=255)),
+                ("committed_at", models.DateTimeField(blank=True, null=True)),
+                ("first_seen_at", models.DateTimeField(auto_now_add=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "resolved_how",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("ancestry", "development contains the commit"),
+                            ("patch-id", "an equal patch is on development"),
+                            ("cherry-pick", "a cherry-pick trailer on development names it"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("resolved_by_commit", models.CharField(blank=True, max_length=64)),
+                (
+                    "repository",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="backport_items",
+                        to="releases.repository",
+                    ),
+                ),
+                (
+                    "release",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The first release that shipped it (empty: not released yet)",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="backport_items",
+                        to="releases.release",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['repository', 'committed_at'],
+                "ordering": ["repository", "committed_at"],
             },
         ),
         migrations.CreateModel(
-            name='ReleaseLine',
+            name="ReleaseLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('production_head', models.CharField(blank=True, max_length=64)),
-                ('commits_past_latest', models.PositiveIntegerField(default=0)),
-                ('next_version', models.CharField(blank=True, max_length=255)),
-                ('next_bump', models.CharField(blank=True, max_length=10)),
-                ('next_changelog', models.JSONField(blank=True, default=list)),
-                ('not_semver_tags', models.JSONField(blank=True, default=list, help_text='[{"tag": ..., "reason": ...}]')),
-                ('computed_at', models.DateTimeField(blank=True, null=True)),
-                ('latest_release', models.ForeignKey(blank=True, help_text='The highest release reachable from production', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='releases.release')),
-                ('repository', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='release_line', to='releases.repository')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("production_head", models.CharField(blank=True, max_length=64)),
+                ("commits_past_latest", models.PositiveIntegerField(default=0)),
+                ("next_version", models.CharField(blank=True, max_length=255)),
+                ("next_bump", models.CharField(blank=True, max_length=10)),
+                ("next_changelog", models.JSONField(blank=True, default=list)),
+                (
+                    "not_semver_tags",
+                    models.JSONField(
+                        blank=True, default=list, help_text='[{"tag": ..., "reason": ...}]'
+                    ),
+                ),
+                ("computed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "latest_release",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The highest release reachable from production",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="releases.release",
+                    ),
+                ),
+                (
+                    "repository",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="release_line",
+                        to="releases.repository",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='release',
-            constraint=models.UniqueConstraint(fields=('repository', 'version'), name='release_unique_version'),
+            model_name="release",
+            constraint=models.UniqueConstraint(
+                fields=("repository", "version"), name="release_unique_version"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='backportitem',
-            constraint=models.UniqueConstraint(fields=('repository', 'commit'), name='backport_unique_commit'),
+            model_name="backportitem",
+            constraint=models.UniqueConstraint(
+                fields=("repository", "commit"), name="backport_unique_commit"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='backportitem',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('resolved_at__isnull', True), ('resolved_how', '')), models.Q(('resolved_at__isnull', False), models.Q(('resolved_how', ''), _negated=True)), _connector='OR'), name='backport_resolution_complete'),
+            model_name="backportitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("resolved_at__isnull", True), ("resolved_how", "")),
+                    models.Q(
+                        ("resolved_at__isnull", False),
+                        models.Q(("resolved_how", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="backport_resolution_complete",
+            ),
         ),
     ]

@@ -6,98 +6,259 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0002_role_permissions'),
-        ('releases', '0004_release_roles_and_resync'),
+        ("monitoring", "0002_role_permissions"),
+        ("releases", "0004_release_roles_and_resync"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='release',
-            name='restores',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='releases.release'),
+            model_name="release",
+            name="restores",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="releases.release",
+            ),
         ),
         migrations.CreateModel(
-            name='PromotionCandidate',
+            name="PromotionCandidate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('promotion', 'promotion'), ('hotfix', 'hotfix')], max_length=20)),
-                ('source_branch', models.CharField(max_length=255)),
-                ('commit', models.CharField(help_text='The frozen commit', max_length=64)),
-                ('production_head', models.CharField(help_text="Production's head at creation", max_length=64)),
-                ('checked_production_head', models.CharField(max_length=64)),
-                ('contains_production_head', models.BooleanField(default=False)),
-                ('branch_moved_by', models.PositiveIntegerField(default=0, help_text='Commits the source branch has past the frozen commit')),
-                ('version', models.CharField(max_length=255)),
-                ('proposed_version', models.CharField(max_length=255)),
-                ('bump', models.CharField(max_length=10)),
-                ('base_version', models.CharField(blank=True, max_length=255)),
-                ('changelog', models.JSONField(blank=True, default=list)),
-                ('commit_people', models.JSONField(blank=True, default=list, help_text='Author and committer emails of its commits')),
-                ('status', models.CharField(choices=[('validating', 'validating'), ('validated', 'validated'), ('validation_failed', 'validation failed'), ('approved', 'approved'), ('promoting', 'promoting'), ('released', 'released'), ('promotion_failed', 'promotion failed'), ('rejected', 'rejected'), ('superseded', 'superseded'), ('cancelled', 'cancelled')], default='validating', max_length=20)),
-                ('status_reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('waiver_reason', models.TextField(blank=True)),
-                ('freeze_override_reason', models.TextField(blank=True)),
-                ('promotion_error', models.TextField(blank=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('promoted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('release', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='candidate', to='releases.release')),
-                ('repository', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='candidates', to='releases.repository')),
-                ('validation_run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='monitoring.validationrun')),
-                ('waived_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("promotion", "promotion"), ("hotfix", "hotfix")], max_length=20
+                    ),
+                ),
+                ("source_branch", models.CharField(max_length=255)),
+                ("commit", models.CharField(help_text="The frozen commit", max_length=64)),
+                (
+                    "production_head",
+                    models.CharField(help_text="Production's head at creation", max_length=64),
+                ),
+                ("checked_production_head", models.CharField(max_length=64)),
+                ("contains_production_head", models.BooleanField(default=False)),
+                (
+                    "branch_moved_by",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Commits the source branch has past the frozen commit"
+                    ),
+                ),
+                ("version", models.CharField(max_length=255)),
+                ("proposed_version", models.CharField(max_length=255)),
+                ("bump", models.CharField(max_length=10)),
+                ("base_version", models.CharField(blank=True, max_length=255)),
+                ("changelog", models.JSONField(blank=True, default=list)),
+                (
+                    "commit_people",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Author and committer emails of its commits",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("validating", "validating"),
+                            ("validated", "validated"),
+                            ("validation_failed", "validation failed"),
+                            ("approved", "approved"),
+                            ("promoting", "promoting"),
+                            ("released", "released"),
+                            ("promotion_failed", "promotion failed"),
+                            ("rejected", "rejected"),
+                            ("superseded", "superseded"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        default="validating",
+                        max_length=20,
+                    ),
+                ),
+                ("status_reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("waiver_reason", models.TextField(blank=True)),
+                ("freeze_override_reason", models.TextField(blank=True)),
+                ("promotion_error", models.TextField(blank=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "promoted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "release",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="candidate",
+                        to="releases.release",
+                    ),
+                ),
+                (
+                    "repository",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="candidates",
+                        to="releases.repository",
+                    ),
+                ),
+                (
+                    "validation_run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="monitoring.validationrun",
+                    ),
+                ),
+                (
+                    "waived_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Approval',
+            name="Approval",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decision', models.CharField(choices=[('approve', 'approved'), ('reject', 'rejected')], max_length=10)),
-                ('commit', models.CharField(max_length=64)),
-                ('validation_run_id', models.BigIntegerField(blank=True, null=True)),
-                ('comment', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('voided_at', models.DateTimeField(blank=True, null=True)),
-                ('void_reason', models.TextField(blank=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('candidate', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='approvals', to='releases.promotioncandidate')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[("approve", "approved"), ("reject", "rejected")], max_length=10
+                    ),
+                ),
+                ("commit", models.CharField(max_length=64)),
+                ("validation_run_id", models.BigIntegerField(blank=True, null=True)),
+                ("comment", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("voided_at", models.DateTimeField(blank=True, null=True)),
+                ("void_reason", models.TextField(blank=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "candidate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="approvals",
+                        to="releases.promotioncandidate",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at'],
+                "ordering": ["created_at"],
             },
         ),
         migrations.CreateModel(
-            name='FreezeWindow',
+            name="FreezeWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('reason', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('repository', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='freezes', to='releases.repository')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                ("reason", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "repository",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="freezes",
+                        to="releases.repository",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-starts_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='freeze_ends_after_start')],
+                "ordering": ["-starts_at"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                        name="freeze_ends_after_start",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='promotioncandidate',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'promoting')), fields=('repository',), name='one_promoting_candidate_per_repository'),
+            model_name="promotioncandidate",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "promoting")),
+                fields=("repository",),
+                name="one_promoting_candidate_per_repository",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='promotioncandidate',
-            constraint=models.CheckConstraint(condition=models.Q(('waived_by__isnull', True), models.Q(('waiver_reason', ''), _negated=True), _connector='OR'), name='candidate_waiver_has_reason'),
+            model_name="promotioncandidate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("waived_by__isnull", True),
+                    models.Q(("waiver_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="candidate_waiver_has_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='approval',
-            constraint=models.UniqueConstraint(condition=models.Q(('voided_at__isnull', True)), fields=('candidate', 'user'), name='one_live_decision_per_person'),
+            model_name="approval",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("voided_at__isnull", True)),
+                fields=("candidate", "user"),
+                name="one_live_decision_per_person",
+            ),
         ),
     ]

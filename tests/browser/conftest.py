@@ -11,15 +11,21 @@ from tests.conftest import PASSWORD
 from tests.support.tools import require_tool
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 
 @pytest.fixture(scope="session")
 def chromium():
-    executable = require_tool("chromium", path="/usr/bin/chromium",
-                              install="apt-get install -y chromium")
+    executable = require_tool(
+        "chromium", path="/usr/bin/chromium", install="apt-get install -y chromium"
+    )
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API refuses to start inside a running event loop; the
@@ -63,8 +69,9 @@ def demo(tmp_path, db):
     from releases.demo_pipeline import build_demo_origin
 
     origin = build_demo_origin(tmp_path / "demo")
-    repository = services.repository_create(actor="test", name="views-pipeline",
-                                            origin=str(origin.path))
+    repository = services.repository_create(
+        actor="test", name="views-pipeline", origin=str(origin.path)
+    )
     services.repository_sync(repository=repository)
     return origin, repository
 

@@ -10,6 +10,7 @@ from tests.monitoring_pages.factories import seed_history
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+
 def drawn(page, testid: str):
     """The chart's plot once plotly has drawn it (charts.js marks it)."""
     plot = page.locator(f"[data-testid=chart-{testid}] .plot[data-drawn='1']")

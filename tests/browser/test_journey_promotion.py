@@ -19,13 +19,20 @@ def fix_the_regression_on_development(tmp_path, origin) -> None:
     world._clock = iter(range(10_000, 20_000))
     world.git_in(tmp_path, "clone", "--quiet", str(origin.path), str(work))
     world.checkout("development")
-    world.git("merge", "--quiet", "--no-ff", "-m", "Merge feature/orange-pasta-calibration",
-              "origin/feature/orange-pasta-calibration")
+    world.git(
+        "merge",
+        "--quiet",
+        "--no-ff",
+        "-m",
+        "Merge feature/orange-pasta-calibration",
+        "origin/feature/orange-pasta-calibration",
+    )
     world.git("push", "--quiet", "origin", "development")
 
 
-def test_candidate_to_release_then_rollback(browser_page, celery_worker_process, users, demo,
-                                            tmp_path, live_server):
+def test_candidate_to_release_then_rollback(
+    browser_page, celery_worker_process, users, demo, tmp_path, live_server
+):
     origin, repository = demo
     fix_the_regression_on_development(tmp_path, origin)
     page = browser_page
@@ -39,8 +46,7 @@ def test_candidate_to_release_then_rollback(browser_page, celery_worker_process,
     assert "merged into development" in page.inner_text(".messages")
     page.click("nav >> text=Candidates")
     page.click("text=Freeze head as candidate")
-    page.wait_for_selector('[data-testid=candidate-status]:has-text("validated")',
-                           timeout=240_000)
+    page.wait_for_selector('[data-testid=candidate-status]:has-text("validated")', timeout=240_000)
     assert page.locator("[data-testid=approve]").count() == 0
     assert "You created this candidate" in page.inner_text("[data-testid=approve-refusal]")
     candidate_url = page.url
@@ -100,9 +106,12 @@ def test_candidate_to_release_then_rollback(browser_page, celery_worker_process,
     import subprocess
 
     def origin_git(*args):
-        return subprocess.run(["git", "--git-dir", str(origin.path), *args],
-                              capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "--git-dir", str(origin.path), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
 
-    assert origin_git("rev-parse", "production^{tree}") == origin_git("rev-parse",
-                                                                       "v1.2.1^{tree}")
+    assert origin_git("rev-parse", "production^{tree}") == origin_git("rev-parse", "v1.2.1^{tree}")
     assert Release.objects.get(version="1.3.1").kind == "rollback"

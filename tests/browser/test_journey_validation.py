@@ -20,8 +20,9 @@ def test_rm_watches_validation_live_and_reads_the_failing_log(
     page.wait_for_selector('[data-check="unit-tests"][data-status="passed"]', timeout=120_000)
     page.wait_for_selector('[data-testid=run-panel][data-status="failed"]', timeout=180_000)
     # The candidate takes the run's verdict; then nothing on the page polls any more.
-    page.wait_for_selector('[data-testid=candidate-status]:has-text("validation failed")',
-                           timeout=30_000)
+    page.wait_for_selector(
+        '[data-testid=candidate-status]:has-text("validation failed")', timeout=30_000
+    )
     failing = page.locator('[data-check="performance"]')
     assert failing.get_attribute("data-status") == "failed"
     assert "orange_pasta" in failing.inner_text() and "coverage" in failing.inner_text()

@@ -14,8 +14,12 @@ TOL = 1e-9
 
 def table(ref: list, cur: list) -> tuple[list[str], np.ndarray]:
     cats = sorted({str(v) for v in ref} | {str(v) for v in cur})
-    return cats, np.array([[sum(str(v) == c for v in ref) for c in cats],
-                           [sum(str(v) == c for v in cur) for c in cats]])
+    return cats, np.array(
+        [
+            [sum(str(v) == c for v in ref) for c in cats],
+            [sum(str(v) == c for v in cur) for c in cats],
+        ]
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -30,7 +34,8 @@ def test_chi_square_and_js_parity(seed: int) -> None:
     assert r["tests"]["chi_square"]["p_value"] == pytest.approx(expected.pvalue, abs=TOL)
     assert r["tests"]["chi_square"]["dof"] == expected.dof
     assert r["tests"]["jensen_shannon"]["value"] == pytest.approx(
-        jensenshannon(tab[0], tab[1]), abs=TOL)
+        jensenshannon(tab[0], tab[1]), abs=TOL
+    )
     assert r["unseen_categories"]["count"] == 1
     assert list(r["unseen_categories"]["values"]) == ["e"]
 
@@ -40,7 +45,8 @@ def test_two_categories_no_yates() -> None:
     r = compare_categorical(ref, cur)
     _, tab = table(ref, cur)
     assert r["tests"]["chi_square"]["p_value"] == pytest.approx(
-        chi2_contingency(tab, correction=False).pvalue, abs=TOL)
+        chi2_contingency(tab, correction=False).pvalue, abs=TOL
+    )
 
 
 def test_missing_dropped_and_statuses() -> None:
@@ -51,4 +57,5 @@ def test_missing_dropped_and_statuses() -> None:
     const = compare_categorical(["a"] * 5, ["a"] * 3)
     assert const["status"] == "constant_both"
     assert const["tests"]["chi_square"]["p_value"] == pytest.approx(
-        chi2_contingency([[5], [3]]).pvalue)
+        chi2_contingency([[5], [3]]).pvalue
+    )

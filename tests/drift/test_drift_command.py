@@ -23,8 +23,10 @@ from django.core.management.base import CommandError  # noqa: E402
 def files(tmp_path: Path) -> tuple[Path, Path]:
     rng = np.random.default_rng(0)
     for name, shift in (("ref", 0.0), ("cur", 1.0)):
-        pq.write_table(pa.table({"x": rng.normal(shift, 1, 500),
-                                 "y": rng.normal(0, 1, 500)}), tmp_path / f"{name}.parquet")
+        pq.write_table(
+            pa.table({"x": rng.normal(shift, 1, 500), "y": rng.normal(0, 1, 500)}),
+            tmp_path / f"{name}.parquet",
+        )
     return tmp_path / "ref.parquet", tmp_path / "cur.parquet"
 
 

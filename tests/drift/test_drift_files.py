@@ -31,14 +31,16 @@ def frame(seed: int, shift: float, rows_nan: bool = False) -> pa.Table:
     x = rng.normal(shift, 1, n)
     if rows_nan:
         x[:3] = [np.nan, np.inf, -np.inf]
-    return pa.table({
-        "country_id": np.repeat(np.arange(UNITS) + 100, MONTHS),
-        "month_id": np.tile(np.arange(MONTHS) + 500, UNITS),
-        "pred_ged_sb": pa.array(list(draws), type=pa.list_(pa.float32())),
-        "x": x,
-        "count": rng.poisson(0.5 + shift, n),
-        "region": rng.choice(["africa", "asia"] + (["europe"] if shift else []), n),
-    })
+    return pa.table(
+        {
+            "country_id": np.repeat(np.arange(UNITS) + 100, MONTHS),
+            "month_id": np.tile(np.arange(MONTHS) + 500, UNITS),
+            "pred_ged_sb": pa.array(list(draws), type=pa.list_(pa.float32())),
+            "x": x,
+            "count": rng.poisson(0.5 + shift, n),
+            "region": rng.choice(["africa", "asia"] + (["europe"] if shift else []), n),
+        }
+    )
 
 
 @pytest.fixture
@@ -46,8 +48,7 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     ref, cur = tmp_path / "ref.parquet", tmp_path / "cur.parquet"
     # shuffled rows and small row groups: the reader must not rely on order or one batch
     t = frame(0, 0.0, rows_nan=True)
-    pq.write_table(t.take(np.random.default_rng(5).permutation(t.num_rows)), ref,
-                   row_group_size=5)
+    pq.write_table(t.take(np.random.default_rng(5).permutation(t.num_rows)), ref, row_group_size=5)
     pq.write_table(frame(1, 1.0), cur, row_group_size=7)
     return ref, cur
 
@@ -74,7 +75,8 @@ def test_report_shape_and_parity(files: tuple[Path, Path]) -> None:
     draws = cols["pred_ged_sb"]
     assert draws["kind"] == "draws" and draws["n_reference"] == flat_ref.size
     assert draws["tests"]["ks"]["p_value"] == pytest.approx(
-        stats.ks_2samp(flat_ref, flat_cur).pvalue, abs=1e-9)
+        stats.ks_2samp(flat_ref, flat_cur).pvalue, abs=1e-9
+    )
     cells = draws["cells"]
     assert cells["status"] == "ok" and cells["cells"] == UNITS * MONTHS
     assert [s["month"] for s in cells["by_step"]] == [500, 501, 502, 503]

@@ -27,10 +27,14 @@ rng = np.random.default_rng(20240611)
 
 GOLDEN = {
     "normal_shift": (rng.normal(size=500), rng.normal(0.2, 1.0, size=700)),
-    "poisson_many_zeros": (rng.poisson(0.3, size=2000).astype(float),
-                           rng.poisson(0.4, size=1500).astype(float)),
-    "poisson_equal_sizes": (rng.poisson(1.5, size=800).astype(float),
-                            rng.poisson(1.5, size=800).astype(float)),
+    "poisson_many_zeros": (
+        rng.poisson(0.3, size=2000).astype(float),
+        rng.poisson(0.4, size=1500).astype(float),
+    ),
+    "poisson_equal_sizes": (
+        rng.poisson(1.5, size=800).astype(float),
+        rng.poisson(1.5, size=800).astype(float),
+    ),
     "unequal_tiny": (rng.normal(size=3), rng.normal(size=11)),
     "one_value_each_equal": (np.array([1.0]), np.array([1.0])),
     "one_value_each_differ": (np.array([1.0]), np.array([2.0])),
@@ -41,8 +45,10 @@ GOLDEN = {
         np.where(rng.random(4000) < 0.7, 0.0, np.log1p(rng.lognormal(2, 1.5, 4000))),
         np.where(rng.random(3000) < 0.6, 0.0, np.log1p(rng.lognormal(2, 1.5, 3000))),
     ),
-    "negative_and_zero": (rng.integers(-3, 4, 900).astype(float) * -0.0 + rng.integers(-3, 4, 900),
-                          rng.integers(-3, 4, 1100).astype(float)),
+    "negative_and_zero": (
+        rng.integers(-3, 4, 900).astype(float) * -0.0 + rng.integers(-3, 4, 900),
+        rng.integers(-3, 4, 1100).astype(float),
+    ),
 }
 
 
@@ -52,8 +58,10 @@ def test_golden_cases(name: str) -> None:
     assert_ks_parity(ref, cur)
 
 
-@pytest.mark.parametrize(("n1", "n2"), [(10_000, 10_000), (10_000, 10_001), (10_001, 10_000),
-                                        (10_000, 9_999), (9_999, 7_001)])
+@pytest.mark.parametrize(
+    ("n1", "n2"),
+    [(10_000, 10_000), (10_000, 10_001), (10_001, 10_000), (10_000, 9_999), (9_999, 7_001)],
+)
 def test_exact_asymptotic_boundary(n1: int, n2: int) -> None:
     local = np.random.default_rng(n1 * 7 + n2)
     ref = local.normal(size=n1)
@@ -120,7 +128,9 @@ def test_property_ks_parity_with_ties(a: list[int], b: list[int]) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False, width=32), min_size=1, max_size=300),
-       st.lists(st.floats(-1e6, 1e6, allow_nan=False, width=32), min_size=1, max_size=300))
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False, width=32), min_size=1, max_size=300),
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False, width=32), min_size=1, max_size=300),
+)
 def test_property_ks_parity_floats(a: list[float], b: list[float]) -> None:
     assert_ks_parity(np.array(a), np.array(b))

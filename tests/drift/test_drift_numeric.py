@@ -17,8 +17,10 @@ CASES = {
     "poisson_zeros": (rng.poisson(0.4, 5000) * 1.0, rng.poisson(0.6, 5000) * 1.0),
     "pareto": (rng.pareto(1.3, 6000), rng.pareto(1.1, 4000)),
     "log1p_lognormal": (np.log1p(rng.lognormal(1, 2, 3000)), np.log1p(rng.lognormal(1.2, 2, 3500))),
-    "float32": (rng.normal(size=2000).astype(np.float32),
-                rng.normal(0.1, 1, size=2500).astype(np.float32)),
+    "float32": (
+        rng.normal(size=2000).astype(np.float32),
+        rng.normal(0.1, 1, size=2500).astype(np.float32),
+    ),
     "negative_values": (rng.normal(-2, 1, 3000), rng.normal(-1.5, 1, 3000)),
 }
 
@@ -45,7 +47,8 @@ def test_parity(name: str) -> None:
     edges = np.array(result["conventions"]["psi"]["edges"])
     nonzero_ref = ref64[ref64 != 0]
     np.testing.assert_allclose(
-        edges, np.unique(np.quantile(nonzero_ref, np.arange(1, 10) / 10)), rtol=1e-12)
+        edges, np.unique(np.quantile(nonzero_ref, np.arange(1, 10) / 10)), rtol=1e-12
+    )
     rc, cc = independent_bins(ref64, edges), independent_bins(cur64, edges)
     assert t["jensen_shannon"]["value"] == pytest.approx(jensenshannon(rc, cc), abs=TOL)
     rp, cp = rc / rc.sum(), cc / cc.sum()
@@ -73,12 +76,15 @@ def test_nonfinite_dropped_and_counted() -> None:
     assert r["tests"]["ks"]["p_value"] == pytest.approx(ks.pvalue, abs=TOL)
 
 
-@pytest.mark.parametrize(("ref", "cur", "status"), [
-    ([], [1.0, 2.0], "empty_reference"),
-    ([1.0, 2.0], [], "empty_current"),
-    ([], [], "empty_both"),
-    ([np.nan, np.inf], [1.0], "empty_reference"),
-])
+@pytest.mark.parametrize(
+    ("ref", "cur", "status"),
+    [
+        ([], [1.0, 2.0], "empty_reference"),
+        ([1.0, 2.0], [], "empty_current"),
+        ([], [], "empty_both"),
+        ([np.nan, np.inf], [1.0], "empty_reference"),
+    ],
+)
 def test_empty_sides(ref: list, cur: list, status: str) -> None:
     r = compare_numeric(np.array(ref, dtype=float), np.array(cur, dtype=float))
     assert r["status"] == status
@@ -92,7 +98,8 @@ def test_constant_sides_use_floor_and_match_scipy() -> None:
         r = compare_numeric(ref, cur)
     assert r["status"] == "constant_both"
     assert r["tests"]["wasserstein_normed"]["value"] == pytest.approx(
-        stats.wasserstein_distance(ref, cur) / 1e-3, rel=TOL)
+        stats.wasserstein_distance(ref, cur) / 1e-3, rel=TOL
+    )
     ks = stats.ks_2samp(ref, cur)
     assert r["tests"]["ks"]["p_value"] == pytest.approx(ks.pvalue, abs=TOL)
     assert compare_numeric(ref, rng.normal(size=10))["status"] == "constant_reference"
@@ -104,8 +111,9 @@ def test_all_zero_columns() -> None:
     assert r["status"] == "constant_both"
     assert r["tests"]["psi"]["value"] == pytest.approx(0.0)
     assert r["tests"]["jensen_shannon"]["value"] == pytest.approx(0.0)
-    assert r["tests"]["ks"]["p_value"] == pytest.approx(stats.ks_2samp(np.zeros(100),
-                                                                        np.zeros(80)).pvalue)
+    assert r["tests"]["ks"]["p_value"] == pytest.approx(
+        stats.ks_2samp(np.zeros(100), np.zeros(80)).pvalue
+    )
 
 
 def test_profile_reuse_gives_same_result() -> None:

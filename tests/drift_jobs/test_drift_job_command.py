@@ -20,6 +20,7 @@ def inline_parts(monkeypatch):
 
     Not on commit: the test's transaction never commits, and --wait would wait forever.
     """
+
     def run_now(job_id: int, parts: int) -> None:
         for part in range(parts):
             drift_jobs.drift_part_run(job_id=job_id, part=part)
@@ -35,9 +36,19 @@ def drift(*args: str) -> str:
 
 def test_it_starts_a_job_and_waits_for_the_verdicts(registered, inline_parts):
     reference, current = runs_with_predictions()
-    out = drift("job", "pipeline", "--reference-run", str(reference.pk),
-                "--current-run", str(current.pk), "--model", "orange_pasta", "--wait",
-                "--timeout", "5")
+    out = drift(
+        "job",
+        "pipeline",
+        "--reference-run",
+        str(reference.pk),
+        "--current-run",
+        str(current.pk),
+        "--model",
+        "orange_pasta",
+        "--wait",
+        "--timeout",
+        "5",
+    )
     job = DriftJob.objects.get()
     assert f"drift job #{job.pk}" in out and "1 part(s) queued" in out
     assert "orange_pasta  pred_ln_sb  DRIFTED" in out
@@ -48,8 +59,16 @@ def test_it_starts_a_job_and_waits_for_the_verdicts(registered, inline_parts):
 def test_it_refuses_what_the_service_refuses(registered):
     reference, current = runs_with_predictions()
     with pytest.raises(CommandError, match="no predictions of model.*nope"):
-        drift("job", "pipeline", "--reference-run", str(reference.pk),
-              "--current-run", str(current.pk), "--model", "nope")
+        drift(
+            "job",
+            "pipeline",
+            "--reference-run",
+            str(reference.pk),
+            "--current-run",
+            str(current.pk),
+            "--model",
+            "nope",
+        )
     with pytest.raises(CommandError, match="no validation run #999"):
         drift("job", "pipeline", "--reference-run", "999", "--current-run", str(current.pk))
 
@@ -57,5 +76,13 @@ def test_it_refuses_what_the_service_refuses(registered):
 def test_a_named_user_needs_the_role(registered, users):
     reference, current = runs_with_predictions()
     with pytest.raises(CommandError, match="start drift job"):
-        drift("job", "pipeline", "--reference-run", str(reference.pk),
-              "--current-run", str(current.pk), "--user", "viewer")
+        drift(
+            "job",
+            "pipeline",
+            "--reference-run",
+            str(reference.pk),
+            "--current-run",
+            str(current.pk),
+            "--user",
+            "viewer",
+        )

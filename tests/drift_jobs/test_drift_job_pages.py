@@ -43,11 +43,19 @@ def test_analysts_get_the_form_with_release_and_candidate_runs(login, registered
     ValidationRun.objects.filter(pk=reference.pk).update(commit="a" * 40)
     Release.objects.filter(repository=registered, version="1.0.0").update(commit="a" * 40)
     candidate = PromotionCandidate.objects.create(
-        repository=registered, kind="promotion", source_branch="development",
-        commit=current.commit, production_head=current.commit,
-        checked_production_head=current.commit, version="1.1.0", proposed_version="1.1.0",
-        bump="minor", created_by=users["rm-ana"], validation_run=current, status="validated",
-    )  # fmt: skip
+        repository=registered,
+        kind="promotion",
+        source_branch="development",
+        commit=current.commit,
+        production_head=current.commit,
+        checked_production_head=current.commit,
+        version="1.1.0",
+        proposed_version="1.1.0",
+        bump="minor",
+        created_by=users["rm-ana"],
+        validation_run=current,
+        status="validated",
+    )
     release = Release.objects.get(repository=registered, version="1.0.0")
     html = login("analyst").get(LIST).content.decode()
     assert 'data-testid="drift-start-form"' in html
@@ -60,12 +68,18 @@ def test_analysts_get_the_form_with_release_and_candidate_runs(login, registered
 
 def test_an_analyst_starts_a_job_and_is_sent_to_it(login, registered, users, monkeypatch):
     sent: list[tuple[int, int]] = []
-    monkeypatch.setattr(drift_jobs, "_enqueue_parts_on_commit",
-                        lambda job_id, parts: sent.append((job_id, parts)))  # fmt: skip
+    monkeypatch.setattr(
+        drift_jobs, "_enqueue_parts_on_commit", lambda job_id, parts: sent.append((job_id, parts))
+    )
     reference, current = runs_with_predictions()
-    response = login("analyst").post_form(START, {
-        "reference_run": reference.pk, "current_run": current.pk, "model": "orange_pasta",
-    })  # fmt: skip
+    response = login("analyst").post_form(
+        START,
+        {
+            "reference_run": reference.pk,
+            "current_run": current.pk,
+            "model": "orange_pasta",
+        },
+    )
     job = DriftJob.objects.get()
     assert response.status_code == 302 and response["Location"] == job_url(job)
     assert job.models == ["orange_pasta"] and job.created_by == users["analyst"]

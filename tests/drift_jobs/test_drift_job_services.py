@@ -17,16 +17,22 @@ pytestmark = pytest.mark.django_db
 def sent(monkeypatch):
     """Parts that would have been enqueued, as (job id, parts)."""
     calls: list[tuple[int, int]] = []
-    monkeypatch.setattr(drift_jobs, "_enqueue_parts_on_commit",
-                        lambda job_id, parts: calls.append((job_id, parts)))  # fmt: skip
+    monkeypatch.setattr(
+        drift_jobs, "_enqueue_parts_on_commit", lambda job_id, parts: calls.append((job_id, parts))
+    )
     return calls
 
 
 def start(registered, actor, reference, current, **kwargs) -> DriftJob:
     return drift_jobs.drift_job_start(
-        repository=registered, reference_run=reference, current_run=current, actor=actor,
-        reference_label="v1.0.0", current_label="candidate #1", **kwargs,
-    )  # fmt: skip
+        repository=registered,
+        reference_run=reference,
+        current_run=current,
+        actor=actor,
+        reference_label="v1.0.0",
+        current_label="candidate #1",
+        **kwargs,
+    )
 
 
 def run_parts(job: DriftJob) -> list[str]:
@@ -46,8 +52,11 @@ def test_it_plans_parts_and_records_the_start(registered, users, sent):
 def test_it_refuses_a_run_without_prediction_artifacts_naming_it(registered, users, sent):
     reference, current = runs_with_predictions()
     CheckArtifact.objects.filter(check_result__run=current).delete()
-    with pytest.raises(ActionRefused, match=rf"current run #{current.pk} .*candidate #1.*"
-                                            r'no prediction artifacts of the check "inference"'):
+    with pytest.raises(
+        ActionRefused,
+        match=rf"current run #{current.pk} .*candidate #1.*"
+        r'no prediction artifacts of the check "inference"',
+    ):
         start(registered, users["analyst"], reference, current)
     assert not DriftJob.objects.exists() and sent == []
 
@@ -87,8 +96,15 @@ def test_values_the_engine_did_not_compute_are_null_not_nan(registered, users, s
     # A draws column has no chi-square: nothing invented; every stored float is finite.
     assert "chi_square" not in draws.tests
     for r in DriftResult.objects.filter(job=job):
-        for field in ("ks_statistic", "ks_p_value", "q_value", "wasserstein_normed", "psi",
-                      "jensen_shannon", "effect"):
+        for field in (
+            "ks_statistic",
+            "ks_p_value",
+            "q_value",
+            "wasserstein_normed",
+            "psi",
+            "jensen_shannon",
+            "effect",
+        ):
             value = getattr(r, field)
             assert value is None or value == value  # NaN != NaN
 
@@ -100,8 +116,11 @@ def test_the_reference_profile_is_built_once_for_many_candidates(
     _, other = runs_with_predictions(shifted_model="blank_space")
     built: list[str] = []
     real = drift_jobs.profile_file
-    monkeypatch.setattr(drift_jobs, "profile_file",
-                        lambda path, *a, **k: built.append(str(path)) or real(path, *a, **k))
+    monkeypatch.setattr(
+        drift_jobs,
+        "profile_file",
+        lambda path, *a, **k: built.append(str(path)) or real(path, *a, **k),
+    )
     for candidate in (current, other):
         job = start(registered, users["analyst"], reference, candidate, models=["orange_pasta"])
         run_parts(job)

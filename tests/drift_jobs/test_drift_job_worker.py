@@ -17,8 +17,12 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
 def finished(job: DriftJob, timeout: float = 90) -> DriftJob:
-    wait_for(lambda: DriftJob.objects.get(pk=job.pk).is_finished, timeout=timeout,
-             interval=0.2, message=f"drift job {job.pk} did not finish")  # fmt: skip
+    wait_for(
+        lambda: DriftJob.objects.get(pk=job.pk).is_finished,
+        timeout=timeout,
+        interval=0.2,
+        message=f"drift job {job.pk} did not finish",
+    )
     return DriftJob.objects.get(pk=job.pk)
 
 
@@ -27,9 +31,13 @@ def test_a_job_fans_out_merges_and_stores_each_result_once(
 ):
     reference, current = runs_with_predictions()
     job = drift_jobs.drift_job_start(
-        repository=registered, reference_run=reference, current_run=current,
-        actor=users["analyst"], reference_label="v1.0.0", current_label="candidate #1",
-    )  # fmt: skip
+        repository=registered,
+        reference_run=reference,
+        current_run=current,
+        actor=users["analyst"],
+        reference_label="v1.0.0",
+        current_label="candidate #1",
+    )
     # Three files, one of them with 12 pred_* columns: 1 + 1 + 2 parts of <= 8 columns.
     assert job.parts_total == 4
     job = finished(job)
@@ -57,9 +65,13 @@ def test_a_redelivered_part_is_harmless(celery_worker_process, registered, users
 
     reference, current = runs_with_predictions()
     job = drift_jobs.drift_job_start(
-        repository=registered, reference_run=reference, current_run=current,
-        actor=users["analyst"], reference_label="v1.0.0", current_label="candidate #1",
-    )  # fmt: skip
+        repository=registered,
+        reference_run=reference,
+        current_run=current,
+        actor=users["analyst"],
+        reference_label="v1.0.0",
+        current_label="candidate #1",
+    )
     # The same message twice more, as a broker does after a lost acknowledgement.
     drift_part.delay(job_id=job.pk, part=0)
     drift_part.delay(job_id=job.pk, part=0)
@@ -71,9 +83,7 @@ def test_a_redelivered_part_is_harmless(celery_worker_process, registered, users
 
 
 @pytest.mark.slow
-def test_the_demo_candidate_drift_check_records_a_validation_job(
-    celery_worker_process, tmp_path
-):
+def test_the_demo_candidate_drift_check_records_a_validation_job(celery_worker_process, tmp_path):
     from monitoring import services
     from monitoring.models import ValidationRun
     from releases import services as release_services
@@ -86,11 +96,18 @@ def test_the_demo_candidate_drift_check_records_a_validation_job(
     run = services.validation_run_start(
         repository=repository, commit=origin.development, actor="test", purpose="candidate"
     )
-    wait_for(lambda: ValidationRun.objects.get(pk=run.pk).is_finished, timeout=240,
-             interval=0.25, message="the demo validation did not finish")  # fmt: skip
+    wait_for(
+        lambda: ValidationRun.objects.get(pk=run.pk).is_finished,
+        timeout=240,
+        interval=0.25,
+        message="the demo validation did not finish",
+    )
     drift_check = run.checks.get(name="prediction-drift")
-    job = wait_for(lambda: DriftJob.objects.filter(current_run=run).first(), timeout=30,
-                   message="the drift check recorded no drift job")  # fmt: skip
+    job = wait_for(
+        lambda: DriftJob.objects.filter(current_run=run).first(),
+        timeout=30,
+        message="the drift check recorded no drift job",
+    )
     job = finished(job, timeout=120)
     # Recording never changes the check's verdict.
     assert run.checks.get(name="prediction-drift").status == drift_check.status

@@ -10,8 +10,12 @@ from monitoring.charts import DriftCell, MetricDelta, ReleaseMarker, ReleaseValu
 
 def history(n: int, *, live: int | None = None, rollback: int | None = None) -> list:
     return [
-        ReleaseValue(f"1.{i}.0", 1.0 - 0.001 * i, live=i == live,
-                     kind="rollback" if i == rollback else "promotion")
+        ReleaseValue(
+            f"1.{i}.0",
+            1.0 - 0.001 * i,
+            live=i == live,
+            kind="rollback" if i == rollback else "promotion",
+        )
         for i in range(n)
     ]
 
@@ -49,16 +53,22 @@ def test_it_annotates_rollbacks_and_rolled_back_releases():
 
 
 def test_it_highlights_regressions_beyond_the_tolerance_only():
-    values = [ReleaseValue("1.0.0", 1.0), ReleaseValue("1.1.0", 1.04),
-              ReleaseValue("1.2.0", 1.2), ReleaseValue("1.3.0", 1.0)]
-    figure = charts.metric_over_releases(values, metric="crps", direction="lower",
-                                         tolerance=0.05)
+    values = [
+        ReleaseValue("1.0.0", 1.0),
+        ReleaseValue("1.1.0", 1.04),
+        ReleaseValue("1.2.0", 1.2),
+        ReleaseValue("1.3.0", 1.0),
+    ]
+    figure = charts.metric_over_releases(values, metric="crps", direction="lower", tolerance=0.05)
     assert list(trace(figure, "regression beyond tolerance").x) == ["1.2.0"]
 
 
 def test_regressions_follow_the_direction_and_compare_a_candidate_with_production():
-    values = [ReleaseValue("1.0.0", 0.8), ReleaseValue("1.1.0", 0.7, live=True),
-              ReleaseValue("c", 0.6, candidate=True)]
+    values = [
+        ReleaseValue("1.0.0", 0.8),
+        ReleaseValue("1.1.0", 0.7, live=True),
+        ReleaseValue("c", 0.6, candidate=True),
+    ]
     assert charts.regressions(values, direction="higher") == [False, True, True]
     assert charts.regressions(values, direction="lower") == [False, False, False]
     assert charts.regressions(values, direction="") == [False, False, False]
@@ -66,8 +76,10 @@ def test_regressions_follow_the_direction_and_compare_a_candidate_with_productio
 
 
 def test_it_thins_a_long_history_but_keeps_live_candidate_and_rollbacks():
-    values = [*history(5000, live=4321, rollback=17),
-              ReleaseValue("9.0.0 (candidate)", 2.0, candidate=True)]
+    values = [
+        *history(5000, live=4321, rollback=17),
+        ReleaseValue("9.0.0 (candidate)", 2.0, candidate=True),
+    ]
     figure = charts.metric_over_releases(values, metric="crps", direction="lower", limit=300)
     shown = list(trace(figure, "release").x)
     assert len(shown) + 1 <= 300
@@ -85,8 +97,9 @@ def test_thin_never_exceeds_the_limit_and_keeps_the_ends():
 
 
 def test_a_metric_nobody_reported_gives_an_empty_figure_with_a_message():
-    figure = charts.metric_over_releases([ReleaseValue("1.0.0", None)], metric="crps",
-                                         direction="lower")
+    figure = charts.metric_over_releases(
+        [ReleaseValue("1.0.0", None)], metric="crps", direction="lower"
+    )
     assert figure.data == ()
     assert "No release reported" in figure.layout.annotations[0].text
 
@@ -99,9 +112,11 @@ def test_it_uses_the_okabe_ito_palette_and_the_light_template():
 
 
 def test_metric_deltas_colour_by_direction():
-    deltas = [MetricDelta("m", "t", "crps", 1.0, 0.9, "lower"),
-              MetricDelta("m", "t", "coverage", 0.9, 0.8, "higher"),
-              MetricDelta("m", "t", "odd", 1.0, 2.0, "")]
+    deltas = [
+        MetricDelta("m", "t", "crps", 1.0, 0.9, "lower"),
+        MetricDelta("m", "t", "coverage", 0.9, 0.8, "higher"),
+        MetricDelta("m", "t", "odd", 1.0, 2.0, ""),
+    ]
     assert [d.verdict for d in deltas] == ["better", "worse", "unknown"]
     figure = charts.metric_deltas(deltas, before="v1", after="v2")
     assert trace(figure, "better").marker.color == charts.BLUE
@@ -111,8 +126,11 @@ def test_metric_deltas_colour_by_direction():
 
 
 def test_drift_heatmap_colours_by_effect_and_crosses_drifted_cells():
-    cells = [DriftCell("m / a", "job 1", 0.4, True), DriftCell("m / b", "job 1", 0.01, False),
-             DriftCell("m / a", "job 2", 0.05, False)]
+    cells = [
+        DriftCell("m / a", "job 1", 0.4, True),
+        DriftCell("m / b", "job 1", 0.01, False),
+        DriftCell("m / a", "job 2", 0.05, False),
+    ]
     figure = charts.drift_heatmap(cells)
     heat = figure.data[0]
     assert list(heat.x) == ["job 1", "job 2"] and list(heat.y) == ["m / a", "m / b"]
@@ -129,36 +147,49 @@ def test_drift_heatmap_stays_within_its_cell_budget():
 
 def test_distribution_overlay_draws_both_sides_as_shares_over_the_same_bins():
     figure = charts.distribution_overlay(
-        {"edges": [0, 1, 2], "reference": [1, 3], "current": [2, 2]}, column="pred_x",
-        reference_label="v1", current_label="v2")
+        {"edges": [0, 1, 2], "reference": [1, 3], "current": [2, 2]},
+        column="pred_x",
+        reference_label="v1",
+        current_label="v2",
+    )
     ref, cur = figure.data
     assert (ref.name, cur.name) == ("v1", "v2")
-    assert list(ref.x) == [0.5, 1.5] and list(ref.y) == [0.25, 0.75] and list(cur.y) == [.5, .5]
+    assert list(ref.x) == [0.5, 1.5] and list(ref.y) == [0.25, 0.75] and list(cur.y) == [0.5, 0.5]
     assert figure.layout.barmode == "overlay"
     assert figure.layout.xaxis.title.text == "pred_x (predicted value)"
 
 
 def test_draws_views_show_units_by_steps_top_units_and_months():
-    matrix = {"units": [1, 2], "steps": [1, 2], "w1": [[0.1, 0.5], [0.2, 0.3]],
-              "drifted": [[False, True], [False, False]]}
+    matrix = {
+        "units": [1, 2],
+        "steps": [1, 2],
+        "w1": [[0.1, 0.5], [0.2, 0.3]],
+        "drifted": [[False, True], [False, False]],
+    }
     heat = charts.draws_heatmap(matrix, column="pred_d")
     assert list(heat.data[0].y) == ["1", "2"]
     assert list(zip(heat.data[1].x, heat.data[1].y, strict=True)) == [(2, "1")]
-    top = charts.top_units([{"unit": 1, "mean_w1": 0.1}, {"unit": 2, "mean_w1": 0.9}],
-                           column="pred_d", count=1)
+    top = charts.top_units(
+        [{"unit": 1, "mean_w1": 0.1}, {"unit": 2, "mean_w1": 0.9}], column="pred_d", count=1
+    )
     assert list(top.data[0].y) == ["2"]
-    months = charts.month_rollup([{"step": 1, "month": 541, "mean_w1": 0.2,
-                                   "share_drifted": 0.5}], column="pred_d")
+    months = charts.month_rollup(
+        [{"step": 1, "month": 541, "mean_w1": 0.2, "share_drifted": 0.5}], column="pred_d"
+    )
     assert list(months.data[0].x) == ["541"] and months.data[1].yaxis == "y2"
     assert months.layout.xaxis.title.text == "forecast month (month_id)"
 
 
 def test_drift_timeline_draws_releases_as_vertical_segments_in_range():
-    points = [TimelinePoint("2026-01-02T00:00:00", "a", 1, 4),
-              TimelinePoint("2026-01-09T00:00:00", "b", 0, 4)]
-    markers = [ReleaseMarker("2025-12-01T00:00:00", "0.9.0", "promotion"),
-               ReleaseMarker("2026-01-03T00:00:00", "1.0.0", "promotion"),
-               ReleaseMarker("2026-01-05T00:00:00", "1.0.1", "rollback")]
+    points = [
+        TimelinePoint("2026-01-02T00:00:00", "a", 1, 4),
+        TimelinePoint("2026-01-09T00:00:00", "b", 0, 4),
+    ]
+    markers = [
+        ReleaseMarker("2025-12-01T00:00:00", "0.9.0", "promotion"),
+        ReleaseMarker("2026-01-03T00:00:00", "1.0.0", "promotion"),
+        ReleaseMarker("2026-01-05T00:00:00", "1.0.1", "rollback"),
+    ]
     figure = charts.drift_timeline(points, markers)
     assert list(figure.data[0].y) == [0.25, 0.0]
     assert list(trace(figure, "rollback").x) == ["2026-01-05T00:00:00"] * 2 + [None]
@@ -167,8 +198,12 @@ def test_drift_timeline_draws_releases_as_vertical_segments_in_range():
 
 
 def test_chart_csv_has_every_row_and_defuses_formulas():
-    chart = charts.Chart(name="x", figure=charts.drift_heatmap([]), columns=["a", "b"],
-                         rows=[["=cmd()", 1.5], ["-1", None]])
+    chart = charts.Chart(
+        name="x",
+        figure=charts.drift_heatmap([]),
+        columns=["a", "b"],
+        rows=[["=cmd()", 1.5], ["-1", None]],
+    )
     assert chart.csv() == "a,b\n'=cmd(),1.5\n-1,\n"
 
 
@@ -177,8 +212,19 @@ def test_version_key_sorts_like_semver_precedence():
 
     from monitoring.chart_selectors import version_key
 
-    versions = ["1.0.0", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
-                "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "2.0.0", "1.10.0", "1.2.0"]
+    versions = [
+        "1.0.0",
+        "1.0.0-alpha",
+        "1.0.0-alpha.1",
+        "1.0.0-alpha.beta",
+        "1.0.0-beta",
+        "1.0.0-beta.2",
+        "1.0.0-beta.11",
+        "1.0.0-rc.1",
+        "2.0.0",
+        "1.10.0",
+        "1.2.0",
+    ]
     expected = sorted(versions, key=Version.parse)
     assert sorted(versions, key=version_key) == expected
     assert sorted(["x", "1.0.0"], key=version_key) == ["x", "1.0.0"]

@@ -44,7 +44,8 @@ def test_it_shows_the_validation_evidence_of_each_side(login, history):
 def test_a_candidate_is_compared_with_production_and_its_drift_shown(login, history):
     candidate = history.candidate
     response = login("viewer").get(
-        reverse("candidate-compare", args=["pipeline", "2.4.0", candidate.pk]))
+        reverse("candidate-compare", args=["pipeline", "2.4.0", candidate.pk])
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert f"candidate #{candidate.pk} (2.5.0)" in html
@@ -75,16 +76,20 @@ def test_the_release_list_and_candidate_page_link_here(login, history):
     releases = client.get(reverse("releases", args=["pipeline"])).content.decode()
     assert reverse("release-compare", args=["pipeline", "2.4.0", "2.0.0"]) in releases
     candidate = client.get(reverse("candidate", args=["pipeline", history.candidate.pk]))
-    assert reverse("candidate-compare", args=["pipeline", "2.4.0", history.candidate.pk]
-                   ) in candidate.content.decode()
+    assert (
+        reverse("candidate-compare", args=["pipeline", "2.4.0", history.candidate.pk])
+        in candidate.content.decode()
+    )
 
 
 @pytest.mark.parametrize("releases", [3, 60])
-def test_its_query_count_does_not_grow_with_the_history(login, registered, releases,
-                                                        django_assert_max_num_queries):
+def test_its_query_count_does_not_grow_with_the_history(
+    login, registered, releases, django_assert_max_num_queries
+):
     history = seed_history(releases=releases, drift_jobs=3)
     client = login("analyst")
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("candidate-compare",
-                                      args=["pipeline", "2.0.0", history.candidate.pk]))
+        response = client.get(
+            reverse("candidate-compare", args=["pipeline", "2.0.0", history.candidate.pk])
+        )
     assert response.status_code == 200

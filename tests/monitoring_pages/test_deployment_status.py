@@ -18,16 +18,22 @@ def config(status: str) -> str:
 @pytest.fixture
 def releases_with_models(world, registered):
     world.checkout("production")
-    world.commit("feat: two models", files={
-        "models/bright_sky/configs/config_deployment.py": config("shadow"),
-        "models/calm_sea/configs/config_deployment.py": config("deployed"),
-    })  # fmt: skip
+    world.commit(
+        "feat: two models",
+        files={
+            "models/bright_sky/configs/config_deployment.py": config("shadow"),
+            "models/calm_sea/configs/config_deployment.py": config("deployed"),
+        },
+    )
     world.git("tag", "-a", "-m", "v1.1.0", "v1.1.0")
-    world.commit("feat: promote bright_sky, add a baseline", files={
-        "models/bright_sky/configs/config_deployment.py": config("deployed"),
-        "models/old_ground/configs/config_deployment.py": "deployment_status = 'Baseline'\n",
-        "models/no_config/main.py": "x = 1\n",
-    })  # fmt: skip
+    world.commit(
+        "feat: promote bright_sky, add a baseline",
+        files={
+            "models/bright_sky/configs/config_deployment.py": config("deployed"),
+            "models/old_ground/configs/config_deployment.py": "deployment_status = 'Baseline'\n",
+            "models/no_config/main.py": "x = 1\n",
+        },
+    )
     world.git("rm", "-q", "-r", "models/calm_sea")
     world.commit("feat: retire calm_sea")
     world.git("tag", "-a", "-m", "v1.2.0", "v1.2.0")
@@ -37,8 +43,9 @@ def releases_with_models(world, registered):
 
 
 def statuses(version: str) -> dict[str, str]:
-    return dict(ReleaseModelStatus.objects.filter(release__version=version)
-                .values_list("model", "status"))
+    return dict(
+        ReleaseModelStatus.objects.filter(release__version=version).values_list("model", "status")
+    )
 
 
 def test_it_reads_each_releases_models_once(releases_with_models):
@@ -63,17 +70,21 @@ def test_the_config_is_read_as_text_never_run():
 def test_changes_name_added_removed_and_changed_models():
     changes = status_changes({"a": "shadow", "b": "deployed"}, {"a": "deployed", "c": "shadow"})
     assert [(c.model, c.before, c.after) for c in changes] == [
-        ("a", "shadow", "deployed"), ("b", "deployed", None), ("c", None, "shadow")]
+        ("a", "shadow", "deployed"),
+        ("b", "deployed", None),
+        ("c", None, "shadow"),
+    ]
 
 
-def test_the_page_shows_statuses_and_changes(login, releases_with_models,
-                                             django_assert_max_num_queries):
+def test_the_page_shows_statuses_and_changes(
+    login, releases_with_models, django_assert_max_num_queries
+):
     deployment_statuses_record(repository=releases_with_models)
     client = login("viewer")
     with django_assert_max_num_queries(12):
         response = client.get(reverse("deployments", args=["pipeline"]))
     html = response.content.decode()
-    row = html[html.index('data-version="1.2.0"'):html.index('data-version="1.1.0"')]
+    row = html[html.index('data-version="1.2.0"') : html.index('data-version="1.1.0"')]
     assert "bright_sky</span>: shadow → <strong>deployed" in row
     assert "(was deployed)" in row and "old_ground</span> (baseline)" in row
     assert 'data-version="1.0.0"' in html and "not read yet" in html

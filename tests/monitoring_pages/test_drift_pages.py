@@ -12,8 +12,11 @@ pytestmark = pytest.mark.django_db
 
 
 def figures(response) -> dict[str, dict]:
-    found = re.findall(r'<script type="application/json" id="fig-([\w-]+)">(.*?)</script>',
-                       response.content.decode(), re.S)
+    found = re.findall(
+        r'<script type="application/json" id="fig-([\w-]+)">(.*?)</script>',
+        response.content.decode(),
+        re.S,
+    )
     return {name: json.loads(text) for name, text in found}
 
 
@@ -31,8 +34,14 @@ def test_the_overview_draws_a_heatmap_and_a_timeline_with_release_markers(login,
 
 def test_the_timeline_marks_releases_inside_its_range(login, history):
     runs = history.runs
-    make_drift_job(history.repository, runs[0], runs[1], reference_label="v2.0.0",
-                   current_label="v2.1.0", models=["m"])
+    make_drift_job(
+        history.repository,
+        runs[0],
+        runs[1],
+        reference_label="v2.0.0",
+        current_label="v2.1.0",
+        models=["m"],
+    )
     job = history.jobs[0]
     job.created_at = history.releases[0].tagged_at
     job.save(update_fields=["created_at"])
@@ -59,7 +68,8 @@ def test_a_job_page_lists_columns_and_draws_models_by_columns(login, history):
 def test_a_numeric_column_shows_its_distributions_overlaid(login, history):
     result = history.jobs[0].results.get(model="lr_bright_sky", column="pred_col_0")
     response = login("analyst").get(
-        reverse("drift-result", args=["pipeline", result.job_id, result.pk]))
+        reverse("drift-result", args=["pipeline", result.job_id, result.pk])
+    )
     found = figures(response)
     assert list(found) == ["distribution"]
     ref, cur = found["distribution"]["data"]
@@ -69,7 +79,8 @@ def test_a_numeric_column_shows_its_distributions_overlaid(login, history):
 def test_a_draws_column_shows_units_by_steps_top_units_and_months(login, history):
     result = history.jobs[0].results.get(column="pred_draws")
     response = login("analyst").get(
-        reverse("drift-result", args=["pipeline", result.job_id, result.pk]))
+        reverse("drift-result", args=["pipeline", result.job_id, result.pk])
+    )
     found = figures(response)
     assert list(found) == ["distribution", "units-steps", "top-units", "months"]
     assert found["top-units"]["data"][0]["y"] == ["33", "22", "11"]
@@ -79,14 +90,19 @@ def test_a_draws_column_shows_units_by_steps_top_units_and_months(login, history
 def test_a_result_of_another_job_or_repository_is_404(login, history):
     result = history.jobs[0].results.first()
     client = login("analyst")
-    assert client.get(reverse("drift-result", args=["pipeline", result.job_id + 99, result.pk])
-                      ).status_code == 404
+    assert (
+        client.get(
+            reverse("drift-result", args=["pipeline", result.job_id + 99, result.pk])
+        ).status_code
+        == 404
+    )
     assert client.get(reverse("drift-job-charts", args=["pipeline", 12345])).status_code == 404
 
 
 @pytest.mark.parametrize("jobs", [1, 80])
-def test_the_overview_query_count_does_not_grow(login, registered, jobs,
-                                                django_assert_max_num_queries):
+def test_the_overview_query_count_does_not_grow(
+    login, registered, jobs, django_assert_max_num_queries
+):
     seed_history(releases=4, drift_jobs=jobs)
     client = login("analyst")
     with django_assert_max_num_queries(12):

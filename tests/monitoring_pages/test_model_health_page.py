@@ -15,8 +15,9 @@ MAX_QUERIES = 12
 
 def figures(response) -> dict[str, dict]:
     html = response.content.decode()
-    found = re.findall(r'<script type="application/json" id="fig-([\w-]+)">(.*?)</script>', html,
-                       re.S)
+    found = re.findall(
+        r'<script type="application/json" id="fig-([\w-]+)">(.*?)</script>', html, re.S
+    )
     return {name: json.loads(text) for name, text in found}
 
 
@@ -62,7 +63,7 @@ def test_it_switches_the_step(login, history):
 def test_it_shows_a_table_of_the_same_numbers_newest_first(login, history):
     response = login("analyst").get(url(subject="lr_bright_sky|ged_sb"))
     html = response.content.decode()
-    table = html[html.index('data-testid="health-table"'):]
+    table = html[html.index('data-testid="health-table"') :]
     assert table.index("2.5.0 (candidate)") < table.index(">2.4.0<") < table.index(">2.0.0<")
     assert "9 ✕" in table  # the candidate's regression, flagged in the table too
     assert "lower is better" in table and "higher is better" in table
@@ -93,8 +94,9 @@ def test_it_escapes_names_inside_the_embedded_figure(login, registered):
 
 
 @pytest.mark.parametrize("releases", [3, 60])
-def test_its_query_count_does_not_grow_with_the_history(login, registered, releases,
-                                                        django_assert_max_num_queries):
+def test_its_query_count_does_not_grow_with_the_history(
+    login, registered, releases, django_assert_max_num_queries
+):
     seed_history(releases=releases, drift_jobs=2)
     client = login("analyst")
     with django_assert_max_num_queries(MAX_QUERIES):

@@ -10,8 +10,9 @@ from releases import promotion, services
 def make_promotable(world) -> None:
     """Back-merge the basic world's hotfix so development contains production."""
     world.checkout("development")
-    world.git("merge", "--quiet", "--no-ff", "-m", "Merge production into development",
-              "production")
+    world.git(
+        "merge", "--quiet", "--no-ff", "-m", "Merge production into development", "production"
+    )
     world.commit("feat(models): add lavender_haze", files={"models/lavender_haze/c.py": "x=2\n"})
     world.push_all()
 
@@ -19,16 +20,16 @@ def make_promotable(world) -> None:
 @pytest.fixture
 def repo(world, users, db):
     make_promotable(world)
-    repository = services.repository_create(actor="test", name="pipeline",
-                                            origin=str(world.origin))
+    repository = services.repository_create(actor="test", name="pipeline", origin=str(world.origin))
     services.repository_sync(repository=repository)
     return repository
 
 
 def waive(candidate, users) -> None:
     """The honest way past validation in a repository without a manifest: an admin waiver."""
-    promotion.candidate_waive_validation(candidate=candidate, actor=users["admin"],
-                                         reason="no manifest in this test repository")
+    promotion.candidate_waive_validation(
+        candidate=candidate, actor=users["admin"], reason="no manifest in this test repository"
+    )
     candidate.refresh_from_db()
 
 

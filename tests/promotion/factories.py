@@ -11,14 +11,28 @@ def make_candidate(*, status: str = "validated", name: str = "pipeline") -> Prom
     repository = Repository.objects.get(name=name)
     heads = dict(Branch.objects.filter(repository=repository).values_list("name", "head"))
     return PromotionCandidate.objects.create(
-        repository=repository, kind="promotion", source_branch=repository.development_branch,
+        repository=repository,
+        kind="promotion",
+        source_branch=repository.development_branch,
         commit=heads[repository.development_branch],
         production_head=heads[repository.production_branch],
         checked_production_head=heads[repository.production_branch],
-        contains_production_head=False, version="1.1.0", proposed_version="1.1.0",
-        bump="minor", base_version="1.0.0", status=status,
-        changelog=[{"group": "Features", "sha": "abc12345", "author": "Pat", "type": "feat",
-                    "scope": "", "subject": "<script>alert(1)</script> new model"}],
+        contains_production_head=False,
+        version="1.1.0",
+        proposed_version="1.1.0",
+        bump="minor",
+        base_version="1.0.0",
+        status=status,
+        changelog=[
+            {
+                "group": "Features",
+                "sha": "abc12345",
+                "author": "Pat",
+                "type": "feat",
+                "scope": "",
+                "subject": "<script>alert(1)</script> new model",
+            }
+        ],
         created_by=get_user_model().objects.get_or_create(username="rm-ben")[0],
     )
 

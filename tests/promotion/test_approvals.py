@@ -57,8 +57,7 @@ def test_roles_without_the_right_cannot_approve(validated, users, username):
         promotion.candidate_approve(candidate=validated, actor=users[username])
 
 
-def test_rerunning_validation_voids_approvals(validated, users,
-                                              django_capture_on_commit_callbacks):
+def test_rerunning_validation_voids_approvals(validated, users, django_capture_on_commit_callbacks):
     promotion.candidate_approve(candidate=validated, actor=users["rm-ben"])
     with django_capture_on_commit_callbacks(execute=False):
         promotion.candidate_rerun_validation(candidate=validated, actor=users["rm-ana"])
@@ -71,8 +70,9 @@ def test_rerunning_validation_voids_approvals(validated, users,
 def test_a_rejection_needs_a_reason_and_ends_the_candidate(validated, users):
     with pytest.raises(ActionRefused, match="needs a reason"):
         promotion.candidate_reject(candidate=validated, actor=users["rm-ben"], reason=" ")
-    promotion.candidate_reject(candidate=validated, actor=users["rm-ben"],
-                               reason="drift too high on orange_pasta")
+    promotion.candidate_reject(
+        candidate=validated, actor=users["rm-ben"], reason="drift too high on orange_pasta"
+    )
     validated.refresh_from_db()
     assert validated.status == "rejected"
     assert validated.status_reason == "drift too high on orange_pasta"
@@ -82,20 +82,20 @@ def test_a_rejection_needs_a_reason_and_ends_the_candidate(validated, users):
 
 def test_only_admins_waive_and_only_with_a_reason(candidate, users):
     with pytest.raises(ActionRefused, match="does not allow"):
-        promotion.candidate_waive_validation(candidate=candidate, actor=users["rm-ben"],
-                                             reason="x")
+        promotion.candidate_waive_validation(candidate=candidate, actor=users["rm-ben"], reason="x")
     with pytest.raises(ActionRefused, match="needs a reason"):
-        promotion.candidate_waive_validation(candidate=candidate, actor=users["admin"],
-                                             reason="")
-    promotion.candidate_waive_validation(candidate=candidate, actor=users["admin"],
-                                         reason="manifest lands next sprint")
+        promotion.candidate_waive_validation(candidate=candidate, actor=users["admin"], reason="")
+    promotion.candidate_waive_validation(
+        candidate=candidate, actor=users["admin"], reason="manifest lands next sprint"
+    )
     candidate.refresh_from_db()
     assert candidate.status == "validated"
     assert candidate.waiver_reason == "manifest lands next sprint"
 
 
-def test_a_clean_back_merge_by_ewsdash_makes_nobody_an_author(repo, users, world,
-                                                             django_capture_on_commit_callbacks):
+def test_a_clean_back_merge_by_ewsdash_makes_nobody_an_author(
+    repo, users, world, django_capture_on_commit_callbacks
+):
     from releases import operations, services
 
     # Production gets a hotfix, the admin back-merges it through ewsdash...
@@ -108,7 +108,8 @@ def test_a_clean_back_merge_by_ewsdash_makes_nobody_an_author(repo, users, world
         candidate = promotion.candidate_create(repository=repo, actor=users["rm-ana"])
     candidate.refresh_from_db()
     assert "admin@ewsdash.example" not in candidate.commit_people
-    promotion.candidate_waive_validation(candidate=candidate, actor=users["admin"],
-                                         reason="no manifest")
+    promotion.candidate_waive_validation(
+        candidate=candidate, actor=users["admin"], reason="no manifest"
+    )
     # ...and may still review the candidate that contains that merge.
     promotion.candidate_approve(candidate=candidate, actor=users["admin"])

@@ -32,8 +32,7 @@ def test_without_a_manifest_validation_fails_as_not_declared(candidate):
 
 def test_a_version_override_may_only_go_up(repo, users, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        raised = promotion.candidate_create(repository=repo, actor=users["rm-ana"],
-                                            version="2.0.0")
+        raised = promotion.candidate_create(repository=repo, actor=users["rm-ana"], version="2.0.0")
     assert raised.version == "2.0.0"
     with pytest.raises(ActionRefused, match="lower"):
         promotion.candidate_create(repository=repo, actor=users["rm-ana"], version="1.0.5")
@@ -85,8 +84,9 @@ def test_a_rewritten_branch_supersedes_the_candidate(candidate, repo, world):
     assert "history rewritten" in candidate.status_reason
 
 
-def test_a_hotfix_branch_gives_a_patch_candidate(repo, users, world,
-                                                 django_capture_on_commit_callbacks):
+def test_a_hotfix_branch_gives_a_patch_candidate(
+    repo, users, world, django_capture_on_commit_callbacks
+):
     from releases import services
 
     world.checkout("hotfix/next", new_from="production")
@@ -94,15 +94,17 @@ def test_a_hotfix_branch_gives_a_patch_candidate(repo, users, world,
     world.push("hotfix/next")
     services.repository_sync(repository=repo)
     with django_capture_on_commit_callbacks(execute=False):
-        hotfix = promotion.candidate_create(repository=repo, actor=users["rm-ana"],
-                                            source_branch="hotfix/next")
+        hotfix = promotion.candidate_create(
+            repository=repo, actor=users["rm-ana"], source_branch="hotfix/next"
+        )
     assert hotfix.kind == "hotfix" and hotfix.bump == "patch"
 
 
 def test_other_branches_cannot_be_candidates(repo, users):
     with pytest.raises(ActionRefused, match="not 'feature/open-work'"):
-        promotion.candidate_create(repository=repo, actor=users["rm-ana"],
-                                   source_branch="feature/open-work")
+        promotion.candidate_create(
+            repository=repo, actor=users["rm-ana"], source_branch="feature/open-work"
+        )
     assert not PromotionCandidate.objects.exists()
 
 

@@ -34,8 +34,7 @@ def test_readers_see_no_buttons(approved, login, username):
 
 def test_the_gates_checklist_shows_each_gate(approved, login):
     html = page(login("viewer"), approved)
-    for gate in ("validation", "contains_production", "none_promoting", "no_freeze",
-                 "approvals"):
+    for gate in ("validation", "contains_production", "none_promoting", "no_freeze", "approvals"):
         assert f'data-gate="{gate}" data-ok="true"' in html
     assert "2 of 2" in html
     assert "waived: no manifest" in html
@@ -44,29 +43,38 @@ def test_the_gates_checklist_shows_each_gate(approved, login):
 def test_a_refused_action_shows_its_reason_and_changes_nothing(validated, login):
     client = login("rm-ana")
     url = reverse("candidate-approve", kwargs={"name": "pipeline", "pk": validated.pk})
-    response = client.post_form(url, {"next": reverse("candidate", kwargs={
-        "name": "pipeline", "pk": validated.pk})}, follow=True)
+    response = client.post_form(
+        url,
+        {"next": reverse("candidate", kwargs={"name": "pipeline", "pk": validated.pk})},
+        follow=True,
+    )
     assert "You created this candidate" in response.content.decode()
     assert not validated.approvals.exists()
 
 
-def test_creating_from_the_page_goes_to_the_new_candidate(repo, login,
-                                                          django_capture_on_commit_callbacks):
+def test_creating_from_the_page_goes_to_the_new_candidate(
+    repo, login, django_capture_on_commit_callbacks
+):
     client = login("rm-ana")
     with django_capture_on_commit_callbacks(execute=False):
-        response = client.post_form(reverse("candidate-create", kwargs={"name": "pipeline"}),
-                                    {"source": "development", "version": ""})
+        response = client.post_form(
+            reverse("candidate-create", kwargs={"name": "pipeline"}),
+            {"source": "development", "version": ""},
+        )
     candidate = PromotionCandidate.objects.get()
-    assert response["Location"] == reverse("candidate", kwargs={"name": "pipeline",
-                                                                "pk": candidate.pk})
+    assert response["Location"] == reverse(
+        "candidate", kwargs={"name": "pipeline", "pk": candidate.pk}
+    )
 
 
 def test_a_bad_version_override_is_refused_on_the_page(repo, login):
     client = login("rm-ana")
     list_url = reverse("candidates", kwargs={"name": "pipeline"})
-    response = client.post_form(reverse("candidate-create", kwargs={"name": "pipeline"}),
-                                {"source": "development", "version": "0.1.0",
-                                 "next": list_url}, follow=True)
+    response = client.post_form(
+        reverse("candidate-create", kwargs={"name": "pipeline"}),
+        {"source": "development", "version": "0.1.0", "next": list_url},
+        follow=True,
+    )
     assert "lower" in response.content.decode()
     assert not PromotionCandidate.objects.exists()
 
@@ -80,8 +88,9 @@ def test_the_changelog_is_escaped(login, registered, users):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_pages_make_a_fixed_number_of_queries(approved, login, users, repo,
-                                              django_assert_max_num_queries):
+def test_pages_make_a_fixed_number_of_queries(
+    approved, login, users, repo, django_assert_max_num_queries
+):
     from releases.models import Approval
 
     client = login("viewer")
@@ -104,9 +113,13 @@ def test_an_active_freeze_shows_a_banner_on_every_page(repo, users, login):
 
     from releases import operations
 
-    operations.freeze_create(repository=repo, actor=users["admin"], reason="election week",
-                             starts_at=timezone.now() - timedelta(minutes=1),
-                             ends_at=timezone.now() + timedelta(days=1))
+    operations.freeze_create(
+        repository=repo,
+        actor=users["admin"],
+        reason="election week",
+        starts_at=timezone.now() - timedelta(minutes=1),
+        ends_at=timezone.now() + timedelta(days=1),
+    )
     client = login("viewer")
     for name in ("repository", "branches", "candidates", "releases"):
         html = client.get(reverse(name, kwargs={"name": "pipeline"})).content.decode()

@@ -49,19 +49,20 @@ def race(*actions):
 
 def test_fifty_rounds_of_simultaneous_approve_and_promote(users, world, monkeypatch):
     queued: list[int] = []
-    monkeypatch.setattr("releases.tasks.promote_candidate.delay",
-                        lambda candidate_id: queued.append(candidate_id))
+    monkeypatch.setattr(
+        "releases.tasks.promote_candidate.delay", lambda candidate_id: queued.append(candidate_id)
+    )
     make_promotable(world)
-    repository = services.repository_create(actor="test", name="pipeline",
-                                            origin=str(world.origin))
+    repository = services.repository_create(actor="test", name="pipeline", origin=str(world.origin))
     outcomes = {"promote_refused": 0}
     for round_number in range(ROUNDS):
         world.checkout("development")
         world.commit(f"feat: change {round_number}")
         world.push("development")
         candidate = promotion.candidate_create(repository=repository, actor=users["rm-ana"])
-        promotion.candidate_waive_validation(candidate=candidate, actor=users["admin"],
-                                             reason="concurrency test")
+        promotion.candidate_waive_validation(
+            candidate=candidate, actor=users["admin"], reason="concurrency test"
+        )
 
         def approve_then_promote(user, pk=candidate.pk):
             def act():
@@ -71,11 +72,11 @@ def test_fifty_rounds_of_simultaneous_approve_and_promote(users, world, monkeypa
                 except ActionRefused:
                     pass
                 promotion.candidate_promote(candidate=fresh, actor=user)
+
             return act
 
         queued.clear()
-        results = race(approve_then_promote(users["rm-ben"]),
-                       approve_then_promote(users["admin"]))
+        results = race(approve_then_promote(users["rm-ben"]), approve_then_promote(users["admin"]))
         assert not [r for r in results if r[0] == "error"], results
         succeeded = [r for r in results if r[0] == "ok"]
         outcomes["promote_refused"] += len(results) - len(succeeded)
@@ -99,5 +100,7 @@ def test_fifty_rounds_of_simultaneous_approve_and_promote(users, world, monkeypa
     for release in Release.objects.filter(repository=repository):
         assert world.origin_git("rev-parse", f"{release.tag}^{{commit}}") == release.commit
     assert audit_verify().ok
-    print(f"\n{ROUNDS} rounds: {ROUNDS} releases, {len(tags)} tags, "
-          f"{outcomes['promote_refused']} concurrent promotes refused, audit chain intact")
+    print(
+        f"\n{ROUNDS} rounds: {ROUNDS} releases, {len(tags)} tags, "
+        f"{outcomes['promote_refused']} concurrent promotes refused, audit chain intact"
+    )

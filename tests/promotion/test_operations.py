@@ -21,8 +21,7 @@ def two_releases(approved, users, world, repo, django_capture_on_commit_callback
     world.git("fetch", "--quiet", "origin")
     world.checkout("development")
     world.git("merge", "--quiet", "--no-ff", "-m", "Merge production", "origin/production")
-    world.commit("feat(models): retrain purple_alien",
-                 files={"models/purple_alien/a.py": "x=2\n"})
+    world.commit("feat(models): retrain purple_alien", files={"models/purple_alien/a.py": "x=2\n"})
     world.push("development")
     services.repository_sync(repository=repo)
     with django_capture_on_commit_callbacks(execute=False):
@@ -46,16 +45,22 @@ def test_rollback_preview_lists_commits_models_and_versions(two_releases, repo):
     assert any("retrain purple_alien" in c["subject"] for c in preview.commits)
 
 
-def test_rollback_adds_one_commit_with_the_old_tree_and_keeps_history(two_releases, repo,
-                                                                     users, world):
+def test_rollback_adds_one_commit_with_the_old_tree_and_keeps_history(
+    two_releases, repo, users, world
+):
     v110, v120 = two_releases
     head_before = world.origin_git("rev-parse", "production")
-    rollback = operations.release_rollback(repository=repo, target=v110, actor=users["admin"],
-                                           reason="v1.2.0 doubles the fatalities forecast")
+    rollback = operations.release_rollback(
+        repository=repo,
+        target=v110,
+        actor=users["admin"],
+        reason="v1.2.0 doubles the fatalities forecast",
+    )
     head = world.origin_git("rev-parse", "production")
     assert world.origin_git("rev-parse", f"{head}^") == head_before  # no history rewritten
     assert world.origin_git("rev-parse", f"{head}^{{tree}}") == world.origin_git(
-        "rev-parse", "v1.1.0^{tree}")
+        "rev-parse", "v1.1.0^{tree}"
+    )
     assert world.origin_git("rev-parse", "v1.2.1^{commit}") == head
     message = world.origin_git("tag", "-l", "--format=%(contents)", "v1.2.1")
     assert "v1.1.0" in message and "v1.2.0" in message
@@ -69,35 +74,43 @@ def test_rollback_adds_one_commit_with_the_old_tree_and_keeps_history(two_releas
 def test_rollback_is_for_admins_and_needs_a_reason(two_releases, repo, users):
     v110, _ = two_releases
     with pytest.raises(ActionRefused, match="does not allow"):
-        operations.release_rollback(repository=repo, target=v110, actor=users["rm-ben"],
-                                    reason="x")
+        operations.release_rollback(repository=repo, target=v110, actor=users["rm-ben"], reason="x")
     with pytest.raises(ActionRefused, match="needs a reason"):
-        operations.release_rollback(repository=repo, target=v110, actor=users["admin"],
-                                    reason="")
+        operations.release_rollback(repository=repo, target=v110, actor=users["admin"], reason="")
 
 
 def test_a_freeze_blocks_rollback_unless_the_glass_is_broken(two_releases, repo, users):
     v110, _ = two_releases
-    operations.freeze_create(repository=repo, actor=users["admin"], reason="model review",
-                             starts_at=timezone.now() - timedelta(minutes=5),
-                             ends_at=timezone.now() + timedelta(hours=5))
+    operations.freeze_create(
+        repository=repo,
+        actor=users["admin"],
+        reason="model review",
+        starts_at=timezone.now() - timedelta(minutes=5),
+        ends_at=timezone.now() + timedelta(hours=5),
+    )
     with pytest.raises(ActionRefused, match="break the glass"):
-        operations.release_rollback(repository=repo, target=v110, actor=users["admin"],
-                                    reason="bad forecast")
-    operations.release_rollback(repository=repo, target=v110, actor=users["admin"],
-                                reason="bad forecast", break_glass_reason="forecast is wrong")
+        operations.release_rollback(
+            repository=repo, target=v110, actor=users["admin"], reason="bad forecast"
+        )
+    operations.release_rollback(
+        repository=repo,
+        target=v110,
+        actor=users["admin"],
+        reason="bad forecast",
+        break_glass_reason="forecast is wrong",
+    )
     event = AuditEvent.objects.get(action="release.rolled_back")
     assert event.payload["break_glass"] == "forecast is wrong"
 
 
 def test_hotfix_cut_creates_the_branch_at_the_origin_from_production(repo, users, world):
-    branch = operations.hotfix_cut(repository=repo, actor=users["rm-ana"],
-                                   name="fix-missing-countries")
+    branch = operations.hotfix_cut(
+        repository=repo, actor=users["rm-ana"], name="fix-missing-countries"
+    )
     assert branch == "hotfix/fix-missing-countries"
     assert world.origin_git("rev-parse", branch) == world.origin_git("rev-parse", "production")
     with pytest.raises(ActionRefused, match="already exists"):
-        operations.hotfix_cut(repository=repo, actor=users["rm-ana"],
-                              name="fix-missing-countries")
+        operations.hotfix_cut(repository=repo, actor=users["rm-ana"], name="fix-missing-countries")
     with pytest.raises(ActionRefused, match="lower-case"):
         operations.hotfix_cut(repository=repo, actor=users["rm-ana"], name="../../evil name")
     with pytest.raises(ActionRefused, match="does not allow"):
@@ -107,14 +120,16 @@ def test_hotfix_cut_creates_the_branch_at_the_origin_from_production(repo, users
 def test_back_merge_pushes_a_real_merge_commit_on_development(registered, users, world):
     production = world.origin_git("rev-parse", "production")
     development = world.origin_git("rev-parse", "development")
-    merge = operations.production_merge_into_development(repository=registered,
-                                                         actor=users["rm-ana"])
+    merge = operations.production_merge_into_development(
+        repository=registered, actor=users["rm-ana"]
+    )
     assert world.origin_git("rev-parse", "development") == merge
     assert world.origin_git("rev-list", "--parents", "-n", "1", merge).split()[1:] == [
-        development, production]
+        development,
+        production,
+    ]
     with pytest.raises(ActionRefused, match="already contains"):
-        operations.production_merge_into_development(repository=registered,
-                                                     actor=users["rm-ana"])
+        operations.production_merge_into_development(repository=registered, actor=users["rm-ana"])
 
 
 def test_a_conflicting_back_merge_pushes_nothing_and_lists_the_files(registered, users, world):
@@ -123,21 +138,35 @@ def test_a_conflicting_back_merge_pushes_nothing_and_lists_the_files(registered,
     world.push("development")
     refs_before = world.origin_git("for-each-ref")
     with pytest.raises(ActionRefused, match="Conflicting files: hot.py"):
-        operations.production_merge_into_development(repository=registered,
-                                                     actor=users["rm-ana"])
+        operations.production_merge_into_development(repository=registered, actor=users["rm-ana"])
     assert world.origin_git("for-each-ref") == refs_before
 
 
 def test_freeze_windows_are_admin_only_and_validated(repo, users):
     now = timezone.now()
     with pytest.raises(ActionRefused, match="does not allow"):
-        operations.freeze_create(repository=repo, actor=users["rm-ana"], reason="x",
-                                 starts_at=now, ends_at=now + timedelta(hours=1))
+        operations.freeze_create(
+            repository=repo,
+            actor=users["rm-ana"],
+            reason="x",
+            starts_at=now,
+            ends_at=now + timedelta(hours=1),
+        )
     with pytest.raises(ActionRefused, match="end after it starts"):
-        operations.freeze_create(repository=repo, actor=users["admin"], reason="x",
-                                 starts_at=now, ends_at=now - timedelta(hours=1))
-    window = operations.freeze_create(repository=repo, actor=users["admin"], reason="audit",
-                                      starts_at=now, ends_at=now + timedelta(hours=1))
+        operations.freeze_create(
+            repository=repo,
+            actor=users["admin"],
+            reason="x",
+            starts_at=now,
+            ends_at=now - timedelta(hours=1),
+        )
+    window = operations.freeze_create(
+        repository=repo,
+        actor=users["admin"],
+        reason="audit",
+        starts_at=now,
+        ends_at=now + timedelta(hours=1),
+    )
     assert promotion.active_freeze(repo) == window
     operations.freeze_end(window=window, actor=users["admin"])
     assert promotion.active_freeze(repo) is None

@@ -22,13 +22,18 @@ def promote(candidate, user, capture):
 def local_tags() -> set[str]:
     import subprocess
 
-    out = subprocess.run(["git", "--git-dir", str(clone_dir("pipeline")), "tag"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["git", "--git-dir", str(clone_dir("pipeline")), "tag"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return set(out.split())
 
 
-def test_it_merges_the_frozen_commit_tags_and_pushes(approved, users, world,
-                                                      django_capture_on_commit_callbacks):
+def test_it_merges_the_frozen_commit_tags_and_pushes(
+    approved, users, world, django_capture_on_commit_callbacks
+):
     production_before = world.origin_git("rev-parse", "production")
     # New work on development after the freeze must not be released.
     world.checkout("development")
@@ -51,14 +56,18 @@ def test_it_merges_the_frozen_commit_tags_and_pushes(approved, users, world,
     approved.refresh_from_db()
     assert approved.status == "released"
     release = Release.objects.get(version="1.1.0")
-    assert (release.commit, release.kind, release.released_by) == (merge, "promotion",
-                                                                   users["rm-ben"])
+    assert (release.commit, release.kind, release.released_by) == (
+        merge,
+        "promotion",
+        users["rm-ben"],
+    )
     assert approved.release == release
     assert AuditEvent.objects.filter(action="candidate.released").count() == 1
 
 
-def test_running_the_task_twice_releases_once(approved, users, world,
-                                              django_capture_on_commit_callbacks):
+def test_running_the_task_twice_releases_once(
+    approved, users, world, django_capture_on_commit_callbacks
+):
     promote(approved, users["rm-ben"], django_capture_on_commit_callbacks)
     again = promotion.promotion_run(candidate_id=approved.pk)
     assert "nothing to do" in again
@@ -114,8 +123,7 @@ def test_production_moving_after_approval_fails_the_promotion_and_leaves_nothing
     production_before = world.origin_git("rev-parse", "production")
     # Production moves after approval with a conflicting change.
     world.checkout("production")
-    world.commit("fix: conflicting prod edit",
-                 files={"models/lavender_haze/c.py": "x=99\n"})
+    world.commit("fix: conflicting prod edit", files={"models/lavender_haze/c.py": "x=99\n"})
     world.push("production")
     refs_before = world.origin_git("for-each-ref")
     local_before = local_tags()
@@ -166,9 +174,13 @@ def test_a_freeze_blocks_promotion(approved, users, repo):
 
     from releases import operations
 
-    operations.freeze_create(repository=repo, actor=users["admin"], reason="election week",
-                             starts_at=timezone.now() - timedelta(hours=1),
-                             ends_at=timezone.now() + timedelta(days=2))
+    operations.freeze_create(
+        repository=repo,
+        actor=users["admin"],
+        reason="election week",
+        starts_at=timezone.now() - timedelta(hours=1),
+        ends_at=timezone.now() + timedelta(days=2),
+    )
     with pytest.raises(ActionRefused, match="election week"):
         promotion.candidate_promote(candidate=approved, actor=users["rm-ben"])
     approved.refresh_from_db()
@@ -181,8 +193,15 @@ def test_only_one_candidate_promotes_at_a_time_in_the_database(approved, repo, u
     PromotionCandidate.objects.filter(pk=approved.pk).update(status="promoting")
     with pytest.raises(IntegrityError), transaction.atomic():
         PromotionCandidate.objects.create(
-            repository=repo, kind="promotion", source_branch="development", commit="a" * 40,
-            production_head="b" * 40, checked_production_head="b" * 40, version="9.0.0",
-            proposed_version="9.0.0", bump="major", created_by=users["rm-ana"],
+            repository=repo,
+            kind="promotion",
+            source_branch="development",
+            commit="a" * 40,
+            production_head="b" * 40,
+            checked_production_head="b" * 40,
+            version="9.0.0",
+            proposed_version="9.0.0",
+            bump="major",
+            created_by=users["rm-ana"],
             status="promoting",
         )

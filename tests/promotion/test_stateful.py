@@ -40,8 +40,7 @@ ALLOWED = {
     "back_merge": {"admin", "release manager"},
 }
 counter = itertools.count()
-STATS = {"steps": 0, "examples": 0, "succeeded": 0, "refused": 0, "releases": 0,
-         "rollbacks": 0}
+STATS = {"steps": 0, "examples": 0, "succeeded": 0, "refused": 0, "releases": 0, "rollbacks": 0}
 
 
 class PromotionMachine(RuleBasedStateMachine):
@@ -92,24 +91,39 @@ class PromotionMachine(RuleBasedStateMachine):
 
     @rule(username=st.sampled_from(NAMES))
     def create_candidate(self, username: str) -> None:
-        self.attempt("create", username, lambda: promotion.candidate_create(
-            repository=self.repository, actor=self.users[username]))
+        self.attempt(
+            "create",
+            username,
+            lambda: promotion.candidate_create(
+                repository=self.repository, actor=self.users[username]
+            ),
+        )
 
     @rule(username=st.sampled_from(NAMES), index=st.integers(0, 5))
     def waive(self, username: str, index: int) -> None:
         found = self.candidates()
         if found:
             candidate = found[index % len(found)]
-            self.attempt("waive", username, lambda: promotion.candidate_waive_validation(
-                candidate=candidate, actor=self.users[username], reason="stateful"))
+            self.attempt(
+                "waive",
+                username,
+                lambda: promotion.candidate_waive_validation(
+                    candidate=candidate, actor=self.users[username], reason="stateful"
+                ),
+            )
 
     @rule(username=st.sampled_from(NAMES), index=st.integers(0, 5))
     def approve(self, username: str, index: int) -> None:
         found = self.candidates()
         if found:
             candidate = found[index % len(found)]
-            ok = self.attempt("approve", username, lambda: promotion.candidate_approve(
-                candidate=candidate, actor=self.users[username]))
+            ok = self.attempt(
+                "approve",
+                username,
+                lambda: promotion.candidate_approve(
+                    candidate=candidate, actor=self.users[username]
+                ),
+            )
             if ok:
                 assert candidate.created_by_id != self.users[username].pk
 
@@ -118,8 +132,13 @@ class PromotionMachine(RuleBasedStateMachine):
         found = self.candidates()
         if found:
             candidate = found[index % len(found)]
-            self.attempt("reject", username, lambda: promotion.candidate_reject(
-                candidate=candidate, actor=self.users[username], reason="stateful"))
+            self.attempt(
+                "reject",
+                username,
+                lambda: promotion.candidate_reject(
+                    candidate=candidate, actor=self.users[username], reason="stateful"
+                ),
+            )
 
     @rule(username=st.sampled_from(NAMES), index=st.integers(0, 5))
     def promote(self, username: str, index: int) -> None:
@@ -127,8 +146,11 @@ class PromotionMachine(RuleBasedStateMachine):
         if not found:
             return
         candidate = found[index % len(found)]
-        if self.attempt("promote", username, lambda: promotion.candidate_promote(
-                candidate=candidate, actor=self.users[username])):
+        if self.attempt(
+            "promote",
+            username,
+            lambda: promotion.candidate_promote(candidate=candidate, actor=self.users[username]),
+        ):
             if promotion.promotion_run(candidate_id=candidate.pk).startswith("released"):
                 STATS["releases"] += 1
 
@@ -137,9 +159,16 @@ class PromotionMachine(RuleBasedStateMachine):
         releases = list(Release.objects.filter(repository=self.repository).order_by("pk"))
         if len(releases) >= 2:
             target = releases[index % len(releases)]
-            if self.attempt("rollback", username, lambda: operations.release_rollback(
-                    repository=self.repository, target=target, actor=self.users[username],
-                    reason="stateful")):
+            if self.attempt(
+                "rollback",
+                username,
+                lambda: operations.release_rollback(
+                    repository=self.repository,
+                    target=target,
+                    actor=self.users[username],
+                    reason="stateful",
+                ),
+            ):
                 STATS["rollbacks"] += 1
 
     @rule(index=st.integers(0, 5))
@@ -150,24 +179,33 @@ class PromotionMachine(RuleBasedStateMachine):
     @rule(username=st.sampled_from(NAMES))
     def hotfix(self, username: str) -> None:
         name = f"fix-{next(self.changes)}"
-        if self.attempt("hotfix", username, lambda: operations.hotfix_cut(
-                repository=self.repository, actor=self.users[username], name=name)):
+        if self.attempt(
+            "hotfix",
+            username,
+            lambda: operations.hotfix_cut(
+                repository=self.repository, actor=self.users[username], name=name
+            ),
+        ):
             self.world.git("fetch", "--quiet", "origin")
-            self.world.git("checkout", "--quiet", "-b", f"hotfix/{name}",
-                           f"origin/hotfix/{name}")
+            self.world.git("checkout", "--quiet", "-b", f"hotfix/{name}", f"origin/hotfix/{name}")
             self.world.commit(f"fix: hotfix {name}", files={f"hot/{name}.py": "h=1\n"})
             self.world.push(f"hotfix/{name}")
-            self.attempt("create", "rm-ana", lambda: promotion.candidate_create(
-                repository=self.repository, actor=self.users["rm-ana"],
-                source_branch=f"hotfix/{name}"))
+            self.attempt(
+                "create",
+                "rm-ana",
+                lambda: promotion.candidate_create(
+                    repository=self.repository,
+                    actor=self.users["rm-ana"],
+                    source_branch=f"hotfix/{name}",
+                ),
+            )
 
     @rule()
     def release_through_the_whole_path(self) -> None:
         """Back-merge if needed, new work, create, waive, two approvals, promote."""
         admin, ana, ben = self.users["admin"], self.users["rm-ana"], self.users["rm-ben"]
         try:
-            operations.production_merge_into_development(repository=self.repository,
-                                                         actor=ana)
+            operations.production_merge_into_development(repository=self.repository, actor=ana)
         except ActionRefused:
             pass  # development already contains production
         self.world.git("fetch", "--quiet", "origin")
@@ -184,9 +222,13 @@ class PromotionMachine(RuleBasedStateMachine):
 
     @rule(username=st.sampled_from(NAMES))
     def back_merge(self, username: str) -> None:
-        if self.attempt("back_merge", username,
-                        lambda: operations.production_merge_into_development(
-                            repository=self.repository, actor=self.users[username])):
+        if self.attempt(
+            "back_merge",
+            username,
+            lambda: operations.production_merge_into_development(
+                repository=self.repository, actor=self.users[username]
+            ),
+        ):
             self.world.git("fetch", "--quiet", "origin")
             self.world.checkout("development")
             self.world.git("reset", "--quiet", "--hard", "origin/development")
@@ -198,7 +240,8 @@ class PromotionMachine(RuleBasedStateMachine):
         versions = [
             versioning.parse_version_tag(v).version  # type: ignore[union-attr]
             for v in Release.objects.filter(repository=self.repository)
-            .order_by("pk").values_list("version", flat=True)
+            .order_by("pk")
+            .values_list("version", flat=True)
         ]
         assert versions == sorted(versions) and len(set(versions)) == len(versions)
 
@@ -207,7 +250,8 @@ class PromotionMachine(RuleBasedStateMachine):
         releases = list(Release.objects.filter(repository=self.repository).order_by("pk"))
         for release in releases:
             assert self.world.origin_git("rev-parse", f"{release.tag}^{{commit}}") == (
-                release.commit)
+                release.commit
+            )
         production = self.world.origin_git("rev-parse", "production")
         if releases:
             assert production == releases[-1].commit
@@ -219,7 +263,8 @@ class PromotionMachine(RuleBasedStateMachine):
     @invariant()
     def no_candidate_promoting_after_a_step(self) -> None:
         assert not PromotionCandidate.objects.filter(
-            repository=self.repository, status="promoting").exists()
+            repository=self.repository, status="promoting"
+        ).exists()
 
 
 def test_random_governance_sequences_keep_the_invariants(users, monkeypatch):
@@ -228,10 +273,17 @@ def test_random_governance_sequences_keep_the_invariants(users, monkeypatch):
     monkeypatch.setattr("releases.tasks.promote_candidate.delay", lambda **kw: None)
     run_state_machine_as_test(
         lambda: PromotionMachine(users),
-        settings=settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
-                          suppress_health_check=list(HealthCheck), derandomize=False),
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=STEPS,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=False,
+        ),
     )
-    print(f"\nstateful: {STATS['examples']} examples, {STATS['steps']} random actions "
-          f"({STATS['succeeded']} succeeded, {STATS['refused']} refused), "
-          f"{STATS['releases']} releases, {STATS['rollbacks']} rollbacks")
+    print(
+        f"\nstateful: {STATS['examples']} examples, {STATS['steps']} random actions "
+        f"({STATS['succeeded']} succeeded, {STATS['refused']} refused), "
+        f"{STATS['releases']} releases, {STATS['rollbacks']} rollbacks"
+    )
     assert STATS["examples"] >= EXAMPLES

@@ -22,8 +22,13 @@ class Governed:
         elif isinstance(message, bytes):
             import subprocess
 
-            subprocess.run(["git", "tag", "-a", "-F", "-", name, ref], cwd=self.world.work,
-                           env=self.world.env(), input=message, check=True)
+            subprocess.run(
+                ["git", "tag", "-a", "-F", "-", name, ref],
+                cwd=self.world.work,
+                env=self.world.env(),
+                input=message,
+                check=True,
+            )
         else:
             self.world.git("tag", "-a", "-m", message, name, ref)
 
@@ -43,8 +48,9 @@ class Governed:
         return Release.objects.get(repository=self.repository, version=version)
 
     def versions(self) -> set[str]:
-        return set(Release.objects.filter(repository=self.repository).values_list("version",
-                                                                                  flat=True))
+        return set(
+            Release.objects.filter(repository=self.repository).values_list("version", flat=True)
+        )
 
     @property
     def line(self) -> ReleaseLine:

@@ -100,8 +100,12 @@ def test_an_equal_patch_with_another_sha_and_message_resolves_the_item(released)
     w = released.world
     sha = hotfix(released)
     w.checkout("development")
-    again = w.commit("fix: the same change, typed again", files={"hot.py": "fixed = True\n"},
-                     author="Someone Else", email="else@pipeline.example")
+    again = w.commit(
+        "fix: the same change, typed again",
+        files={"hot.py": "fixed = True\n"},
+        author="Someone Else",
+        email="else@pipeline.example",
+    )
     w.checkout("production")
     released.push()
     released.sync()
@@ -183,8 +187,14 @@ def test_a_port_already_promoted_to_production_resolves_the_item_on_a_first_sync
     released.tag("v1.1.0")
     released.push()
     # git's --cherry-mark no longer sees the port: it is on both sides now.
-    marks = w.origin_git("log", "--cherry-mark", "--right-only", "--no-merges",
-                         "--format=%m %H", "development...production")
+    marks = w.origin_git(
+        "log",
+        "--cherry-mark",
+        "--right-only",
+        "--no-merges",
+        "--format=%m %H",
+        "development...production",
+    )
     assert marks.split() in (["+", sha], [">", sha])  # not "=": no equal patch found
     released.sync()
     [item] = items(released)

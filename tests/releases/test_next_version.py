@@ -36,8 +36,9 @@ def test_the_changelog_is_grouped_with_short_shas_and_authors(governed):
     w = governed.world
     governed.tag("v1.2.0")
     w.checkout("development")
-    feat = w.commit("feat(models): add purple_alien", author="Aisha Mensah",
-                    email="aisha@pipeline.example")
+    feat = w.commit(
+        "feat(models): add purple_alien", author="Aisha Mensah", email="aisha@pipeline.example"
+    )
     w.commit("fix: a crash")
     w.commit("chore: tidy")
     w.commit("refactor!: new layout")
@@ -47,8 +48,12 @@ def test_the_changelog_is_grouped_with_short_shas_and_authors(governed):
     changelog = governed.line.next_changelog
     assert [e["group"] for e in changelog] == ["Breaking", "Features", "Fixes", "Other"]
     assert changelog[1] == {
-        "group": "Features", "sha": feat[:8], "author": "Aisha Mensah", "type": "feat",
-        "scope": "models", "subject": "add purple_alien",
+        "group": "Features",
+        "sha": feat[:8],
+        "author": "Aisha Mensah",
+        "type": "feat",
+        "scope": "models",
+        "subject": "add purple_alien",
     }
 
 

@@ -64,7 +64,12 @@ def test_it_orders_releases_by_semver_precedence_pre_releases_included(governed)
     governed.sync()
     board = selectors.release_board(repository=governed.repository)
     assert [r.version for r in board.releases] == [
-        "1.0.10", "1.0.2", "1.0.1-alpha", "1.0.0", "1.0.0-rc.2", "1.0.0-rc.1",
+        "1.0.10",
+        "1.0.2",
+        "1.0.1-alpha",
+        "1.0.0",
+        "1.0.0-rc.2",
+        "1.0.0-rc.1",
     ]
     assert board.live.version == "1.0.10"
 
@@ -134,8 +139,10 @@ def test_it_records_tagger_and_date_of_an_imported_release(governed):
     governed.push()
     governed.sync()
     annotated, light = governed.release("1.0.0"), governed.release("1.0.1")
-    assert (annotated.tagger_name, annotated.tagger_email) == ("Maja Tagger",
-                                                               "maja@pipeline.example")
+    assert (annotated.tagger_name, annotated.tagger_email) == (
+        "Maja Tagger",
+        "maja@pipeline.example",
+    )
     assert annotated.tagged_at is not None
     assert light.tagger_name == "Pat Author" and light.tagged_at is not None
 

@@ -56,8 +56,11 @@ def test_the_releases_page_lists_tags_that_are_not_releases(history, login):
 
 
 def test_markup_in_tags_and_subjects_is_escaped(history, login):
-    for page in (get(login, "releases"), get(login, "repository"),
-                 get(login, "release", version="1.0.1")):
+    for page in (
+        get(login, "releases"),
+        get(login, "repository"),
+        get(login, "release", version="1.0.1"),
+    ):
         assert "<script>alert" not in page and "<svg>x" not in page
         assert "<b>bold</b>" not in page
     assert "&lt;svg&gt;x" in get(login, "releases")
@@ -69,7 +72,7 @@ def test_the_release_page_shows_commit_tags_and_changelog(history, login):
     release = history.release("1.0.1")
     assert release.commit in page
     assert "v1.0.1" in page and "1.0.1" in page
-    changelog = page[page.index('data-testid="release-changelog"'):]
+    changelog = page[page.index('data-testid="release-changelog"') :]
     assert "&lt;script&gt;alert(&#x27;hot&#x27;)&lt;/script&gt;" in changelog
     assert 'data-testid="backport-row"' in page
 
@@ -104,8 +107,9 @@ def test_pages_before_the_first_sync_say_so(governed, login):
     ("name", "kwargs"),
     [("releases", {}), ("release", {"version": "1.0.1"}), ("repository", {})],
 )
-def test_pages_make_a_fixed_number_of_queries(history, login, django_assert_max_num_queries,
-                                              name, kwargs):
+def test_pages_make_a_fixed_number_of_queries(
+    history, login, django_assert_max_num_queries, name, kwargs
+):
     client = login("viewer")
     url = reverse(name, kwargs={"name": "pipeline", **kwargs})
     client.get(url)  # warm the session and permission caches
@@ -115,13 +119,24 @@ def test_pages_make_a_fixed_number_of_queries(history, login, django_assert_max_
     from releases.models import BackportItem, Release
 
     Release.objects.bulk_create(
-        Release(repository=history.repository, version=f"0.{n}.0", tag=f"v0.{n}.0",
-                tags=[f"v0.{n}.0"], commit="0" * 40, kind="imported", on_production=True)
+        Release(
+            repository=history.repository,
+            version=f"0.{n}.0",
+            tag=f"v0.{n}.0",
+            tags=[f"v0.{n}.0"],
+            commit="0" * 40,
+            kind="imported",
+            on_production=True,
+        )
         for n in range(40)
     )
     BackportItem.objects.bulk_create(
-        BackportItem(repository=history.repository, commit=f"{n:040d}", subject="s",
-                     release=history.release("1.0.1"))
+        BackportItem(
+            repository=history.repository,
+            commit=f"{n:040d}",
+            subject="s",
+            release=history.release("1.0.1"),
+        )
         for n in range(40)
     )
     with django_assert_max_num_queries(12):
@@ -132,8 +147,15 @@ def test_a_long_history_is_paged_newest_first(history, login):
     from releases.models import Release
 
     Release.objects.bulk_create(
-        Release(repository=history.repository, version=f"0.{n}.0", tag=f"v0.{n}.0",
-                tags=[f"v0.{n}.0"], commit="0" * 40, kind="imported", on_production=True)
+        Release(
+            repository=history.repository,
+            version=f"0.{n}.0",
+            tag=f"v0.{n}.0",
+            tags=[f"v0.{n}.0"],
+            commit="0" * 40,
+            kind="imported",
+            on_production=True,
+        )
         for n in range(120)
     )
     client = login("viewer")

@@ -32,8 +32,9 @@ def test_it_prints_the_release_fields_newest_first(governed):
     governed.push()
     governed.sync()
     data = json.loads(status("pipeline", "--json"))
-    releases = [{k: r[k] for k in ("version", "tag", "kind", "on_production")}
-                for r in data["releases"]]
+    releases = [
+        {k: r[k] for k in ("version", "tag", "kind", "on_production")} for r in data["releases"]
+    ]
     assert releases == [
         {"version": "1.1.0", "tag": "1.1.0", "kind": "imported", "on_production": True},
         {"version": "1.0.0", "tag": "1.0.0", "kind": "imported", "on_production": True},
@@ -42,7 +43,8 @@ def test_it_prints_the_release_fields_newest_first(governed):
     assert len(data["releases"][0]["commit"]) == 40
     assert data["not_semver_tags"] == ["nightly"]
     assert [(b["subject"], b["release"]) for b in data["backports"]] == [
-        ("feat: more", "1.1.0"), ("fix: hot", None),
+        ("feat: more", "1.1.0"),
+        ("fix: hot", None),
     ]
     assert data["backports"][1]["commit"] == hot
     assert data["next_version"]["version"] == "2.0.0"

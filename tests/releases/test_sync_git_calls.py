@@ -39,6 +39,7 @@ def count_calls(governed, monkeypatch) -> list[tuple[str, ...]]:
 def history_calls(calls: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
     """Leave out what branch sync did before this issue: ls-remote, fetch, the branch
     listing and the per-branch divergence counts."""
+
     def is_branch_sync(args: tuple[str, ...]) -> bool:
         return (
             args[0] in ("ls-remote", "fetch", "config", "init")
@@ -81,7 +82,8 @@ def test_an_unchanged_origin_costs_one_git_call(governed, monkeypatch):
     governed.sync()
     calls: list[str] = []
     real = git.GitRepo.run
-    monkeypatch.setattr(git.GitRepo, "run",
-                        lambda self, *a, **k: calls.append(a) or real(self, *a, **k))
+    monkeypatch.setattr(
+        git.GitRepo, "run", lambda self, *a, **k: calls.append(a) or real(self, *a, **k)
+    )
     governed.sync()
     assert len(calls) == 1 and "ls-remote" in calls[0]

@@ -17,8 +17,9 @@ BASE_ENV = {
 class GitWorld:
     """An origin (bare) plus a working clone; commits are made and pushed with git itself."""
 
-    def __init__(self, root: Path, *, production: str = "production",
-                 development: str = "development") -> None:
+    def __init__(
+        self, root: Path, *, production: str = "production", development: str = "development"
+    ) -> None:
         self.root = root
         self.origin = root / "origin.git"
         self.work = root / "work"
@@ -44,15 +45,22 @@ class GitWorld:
     def env(self, author: str = "Pat Author", email: str = "pat@pipeline.example") -> dict:
         stamp = f"{1_760_000_000 + next(self._clock) * 3600} +0000"
         return {
-            **os.environ, **BASE_ENV,
-            "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email,
-            "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": email,
-            "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp,
+            **os.environ,
+            **BASE_ENV,
+            "GIT_AUTHOR_NAME": author,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": author,
+            "GIT_COMMITTER_EMAIL": email,
+            "GIT_AUTHOR_DATE": stamp,
+            "GIT_COMMITTER_DATE": stamp,
         }
 
     def git_in(self, cwd: Path, *args: str, **kw) -> str:
         result = subprocess.run(
-            ["git", *args], cwd=cwd, env=kw.get("env") or self.env(), check=True,
+            ["git", *args],
+            cwd=cwd,
+            env=kw.get("env") or self.env(),
+            check=True,
             capture_output=True,
         )
         return result.stdout.decode("utf-8", "replace").strip()
@@ -60,8 +68,14 @@ class GitWorld:
     def git(self, *args: str, **kw) -> str:
         return self.git_in(self.work, *args, **kw)
 
-    def commit(self, message: str | bytes, *, files: dict[str, str] | None = None,
-               author: str = "Pat Author", email: str = "pat@pipeline.example") -> str:
+    def commit(
+        self,
+        message: str | bytes,
+        *,
+        files: dict[str, str] | None = None,
+        author: str = "Pat Author",
+        email: str = "pat@pipeline.example",
+    ) -> str:
         for name, text in (files or {}).items():
             path = self.work / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,8 +83,13 @@ class GitWorld:
             self.git("add", name)
         env = self.env(author, email)
         if isinstance(message, bytes):
-            subprocess.run(["git", "commit", "--quiet", "--allow-empty", "-F", "-"],
-                           cwd=self.work, env=env, input=message, check=True)
+            subprocess.run(
+                ["git", "commit", "--quiet", "--allow-empty", "-F", "-"],
+                cwd=self.work,
+                env=env,
+                input=message,
+                check=True,
+            )
         else:
             self.git("commit", "--quiet", "--allow-empty", "-m", message, env=env)
         return self.head()
@@ -85,8 +104,7 @@ class GitWorld:
             self.git("checkout", "--quiet", branch)
 
     def merge(self, branch: str, *, message: str | None = None) -> str:
-        self.git("merge", "--quiet", "--no-ff", "-m", message or f"Merge branch '{branch}'",
-                 branch)
+        self.git("merge", "--quiet", "--no-ff", "-m", message or f"Merge branch '{branch}'", branch)
         return self.head()
 
     def push(self, *refs: str) -> None:

@@ -46,11 +46,22 @@ class WorkerProcess:
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "ewsdash", "worker",
-                "--loglevel=INFO", f"--concurrency={self.concurrency}",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "ewsdash",
+                "worker",
+                "--loglevel=INFO",
+                f"--concurrency={self.concurrency}",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
             ],
-            cwd=BASE, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=BASE,
+            env=self.env(),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self._wait_ready()

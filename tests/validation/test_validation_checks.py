@@ -75,10 +75,12 @@ def run_all(
         result = None
         if spec.run:
             result = run_command(
-                command_line(spec, worktree=worktree, folders=folders), cwd=worktree,
-                timeout=spec.timeout_s, log_path=tmp_path / "logs" / f"{spec.name}.log",
+                command_line(spec, worktree=worktree, folders=folders),
+                cwd=worktree,
+                timeout=spec.timeout_s,
+                log_path=tmp_path / "logs" / f"{spec.name}.log",
                 env=check_environment(spec, worktree=worktree, folders=folders),
-            )  # fmt: skip
+            )
         outcomes[spec.name] = evaluate_check(
             spec, worktree=worktree, folders=folders, command=result, baseline_metrics=baseline
         )

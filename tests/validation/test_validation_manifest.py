@@ -226,9 +226,12 @@ def test_expand_placeholders_quotes_for_the_shell(tmp_path: Path) -> None:
     folder = tmp_path / "my artifacts"
     text = "python x.py --out {artifacts} --in {artifacts:inference} && awk '{print $1}' ${HOME}"
     out = expand_placeholders(
-        text, worktree=tmp_path, artifacts=folder, named={"inference": tmp_path / "inf"},
+        text,
+        worktree=tmp_path,
+        artifacts=folder,
+        named={"inference": tmp_path / "inf"},
         quote=True,
-    )  # fmt: skip
+    )
     assert f"--out '{folder}'" in out
     assert f"--in {tmp_path / 'inf'}" in out
     assert "awk '{print $1}' ${HOME}" in out

@@ -25,11 +25,22 @@ def rows(*items: tuple[str, int | None, float]) -> list[MetricRow]:
 
 @pytest.mark.parametrize(
     ("name", "direction"),
-    [("MSE", "lower"), ("msle", "lower"), ("CRPS", "lower"), ("brier-score", "lower"),
-     ("MIS", "lower"), ("log_loss", "lower"), ("crps_sb", "lower"), ("AP", "higher"),
-     ("coverage_90", "higher"), ("Pearson", "higher"), ("roc_auc", "higher"), ("R2", "higher"),
-     ("wobble", None)],
-)  # fmt: skip
+    [
+        ("MSE", "lower"),
+        ("msle", "lower"),
+        ("CRPS", "lower"),
+        ("brier-score", "lower"),
+        ("MIS", "lower"),
+        ("log_loss", "lower"),
+        ("crps_sb", "lower"),
+        ("AP", "higher"),
+        ("coverage_90", "higher"),
+        ("Pearson", "higher"),
+        ("roc_auc", "higher"),
+        ("R2", "higher"),
+        ("wobble", None),
+    ],
+)
 def test_directions(name: str, direction: str | None) -> None:
     assert metric_direction(name) == direction
 
@@ -57,8 +68,9 @@ def test_load_json_csv_parquet(tmp_path: Path) -> None:
 def test_bad_metrics_files(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text('{"mse": 1}')
     (tmp_path / "b.json").write_text('[{"model": "m", "target": "t", "metric": "mse"}]')
-    (tmp_path / "c.json").write_text('[{"model": "m", "target": "t", "metric": "mse", '
-                                     '"value": "high"}]')  # fmt: skip
+    (tmp_path / "c.json").write_text(
+        '[{"model": "m", "target": "t", "metric": "mse", "value": "high"}]'
+    )
     (tmp_path / "d.json").write_text("[{")
     with pytest.raises(MetricsError, match="list of objects"):
         load_metrics(tmp_path / "a.json")
@@ -95,8 +107,9 @@ def test_regressions_in_either_direction_fail() -> None:
 def test_zero_baseline_uses_the_absolute_tolerance() -> None:
     base = rows(("mse", 1, 0.0))
     assert not check_performance(rows(("mse", 1, 0.001)), base, tolerance=0.5).passed
-    assert check_performance(rows(("mse", 1, 0.001)), base, tolerance=0.5,
-                             abs_tolerance=0.01).passed  # fmt: skip
+    assert check_performance(
+        rows(("mse", 1, 0.001)), base, tolerance=0.5, abs_tolerance=0.01
+    ).passed
     assert check_performance(rows(("mse", 1, 0.0)), base, tolerance=0.0).passed
 
 
@@ -115,8 +128,9 @@ def test_unknown_direction_and_nan_fail() -> None:
     base = rows(("wobble", 1, 1.0), ("mse", 1, 1.0))
     outcome = check_performance(rows(("wobble", 1, 1.0), ("mse", 1, 1.0)), base)
     assert not outcome.passed and 'directions = { wobble = "lower" }' in outcome.summary
-    assert check_performance(rows(("wobble", 1, 2.0)), rows(("wobble", 1, 1.0)),
-                             directions={"wobble": "higher"}).passed  # fmt: skip
+    assert check_performance(
+        rows(("wobble", 1, 2.0)), rows(("wobble", 1, 1.0)), directions={"wobble": "higher"}
+    ).passed
     nan = check_performance(rows(("mse", 1, float("nan"))), rows(("mse", 1, 1.0)))
     assert not nan.passed and "regression" in nan.summary
     assert not check_performance(rows(("mse", 1, float("nan"))), None).passed

@@ -109,8 +109,9 @@ def test_negative_count_and_ragged_draws(write_parquet: Callable, forecast: Call
     assert "country_id 6, month_id 533 has 15" in outcome.summary
 
 
-def test_null_rows_and_unreadable_files(tmp_path: Path, write_parquet: Callable,
-                                        forecast: Callable) -> None:  # fmt: skip
+def test_null_rows_and_unreadable_files(
+    tmp_path: Path, write_parquet: Callable, forecast: Callable
+) -> None:
     table = forecast(units=2, draws=None)
     values = np.ones(72)
     table = replace_column(
@@ -163,7 +164,7 @@ def test_schema_passes_and_records(write_parquet: Callable, forecast: Callable) 
             max_zero=0.5,
             max_zero_month=0.5,
             min=0.0,
-        ),  # fmt: skip
+        ),
         ColumnRule("month_id", type="int64"),
         ColumnRule("country_id", type="int"),
     )
@@ -189,7 +190,7 @@ def test_schema_failures(write_parquet: Callable, forecast: Callable) -> None:
             max_missing=0.001,
             max_zero=0.5,
             max_zero_month=0.5,
-        ),  # fmt: skip
+        ),
         ColumnRule("pred_other", required=True),
         ColumnRule("pred_optional", required=False),
     )
@@ -203,8 +204,9 @@ def test_schema_failures(write_parquet: Callable, forecast: Callable) -> None:
     assert "1 value(s) beyond 10 SD" in problems
 
 
-def test_missing_share_per_month_counts_null_lists(write_parquet: Callable,
-                                                   forecast: Callable) -> None:  # fmt: skip
+def test_missing_share_per_month_counts_null_lists(
+    write_parquet: Callable, forecast: Callable
+) -> None:
     table = forecast(units=4, draws=4)
     offsets = pa.array(np.arange(145, dtype=np.int32) * 4)
     mask = pa.array(np.arange(144) == 143)  # the last unit of the last month
@@ -222,15 +224,16 @@ def test_missing_share_per_month_counts_null_lists(write_parquet: Callable,
 
 def test_schema_on_csv_features(tmp_path: Path) -> None:
     path = tmp_path / "features.csv"
-    table = pa.table({"month_id": [1, 1, 2, 2], "gdp": [1.0, None, 3.0, 4.0],
-                      "name": ["a", None, None, "d"]})  # fmt: skip
+    table = pa.table(
+        {"month_id": [1, 1, 2, 2], "gdp": [1.0, None, 3.0, 4.0], "name": ["a", None, None, "d"]}
+    )
     pcsv.write_csv(table, path)
     outcome = check_schema(
         [path],
         columns=(
             ColumnRule("gdp", type="float64", max_missing=0.2),
             ColumnRule("name", type="string", max_missing=0.5),
-        ),  # fmt: skip
+        ),
     )
     assert not outcome.passed and "gdp: 25.0% missing" in outcome.summary
     assert len(outcome.details["problems"]) == 1
@@ -239,7 +242,14 @@ def test_schema_on_csv_features(tmp_path: Path) -> None:
 @pytest.mark.parametrize("rows", [0])
 def test_empty_file(tmp_path: Path, rows: int) -> None:
     path = tmp_path / "empty.parquet"
-    pq.write_table(pa.table({"month_id": pa.array([], pa.int64()),
-                             "country_id": pa.array([], pa.int64()),
-                             "pred_x": pa.array([], pa.float64())}), path)  # fmt: skip
+    pq.write_table(
+        pa.table(
+            {
+                "month_id": pa.array([], pa.int64()),
+                "country_id": pa.array([], pa.int64()),
+                "pred_x": pa.array([], pa.float64()),
+            }
+        ),
+        path,
+    )
     assert "no rows" in check_inference([path], unit="country_id", steps=36).summary

@@ -36,8 +36,9 @@ def wait_gone(pid: int, within: float = 3.0) -> bool:
 
 def test_exit_code_and_output(tmp_path: Path) -> None:
     log = tmp_path / "log.txt"
-    result = run_command("echo hello; echo oops >&2; exit 3", cwd=tmp_path, timeout=10,
-                         log_path=log)  # fmt: skip
+    result = run_command(
+        "echo hello; echo oops >&2; exit 3", cwd=tmp_path, timeout=10, log_path=log
+    )
     assert result.exit_code == 3 and not result.timed_out and not result.cancelled
     assert "hello" in result.log_text and "oops" in result.log_text
     assert log.read_text() == result.log_text
@@ -57,8 +58,14 @@ def test_timeout_kills_children_and_grandchildren(tmp_path: Path) -> None:
         "echo $! > child.pid; wait"
     )
     started = time.monotonic()
-    result = run_command(command, cwd=tmp_path, timeout=0.5, log_path=tmp_path / "log",
-                         kill_grace=0.3, poll_interval=0.05)  # fmt: skip
+    result = run_command(
+        command,
+        cwd=tmp_path,
+        timeout=0.5,
+        log_path=tmp_path / "log",
+        kill_grace=0.3,
+        poll_interval=0.05,
+    )
     assert result.timed_out and result.exit_code is not None and result.exit_code != 0
     assert time.monotonic() - started < 5
     assert "timed out" in result.log_text
@@ -70,8 +77,13 @@ def test_timeout_kills_children_and_grandchildren(tmp_path: Path) -> None:
 def test_background_leftovers_do_not_hang_a_finished_command(tmp_path: Path) -> None:
     # `sleep` keeps the output pipe open after the shell has exited.
     started = time.monotonic()
-    result = run_command("sleep 30 & echo $! > bg.pid; echo done", cwd=tmp_path, timeout=20,
-                         log_path=tmp_path / "log", drain_s=0.2)  # fmt: skip
+    result = run_command(
+        "sleep 30 & echo $! > bg.pid; echo done",
+        cwd=tmp_path,
+        timeout=20,
+        log_path=tmp_path / "log",
+        drain_s=0.2,
+    )
     assert result.exit_code == 0 and "done" in result.log_text
     assert time.monotonic() - started < 5
     assert wait_gone(int((tmp_path / "bg.pid").read_text()))
@@ -80,10 +92,14 @@ def test_background_leftovers_do_not_hang_a_finished_command(tmp_path: Path) -> 
 def test_cancel_stops_a_running_command(tmp_path: Path) -> None:
     started = time.monotonic()
     result = run_command(
-        "echo started; sleep 30 & echo $! > bg.pid; wait", cwd=tmp_path, timeout=60,
-        log_path=tmp_path / "log", should_cancel=lambda: time.monotonic() - started > 0.3,
-        poll_interval=0.05, kill_grace=0.5,
-    )  # fmt: skip
+        "echo started; sleep 30 & echo $! > bg.pid; wait",
+        cwd=tmp_path,
+        timeout=60,
+        log_path=tmp_path / "log",
+        should_cancel=lambda: time.monotonic() - started > 0.3,
+        poll_interval=0.05,
+        kill_grace=0.5,
+    )
     assert result.cancelled and not result.timed_out
     assert result.duration_s < 5
     assert "started" in result.log_text and "cancelled" in result.log_text
@@ -95,9 +111,13 @@ def test_200_megabytes_of_output_keep_a_bounded_log(tmp_path: Path) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     total = 200_000_000
     result = run_command(
-        f"head -c {total} /dev/zero | tr '\\0' 'x'; echo; echo THE-END", cwd=tmp_path,
-        timeout=60, log_path=log, head_bytes=1000, tail_bytes=4000,
-    )  # fmt: skip
+        f"head -c {total} /dev/zero | tr '\\0' 'x'; echo; echo THE-END",
+        cwd=tmp_path,
+        timeout=60,
+        log_path=log,
+        head_bytes=1000,
+        tail_bytes=4000,
+    )
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert result.exit_code == 0
     assert result.bytes_total == total + len("\nTHE-END\n")
@@ -111,9 +131,14 @@ def test_200_megabytes_of_output_keep_a_bounded_log(tmp_path: Path) -> None:
 def test_progress_is_reported_and_rate_limited(tmp_path: Path) -> None:
     snapshots: list[tuple[float, LogSnapshot]] = []
     command = "for i in 1 2 3 4 5 6; do echo line $i; sleep 0.1; done"
-    run_command(command, cwd=tmp_path, timeout=10, log_path=tmp_path / "log",
-                poll_interval=0.2,
-                on_progress=lambda s: snapshots.append((time.monotonic(), s)))  # fmt: skip
+    run_command(
+        command,
+        cwd=tmp_path,
+        timeout=10,
+        log_path=tmp_path / "log",
+        poll_interval=0.2,
+        on_progress=lambda s: snapshots.append((time.monotonic(), s)),
+    )
     assert 1 <= len(snapshots) <= 5
     gaps = [b[0] - a[0] for a, b in zip(snapshots, snapshots[1:], strict=False)]
     assert all(gap >= 0.15 for gap in gaps)
@@ -129,11 +154,19 @@ def test_environment_carries_no_secret(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_abc")
     monkeypatch.setenv("HOME", str(tmp_path))
     env = safe_environment({"EWSDASH_ARTIFACTS": str(tmp_path / "art")})
-    result = run_command("env; command -v python", cwd=tmp_path, timeout=10,
-                         log_path=tmp_path / "log", env=env)  # fmt: skip
+    result = run_command(
+        "env; command -v python", cwd=tmp_path, timeout=10, log_path=tmp_path / "log", env=env
+    )
     text = result.log_text
-    for secret in ("DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "GITHUB_TOKEN",
-                   "django-insecure", "ghp_abc", "pw@"):  # fmt: skip
+    for secret in (
+        "DJANGO_SECRET_KEY",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "GITHUB_TOKEN",
+        "django-insecure",
+        "ghp_abc",
+        "pw@",
+    ):
         assert secret not in text
     assert f"EWSDASH_ARTIFACTS={tmp_path / 'art'}" in text
     assert f"HOME={tmp_path}" in text

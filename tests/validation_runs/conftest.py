@@ -57,8 +57,9 @@ def run_queued_inline(*runs: ValidationRun, rounds: int = 20) -> None:
 def no_enqueue(monkeypatch):
     """No broker messages: the test runs queued checks itself."""
     sent: list[int] = []
-    monkeypatch.setattr(services, "_enqueue_on_commit", lambda check_id, timeout_s: sent.append(
-        check_id))
+    monkeypatch.setattr(
+        services, "_enqueue_on_commit", lambda check_id, timeout_s: sent.append(check_id)
+    )
     return sent
 
 

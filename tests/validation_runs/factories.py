@@ -14,17 +14,29 @@ def make_run(*, status: str = "passed", name: str = "pipeline", checks: int = 1)
     finished = status not in ("queued", "running")
     attempt = ValidationRun.objects.filter(repository=repository, commit=head).count() + 1
     run = ValidationRun.objects.create(
-        repository=repository, commit=head, attempt=attempt, purpose="manual", status=status,
-        manifest={"path": "ewsdash.toml", "check": []}, manifest_path="ewsdash.toml",
-        summary=f"{checks} checks", started_at=timezone.now(),
+        repository=repository,
+        commit=head,
+        attempt=attempt,
+        purpose="manual",
+        status=status,
+        manifest={"path": "ewsdash.toml", "check": []},
+        manifest_path="ewsdash.toml",
+        summary=f"{checks} checks",
+        started_at=timezone.now(),
         finished_at=timezone.now() if finished else None,
-    )  # fmt: skip
+    )
     CheckResult.objects.bulk_create(
         CheckResult(
-            run=run, position=i, name=f"check-{i}", kind="command", timeout_s=60,
-            status="passed" if finished else "running", log="line\n" * 3, summary="ok",
+            run=run,
+            position=i,
+            name=f"check-{i}",
+            kind="command",
+            timeout_s=60,
+            status="passed" if finished else "running",
+            log="line\n" * 3,
+            summary="ok",
             started_at=timezone.now(),
-        )  # fmt: skip
+        )
         for i in range(checks)
     )
     return run

@@ -11,17 +11,22 @@ from releases.models import Release
 pytestmark = pytest.mark.django_db
 
 
-def test_each_release_on_production_gets_one_reference_run(tmp_path,
-                                                           django_capture_on_commit_callbacks):
+def test_each_release_on_production_gets_one_reference_run(
+    tmp_path, django_capture_on_commit_callbacks
+):
     origin = build_demo_origin(tmp_path / "demo")
-    repository = services.repository_create(actor="test", name="views-pipeline",
-                                            origin=str(origin.path))
+    repository = services.repository_create(
+        actor="test", name="views-pipeline", origin=str(origin.path)
+    )
     services.repository_sync(repository=repository)
     with django_capture_on_commit_callbacks(execute=False):
         runs = validation_runs_for_releases(repository=repository, actor=None)
         again = validation_runs_for_releases(repository=repository, actor=None)
-    commits = set(Release.objects.filter(repository=repository, on_production=True)
-                  .values_list("commit", flat=True))
+    commits = set(
+        Release.objects.filter(repository=repository, on_production=True).values_list(
+            "commit", flat=True
+        )
+    )
     assert {run.commit for run in runs} == commits and len(runs) == 4
     # Older releases compare with nothing: they are not regressions of production.
     assert {run.purpose for run in runs} == {"reference"}

@@ -32,8 +32,12 @@ def test_the_demo_candidate_is_validated_against_production(demo, no_enqueue):
     )
     assert run.reference is not None and run.reference.purpose == "reference"
     statuses = dict(run.checks.values_list("name", "status"))
-    assert statuses == {"unit-tests": "queued", "inference": "queued",
-                        "performance": "waiting", "prediction-drift": "waiting"}
+    assert statuses == {
+        "unit-tests": "queued",
+        "inference": "queued",
+        "performance": "waiting",
+        "prediction-drift": "waiting",
+    }
     run_queued_inline(run)
     elapsed = time.monotonic() - started
     run.refresh_from_db()
@@ -70,15 +74,21 @@ def test_the_demo_manifest_runs_through_on_the_worker(celery_worker_process, dem
     run = services.validation_run_start(
         repository=repository, commit=origin.development, actor="test", purpose="candidate"
     )
-    wait_for(lambda: ValidationRun.objects.get(pk=run.pk).is_finished, timeout=180,
-             interval=0.25, message="the demo validation did not finish")
+    wait_for(
+        lambda: ValidationRun.objects.get(pk=run.pk).is_finished,
+        timeout=180,
+        interval=0.25,
+        message="the demo validation did not finish",
+    )
     elapsed = time.monotonic() - started
     print(f"demo validation on one worker took {elapsed:.1f}s")
     run.refresh_from_db()
     checks = {c.name: c.status for c in CheckResult.objects.filter(run__in=[run, run.reference])}
     assert all(status in ("passed", "failed") for status in checks.values()), checks
     assert dict(run.checks.values_list("name", "status")) == {
-        "unit-tests": "passed", "inference": "passed", "performance": "failed",
+        "unit-tests": "passed",
+        "inference": "passed",
+        "performance": "failed",
         "prediction-drift": "passed",
     }
     assert run.reference.status == "passed"

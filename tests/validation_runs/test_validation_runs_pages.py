@@ -29,8 +29,9 @@ def test_the_run_page_shows_checks_logs_and_artifacts(login, registered):
     run = make_run(status="passed", checks=2)
     check = run.checks.first()
     artifact = Artifact.objects.create(sha256="ab" * 32, size=2048)
-    CheckArtifact.objects.create(check_result=check, artifact=artifact, name="preds.parquet",
-                                 kind="predictions", rows=6804)
+    CheckArtifact.objects.create(
+        check_result=check, artifact=artifact, name="preds.parquet", kind="predictions", rows=6804
+    )
     html = login("viewer").get(run_url(run)).content.decode()
     assert 'data-check="check-0"' in html and 'data-check="check-1"' in html
     assert "preds.parquet" in html and "abababababab" in html and "2.0 KB" in html
@@ -58,12 +59,15 @@ def test_the_run_page_makes_the_same_queries_however_many_checks(login, register
     for run in (small, big):
         check = run.checks.first()
         CheckArtifact.objects.create(
-            check_result=check, name=f"f{run.pk}",
-            artifact=Artifact.objects.create(sha256=f"{run.pk:064x}", size=1), kind="file",
-        )  # fmt: skip
+            check_result=check,
+            name=f"f{run.pk}",
+            artifact=Artifact.objects.create(sha256=f"{run.pk:064x}", size=1),
+            kind="file",
+        )
     assert queries(client, run_url(small)) == queries(client, run_url(big))
     assert queries(client, run_url(small), HX_Request="true") == queries(
-        client, run_url(big), HX_Request="true")
+        client, run_url(big), HX_Request="true"
+    )
 
 
 def test_the_monitoring_page_lists_runs_in_a_fixed_number_of_queries(login, registered):
@@ -79,14 +83,14 @@ def test_the_monitoring_page_lists_runs_in_a_fixed_number_of_queries(login, regi
     assert 'data-testid="validate-form"' not in html  # viewers may not start runs
 
 
-def test_a_release_manager_validates_a_branch_from_the_form(login, registered, world,
-                                                            no_enqueue):
+def test_a_release_manager_validates_a_branch_from_the_form(login, registered, world, no_enqueue):
     sha = commit_on(world, "development", "ci", {"ewsdash.toml": PASSING})
     client = login("rm-ana")
     page = client.get(reverse("monitoring", kwargs={"name": "pipeline"})).content.decode()
     assert 'data-testid="validate-form"' in page
-    response = client.post_form(reverse("validation-start", kwargs={"name": "pipeline"}),
-                                {"ref": "development"})
+    response = client.post_form(
+        reverse("validation-start", kwargs={"name": "pipeline"}), {"ref": "development"}
+    )
     run = ValidationRun.objects.get()
     assert response.status_code == 302 and response["Location"] == run_url(run)
     assert (run.commit, run.purpose, run.created_by.username) == (sha, "manual", "rm-ana")
@@ -94,16 +98,18 @@ def test_a_release_manager_validates_a_branch_from_the_form(login, registered, w
 
 def test_an_unknown_ref_is_refused_with_a_message(login, registered):
     client = login("rm-ana")
-    response = client.post_form(reverse("validation-start", kwargs={"name": "pipeline"}),
-                                {"ref": "nope"}, follow=True)
+    response = client.post_form(
+        reverse("validation-start", kwargs={"name": "pipeline"}), {"ref": "nope"}, follow=True
+    )
     assert "is neither a branch, a tag nor a commit" in response.content.decode()
     assert not ValidationRun.objects.exists()
 
 
 def test_rerun_makes_a_new_attempt_and_shows_it(login, registered, world, no_enqueue):
     sha = commit_on(world, "development", "ci", {"ewsdash.toml": PASSING})
-    run = services.validation_run_start(repository=registered, commit=sha, actor="test",
-                                        purpose="manual")
+    run = services.validation_run_start(
+        repository=registered, commit=sha, actor="test", purpose="manual"
+    )
     services.validation_run_cancel(run=run, actor="test")
     response = login("rm-ana").post_form(run_url(run, "validation-rerun"))
     again = ValidationRun.objects.get(attempt=2)
@@ -118,8 +124,9 @@ def test_cancel_of_a_finished_run_says_why_not(login, registered):
 
 def test_a_manifest_error_is_shown_on_the_page(login, registered, world):
     sha = commit_on(world, "development", "ci", {"ewsdash.toml": "[[check]]\nname = 3\n"})
-    run = services.validation_run_start(repository=registered, commit=sha, actor="test",
-                                        purpose="manual")
+    run = services.validation_run_start(
+        repository=registered, commit=sha, actor="test", purpose="manual"
+    )
     html = login("viewer").get(run_url(run)).content.decode()
     assert 'data-testid="manifest-error"' in html
     assert "ewsdash.toml, line 2, check &quot;#1&quot;, field &quot;name&quot;" in html

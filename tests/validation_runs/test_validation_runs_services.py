@@ -21,8 +21,12 @@ def start(repository, commit, purpose="manual"):
 
 def test_it_reads_the_manifest_at_the_commit_not_at_the_branch_head(registered, world, no_enqueue):
     first = commit_on(world, "development", "ci: declare checks", {"ewsdash.toml": PASSING})
-    commit_on(world, "development", "ci: change checks", {"ewsdash.toml": PASSING.replace(
-        "unit-tests", "other-tests")})
+    commit_on(
+        world,
+        "development",
+        "ci: change checks",
+        {"ewsdash.toml": PASSING.replace("unit-tests", "other-tests")},
+    )
     run = start(registered, first)
     assert run.commit == first
     assert [c.name for c in run.checks.all()] == ["unit-tests"]
@@ -88,8 +92,11 @@ def test_a_passing_command_check_passes_the_run(registered, world, no_enqueue):
     assert run.status == "passed"
     assert run.finished_at is not None
     actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
-    assert actions[-3:] == ["validation.started", "validation.check_finished",
-                            "validation.finished"]
+    assert actions[-3:] == [
+        "validation.started",
+        "validation.check_finished",
+        "validation.finished",
+    ]
 
 
 def test_starting_again_returns_the_current_run_and_rerun_makes_a_new_attempt(
@@ -108,9 +115,7 @@ def test_starting_again_returns_the_current_run_and_rerun_makes_a_new_attempt(
     assert start(registered, sha).pk == again.pk
 
 
-def test_dependents_wait_and_are_skipped_when_their_dependency_fails(
-    registered, world, no_enqueue
-):
+def test_dependents_wait_and_are_skipped_when_their_dependency_fails(registered, world, no_enqueue):
     manifest = toml(
         """
         [[check]]
@@ -132,7 +137,10 @@ def test_dependents_wait_and_are_skipped_when_their_dependency_fails(
     sha = commit_on(world, "development", "ci", {"ewsdash.toml": manifest})
     run = start(registered, sha)
     assert dict(run.checks.values_list("name", "status")) == {
-        "make": "queued", "use": "waiting", "after-use": "waiting"}
+        "make": "queued",
+        "use": "waiting",
+        "after-use": "waiting",
+    }
     run_queued_inline(run)
     statuses = dict(run.checks.values_list("name", "status"))
     assert statuses == {"make": "failed", "use": "skipped", "after-use": "skipped"}
@@ -180,9 +188,7 @@ def test_cancel_cancels_checks_not_started_and_refuses_a_finished_run(
     assert start(registered, sha).attempt == 2
 
 
-def test_the_reaper_requeues_a_running_check_whose_heartbeat_stopped(
-    registered, world, no_enqueue
-):
+def test_the_reaper_requeues_a_running_check_whose_heartbeat_stopped(registered, world, no_enqueue):
     sha = commit_on(world, "development", "ci", {"ewsdash.toml": PASSING})
     run = start(registered, sha)
     check = run.checks.get()
@@ -251,8 +257,7 @@ def test_without_a_manifest_on_production_performance_passes_and_says_so(
     assert performance.status == "passed", performance.summary
     assert performance.summary.startswith("no production baseline: production ")
     assert "no validation declared" in performance.summary
-    assert list(performance.metrics.values_list("metric", "step", "value")) == [
-        ("mse", None, 1.0)]
+    assert list(performance.metrics.values_list("metric", "step", "value")) == [("mse", None, 1.0)]
 
 
 def test_a_worktree_failure_is_retried_then_reported_as_error(
@@ -284,5 +289,4 @@ def test_the_roles_can_read_the_new_models(users):
     from django.contrib.auth.models import Group
 
     viewer = set(Group.objects.get(name="viewer").permissions.values_list("codename", flat=True))
-    assert {"view_validationrun", "view_checkresult", "view_artifact",
-            "view_modelmetric"} <= viewer
+    assert {"view_validationrun", "view_checkresult", "view_artifact", "view_modelmetric"} <= viewer

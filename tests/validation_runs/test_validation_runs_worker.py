@@ -29,9 +29,13 @@ def finished(run: ValidationRun, timeout: float = 90) -> ValidationRun:
         fresh = ValidationRun.objects.get(pk=run.pk)
         return fresh if fresh.is_finished else None
 
-    return wait_for(done, timeout=timeout, interval=0.2,
-                    message=f"run {run.pk} did not finish: "
-                    f"{list(CheckResult.objects.filter(run=run).values_list('name', 'status'))}")
+    return wait_for(
+        done,
+        timeout=timeout,
+        interval=0.2,
+        message=f"run {run.pk} did not finish: "
+        f"{list(CheckResult.objects.filter(run=run).values_list('name', 'status'))}",
+    )
 
 
 def alive(pid: int) -> bool:
@@ -73,8 +77,9 @@ def test_a_passing_and_a_failing_command(celery_worker_process, registered, worl
     assert not any((settings.EWSDASH_CLONES_DIR / "worktrees").iterdir())
 
 
-def test_a_timeout_kills_the_command_and_its_children(celery_worker_process, registered, world,
-                                                      tmp_path):
+def test_a_timeout_kills_the_command_and_its_children(
+    celery_worker_process, registered, world, tmp_path
+):
     pidfile = tmp_path / "child.pid"
     manifest = toml(
         f"""
@@ -105,8 +110,12 @@ def test_a_check_printing_200_mb_keeps_a_bounded_log(celery_worker_process, regi
         """
     )
     chatty = "import sys\nfor _ in range(200 * 1024):\n    sys.stdout.write('x' * 1023 + '\\n')\n"
-    sha = commit_on(world, "development", "ci", {
-        "ewsdash.toml": manifest, "chatty.py": chatty + "print('THE END')\n"})
+    sha = commit_on(
+        world,
+        "development",
+        "ci",
+        {"ewsdash.toml": manifest, "chatty.py": chatty + "print('THE END')\n"},
+    )
     run = finished(start(registered, sha), timeout=120)
     check = run.checks.get()
     assert check.status == "passed", check.summary
@@ -182,7 +191,8 @@ def test_artifacts_are_stored_once_by_content(celery_worker_process, registered,
     assert stored.read_bytes() == b"same\n"
     writer = run.checks.get(name="writer")
     assert {(u.name, u.artifact.sha256) for u in writer.artifacts.all()} == {
-        ("a.txt", same), ("b.txt", same),
+        ("a.txt", same),
+        ("b.txt", same),
         ("c.txt", hashlib.sha256(b"other\n").hexdigest()),
     }
     assert run.checks.get(name="writer-again").artifacts.get().artifact.sha256 == same
@@ -207,8 +217,9 @@ def test_performance_is_compared_with_the_production_reference_run(
     celery_worker_process, registered, world
 ):
     commit_on(world, "production", "ci: scores", {"ewsdash.toml": SCORES.format(value=1.0)})
-    candidate = commit_on(world, "development", "ci: scores",
-                          {"ewsdash.toml": SCORES.format(value=1.5)})
+    candidate = commit_on(
+        world, "development", "ci: scores", {"ewsdash.toml": SCORES.format(value=1.5)}
+    )
     run = start(registered, candidate, purpose="candidate")
     reference = run.reference
     assert reference is not None and reference.commit == world.head("production")
@@ -216,13 +227,15 @@ def test_performance_is_compared_with_the_production_reference_run(
     reference = finished(reference)
     assert reference.status == "passed"
     assert reference.checks.get(name="performance").summary.startswith(
-        "production reference run: recorded as the baseline")
+        "production reference run: recorded as the baseline"
+    )
     performance = run.checks.get(name="performance")
     assert performance.status == "failed"
     assert "m/t/mse (step 1): 1.5 vs production 1 (+50.00% worse" in performance.summary
     assert performance.details["baseline"]["run"] == reference.pk
-    assert list(performance.metrics.values_list("model", "metric", "step", "value",
-                                                 "direction")) == [("m", "mse", 1, 1.5, "lower")]
+    assert list(
+        performance.metrics.values_list("model", "metric", "step", "value", "direction")
+    ) == [("m", "mse", 1, 1.5, "lower")]
     assert run.status == "failed"
 
 
@@ -231,18 +244,21 @@ def test_a_failed_reference_check_means_no_production_baseline(
 ):
     broken = SCORES.format(value=1.0).replace("> {artifacts}/m.csv", "> /dev/null")
     commit_on(world, "production", "ci: no scores", {"ewsdash.toml": broken})
-    candidate = commit_on(world, "development", "ci: scores",
-                          {"ewsdash.toml": SCORES.format(value=1.0)})
+    candidate = commit_on(
+        world, "development", "ci: scores", {"ewsdash.toml": SCORES.format(value=1.0)}
+    )
     run = finished(start(registered, candidate, purpose="candidate"))
     performance = run.checks.get(name="performance")
     assert performance.status == "failed"
     assert performance.summary.startswith(
-        'no production baseline: the check "performance" of production')
+        'no production baseline: the check "performance" of production'
+    )
     assert "ended failed" in performance.summary
 
 
-def test_the_validate_command_waits_for_the_verdict(celery_worker_process, registered, world,
-                                                    capsys):
+def test_the_validate_command_waits_for_the_verdict(
+    celery_worker_process, registered, world, capsys
+):
     from django.core.management import call_command
 
     from tests.validation_runs.conftest import PASSING

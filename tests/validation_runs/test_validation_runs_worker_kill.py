@@ -72,15 +72,18 @@ def test_a_killed_worker_loses_no_check_and_runs_none_twice(worker_factory, regi
     began = time.monotonic()
     worker = worker_factory()
     for round_no in range(ROUNDS):
-        sha = commit_on(world, "development", f"ci: round {round_no}",
-                        {"ewsdash.toml": manifest(round_no)})
+        sha = commit_on(
+            world, "development", f"ci: round {round_no}", {"ewsdash.toml": manifest(round_no)}
+        )
         run = services.validation_run_start(
             repository=registered, commit=sha, actor="test", purpose="manual"
         )
         slow = run.checks.get(name="slow")
         wait_for(
             lambda slow=slow: CheckResult.objects.filter(pk=slow.pk, status="running").exists(),
-            timeout=30, interval=0.05, message=f"round {round_no}: slow never started",
+            timeout=30,
+            interval=0.05,
+            message=f"round {round_no}: slow never started",
         )
         time.sleep(0.3)  # in the middle of the command
         worker.kill()
@@ -90,8 +93,9 @@ def test_a_killed_worker_loses_no_check_and_runs_none_twice(worker_factory, regi
             services.validation_reap_stale(heartbeat_timeout=HEARTBEAT_TIMEOUT)
             return ValidationRun.objects.get(pk=run.pk).is_finished
 
-        wait_for(settled, timeout=40, interval=0.25,
-                 message=f"round {round_no}: the run did not finish")
+        wait_for(
+            settled, timeout=40, interval=0.25, message=f"round {round_no}: the run did not finish"
+        )
         run.refresh_from_db()
         quick = run.checks.get(name="quick")
         slow.refresh_from_db()

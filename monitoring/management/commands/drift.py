@@ -37,13 +37,23 @@ class Command(BaseCommand):
         job.add_argument("name", help="the repository")
         job.add_argument("--reference-run", type=int, required=True, help="reference run id")
         job.add_argument("--current-run", type=int, required=True, help="current run id")
-        job.add_argument("--model", action="append", default=[],
-                         help="a model to compare (repeatable; default: all)")
+        job.add_argument(
+            "--model",
+            action="append",
+            default=[],
+            help="a model to compare (repeatable; default: all)",
+        )
         job.add_argument("--columns", help="comma-separated columns (default: every pred_*)")
-        job.add_argument("--check", default="inference",
-                         help="the check whose predictions are compared (default: inference)")
-        job.add_argument("--user", help="start it as this user (its role is checked); "
-                         "default: the operator, as 'manage.py drift'")
+        job.add_argument(
+            "--check",
+            default="inference",
+            help="the check whose predictions are compared (default: inference)",
+        )
+        job.add_argument(
+            "--user",
+            help="start it as this user (its role is checked); "
+            "default: the operator, as 'manage.py drift'",
+        )
         job.add_argument("--wait", action="store_true", help="wait until the job finishes")
         job.add_argument("--timeout", type=float, default=3600, help="seconds --wait waits")
 
@@ -66,24 +76,44 @@ class Command(BaseCommand):
         self.stdout.write(self._table(report))
 
     def _table(self, report: dict[str, Any]) -> str:
-        head = ("column", "kind", "n_ref", "n_cur", "status", "KS p / chi2 p", "W1n", "PSI",
-                "JS", "drifted")
+        head = (
+            "column",
+            "kind",
+            "n_ref",
+            "n_cur",
+            "status",
+            "KS p / chi2 p",
+            "W1n",
+            "PSI",
+            "JS",
+            "drifted",
+        )
         rows = [head]
         for name, r in report["columns"].items():
             t = r["tests"]
             p = (t.get("ks") or t.get("chi_square") or {}).get("p_value")
-            rows.append((name, r["kind"], str(r["n_reference"]), str(r["n_current"]),
-                         r["status"], _fmt(p),
-                         _fmt(t.get("wasserstein_normed", {}).get("value")),
-                         _fmt(t.get("psi", {}).get("value")),
-                         _fmt(t.get("jensen_shannon", {}).get("value")),
-                         "yes" if r.get("drifted") else "no"))
+            rows.append(
+                (
+                    name,
+                    r["kind"],
+                    str(r["n_reference"]),
+                    str(r["n_current"]),
+                    r["status"],
+                    _fmt(p),
+                    _fmt(t.get("wasserstein_normed", {}).get("value")),
+                    _fmt(t.get("psi", {}).get("value")),
+                    _fmt(t.get("jensen_shannon", {}).get("value")),
+                    "yes" if r.get("drifted") else "no",
+                )
+            )
         widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
         s = report["summary"]
         lines.append("")
-        lines.append(f"{s['drifted']} of {s['columns']} columns drifted "
-                     f"({s['method']}, alpha={s['alpha']}, min effect {s['min_effect']})")
+        lines.append(
+            f"{s['drifted']} of {s['columns']} columns drifted "
+            f"({s['method']}, alpha={s['alpha']}, min effect {s['min_effect']})"
+        )
         for name, r in report["columns"].items():
             lines.append(f"  {name}: {r.get('reason', '')}")
         return "\n".join(lines)
@@ -114,23 +144,32 @@ class Command(BaseCommand):
         columns = [c.strip() for c in (options.get("columns") or "").split(",") if c.strip()]
         try:
             job = drift_job_start(
-                repository=repository, reference_run=runs["reference"],
-                current_run=runs["current"], actor=actor, models=options["model"],
-                columns=columns, reference_label=run_label(runs["reference"]),
-                current_label=run_label(runs["current"]), check_name=options["check"],
-            )  # fmt: skip
+                repository=repository,
+                reference_run=runs["reference"],
+                current_run=runs["current"],
+                actor=actor,
+                models=options["model"],
+                columns=columns,
+                reference_label=run_label(runs["reference"]),
+                current_label=run_label(runs["current"]),
+                check_name=options["check"],
+            )
         except ActionRefused as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(f"drift job #{job.pk}: {job.reference_label} vs {job.current_label}, "
-                          f"{job.parts_total} part(s) queued")
+        self.stdout.write(
+            f"drift job #{job.pk}: {job.reference_label} vs {job.current_label}, "
+            f"{job.parts_total} part(s) queued"
+        )
         if not options["wait"]:
             return
         deadline = time.monotonic() + options["timeout"]
         while not job.is_finished:
             if time.monotonic() > deadline:
-                raise CommandError(f"drift job #{job.pk} still {job.status} after "
-                                   f"{options['timeout']:.0f}s ({job.parts_done}/"
-                                   f"{job.parts_total} parts)")
+                raise CommandError(
+                    f"drift job #{job.pk} still {job.status} after "
+                    f"{options['timeout']:.0f}s ({job.parts_done}/"
+                    f"{job.parts_total} parts)"
+                )
             time.sleep(1)
             job = DriftJob.objects.get(pk=job.pk)
         if job.status != "done":
@@ -139,5 +178,7 @@ class Command(BaseCommand):
             verdict = "DRIFTED" if r.drifted else "ok"
             self.stdout.write(f"{r.model or '-'}  {r.column}  {verdict}  {r.reason}")
         s = job.summary
-        self.stdout.write(f"{s['drifted']} of {s['tested']} tested column(s) drifted "
-                          f"({s['method']} across the job, alpha={s['alpha']})")
+        self.stdout.write(
+            f"{s['drifted']} of {s['tested']} tested column(s) drifted "
+            f"({s['method']} across the job, alpha={s['alpha']})"
+        )

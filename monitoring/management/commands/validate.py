@@ -19,10 +19,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="registered repository")
         parser.add_argument("ref", help="branch, tag or commit")
-        parser.add_argument("--wait", action="store_true",
-                            help="wait for the verdict; exit 1 unless the run passed")
-        parser.add_argument("--timeout", type=float, default=3 * 3600,
-                            help="seconds to wait at most (with --wait)")  # fmt: skip
+        parser.add_argument(
+            "--wait", action="store_true", help="wait for the verdict; exit 1 unless the run passed"
+        )
+        parser.add_argument(
+            "--timeout", type=float, default=3 * 3600, help="seconds to wait at most (with --wait)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         repository = Repository.objects.filter(name=options["name"]).first()
@@ -30,9 +32,11 @@ class Command(BaseCommand):
             raise CommandError(f"No repository named {options['name']!r}.")
         try:
             run = services.validation_run_start(
-                repository=repository, commit=options["ref"], actor="manage.py validate",
+                repository=repository,
+                commit=options["ref"],
+                actor="manage.py validate",
                 purpose=RunPurpose.MANUAL,
-            )  # fmt: skip
+            )
         except ActionRefused as error:
             raise CommandError(str(error)) from None
         self.stdout.write(

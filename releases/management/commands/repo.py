@@ -93,8 +93,7 @@ class Command(BaseCommand):
         if line["latest_release"]:
             past = line["commits_past_latest"]
             self.stdout.write(
-                f"live release: {line['latest_release']}"
-                + (f" (+{past} commits)" if past else "")
+                f"live release: {line['latest_release']}" + (f" (+{past} commits)" if past else "")
             )
         for r in status["releases"]:
             where = "production" if r["on_production"] else "not on production"

@@ -37,7 +37,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--sync-here", action="store_true",
+            "--sync-here",
+            action="store_true",
             help="Sync in this process instead of queueing it for the worker",
         )
 
@@ -59,8 +60,10 @@ class Command(BaseCommand):
                 validate_releases.si(repository_id=repository.pk),
                 create_candidate.si(repository_id=repository.pk, username="rm-ana"),
             ).delay()
-            self.stdout.write("Sync, release validations and a first candidate queued: the "
-                              "worker starts on them as soon as it runs.")
+            self.stdout.write(
+                "Sync, release validations and a first candidate queued: the "
+                "worker starts on them as soon as it runs."
+            )
         self.stdout.write(
             f"Sign in at http://127.0.0.1:8000 as {', '.join(DEMO_USERS)} "
             f"(password {DEMO_PASSWORD})."
