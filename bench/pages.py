@@ -424,25 +424,25 @@ def main() -> None:
         client = Client()
         client.force_login(world["user"])
         pages = [
-            ("overview", reverse("repository", args=[name])),
-            ("branches", reverse("branches", args=[name])),
-            ("releases", reverse("releases", args=[name])),
-            ("candidate", reverse("candidate", args=[name, candidate.pk])),
-            ("model health", reverse("model-health", args=[name])),
-            ("model health, step 1", reverse("model-health", args=[name]) + "?step=1"),
-            ("drift charts", reverse("drift-overview", args=[name])),
-            ("drift job", reverse("drift-job-charts", args=[name, world["job"].pk])),
+            ("overview", reverse("repository_overview", args=[name])),
+            ("branches", reverse("branch_list", args=[name])),
+            ("releases", reverse("release_list", args=[name])),
+            ("candidate", reverse("candidate_detail", args=[name, candidate.pk])),
+            ("model health", reverse("model_health", args=[name])),
+            ("model health, step 1", reverse("model_health", args=[name]) + "?step=1"),
+            ("drift charts", reverse("drift_overview", args=[name])),
+            ("drift job", reverse("drift_job_charts", args=[name, world["job"].pk])),
             (
                 "compare (candidate)",
-                reverse("candidate-compare", args=[name, world["live"].version, candidate.pk]),
+                reverse("candidate_compare", args=[name, world["live"].version, candidate.pk]),
             ),
             (
                 "compare (500 releases)",
                 reverse(
-                    "release-compare", args=[name, world["old"].version, world["live"].version]
+                    "release_compare", args=[name, world["old"].version, world["live"].version]
                 ),
             ),
-            ("deployment status", reverse("deployments", args=[name])),
+            ("deployment status", reverse("deployment_status", args=[name])),
             ("audit", reverse("audit")),
         ]
         print(

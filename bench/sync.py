@@ -316,18 +316,18 @@ def main() -> None:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        from releases import services
+        from releases import services, sync
         from releases.models import BackportItem, Release, Repository
 
         def ewsdash_full() -> None:
             Repository.objects.filter(name="bench").delete()
             repository = services.repository_create(actor="bench", name="bench", origin=str(origin))
-            outcome = services.repository_sync(repository=repository, actor="bench")
+            outcome = sync.repository_sync(repository=repository, actor="bench")
             assert not outcome.error, outcome.error
 
         def ewsdash_unchanged() -> None:
             repository = Repository.objects.get(name="bench")
-            outcome = services.repository_sync(repository=repository, actor="bench")
+            outcome = sync.repository_sync(repository=repository, actor="bench")
             assert not outcome.changed and not outcome.error
 
         from django.conf import settings

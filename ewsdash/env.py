@@ -81,7 +81,7 @@ def database_from_url(name: str, url: str) -> dict:
         config = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
     except ValueError as error:
         raise ImproperlyConfigured(f"{name} is malformed: {error}") from None
-    if config["ENGINE"].endswith("sqlite3"):
+    if str(config["ENGINE"]).endswith("sqlite3"):
         # SQLite cannot hold persistent connections across threads usefully; a
         # busy timeout lets the web and the worker share the file.
         config["CONN_MAX_AGE"] = 0

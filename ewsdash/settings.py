@@ -181,7 +181,7 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Staging validation: a running check's worker writes a heartbeat this often; the reaper
 # (run by beat) re-queues a check whose heartbeat is older than the timeout (its worker
-# died), so nothing stays `running` for ever. See monitoring.services.
+# died), so nothing stays `running` for ever. See monitoring.reaper.
 EWSDASH_CHECK_HEARTBEAT_INTERVAL = env_int("EWSDASH_CHECK_HEARTBEAT_INTERVAL", 10, minimum=1)
 EWSDASH_CHECK_HEARTBEAT_TIMEOUT = env_int(
     "EWSDASH_CHECK_HEARTBEAT_TIMEOUT", 12 * EWSDASH_CHECK_HEARTBEAT_INTERVAL, minimum=2
@@ -189,12 +189,16 @@ EWSDASH_CHECK_HEARTBEAT_TIMEOUT = env_int(
 EWSDASH_REAPER_INTERVAL = env_int("EWSDASH_REAPER_INTERVAL", 60, minimum=1)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "sync-all-repositories": {
-        "task": "releases.tasks.sync_all_repositories",
+    "repositories-sync-all": {
+        "task": "releases.tasks.repositories_sync_all",
         "schedule": float(EWSDASH_SYNC_INTERVAL),
     },
-    "reap-stale-validation-checks": {
-        "task": "monitoring.tasks.reap_stale_checks",
+    "validation-reap-stale": {
+        "task": "monitoring.tasks.validation_reap_stale",
+        "schedule": float(EWSDASH_REAPER_INTERVAL),
+    },
+    "candidates-catch-up": {
+        "task": "releases.tasks.candidates_catch_up",
         "schedule": float(EWSDASH_REAPER_INTERVAL),
     },
 }

@@ -17,6 +17,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.http import Http404
 from semver import Version
 
+from monitoring.deployments import status_changes
 from monitoring.models import (
     RUN_FINAL,
     CheckResult,
@@ -24,10 +25,11 @@ from monitoring.models import (
     DriftJobStatus,
     DriftResult,
     ModelMetric,
+    ReleaseModelStatus,
     ValidationRun,
 )
+from releases.models import CANDIDATE_OPEN as OPEN_CANDIDATE_STATUSES
 from releases.models import PromotionCandidate, Release, ReleaseLine, Repository
-from releases.workflow import OPEN as OPEN_CANDIDATE_STATUSES
 
 # How many drift jobs the overview draws: the heatmap stays readable and its payload
 # bounded, however many jobs a repository has run.
@@ -512,9 +514,6 @@ class DeploymentRow:
 def deployment_board(*, repository: Repository, limit: int = 50) -> list[DeploymentRow]:
     """The newest `limit` releases with their models' statuses and what changed from the
     release before each (two queries)."""
-    from monitoring.deployments import status_changes
-    from monitoring.models import ReleaseModelStatus
-
     releases = release_sequence(repository=repository, runs=False)[-(limit + 1) :]
     statuses: dict[int, dict[str, str]] = {r.pk: {} for r in releases}
     rows = ReleaseModelStatus.objects.filter(release_id__in=list(statuses)).values_list(

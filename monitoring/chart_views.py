@@ -82,7 +82,7 @@ def model_health(request: HttpRequest, name: str) -> HttpResponse:
     compare_url = ""
     if page.candidate is not None and page.live is not None:
         compare_url = reverse(
-            "candidate-compare", args=[repository.name, page.live.version, page.candidate.pk]
+            "candidate_compare", args=[repository.name, page.live.version, page.candidate.pk]
         )
     return _chart_page(
         request,
@@ -316,7 +316,7 @@ def _drift_overview_charts(
 
 
 @require_GET
-def drift_job(request: HttpRequest, name: str, job_id: int) -> HttpResponse:
+def drift_job_charts(request: HttpRequest, name: str, job_id: int) -> HttpResponse:
     repository = access_repository(request, name)
     job, results = selectors.drift_job(repository=repository, job_id=job_id)
     cells = [DriftCell(r.model or "(file)", r.column, r.effect, r.drifted) for r in results]
@@ -460,7 +460,7 @@ def _result_charts(result: DriftResult) -> list[Chart]:
 
 
 @require_GET
-def deployments(request: HttpRequest, name: str) -> HttpResponse:
+def deployment_status(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
     board = selectors.deployment_board(repository=repository)
     live = next((row for row in board if row.release.live), board[0] if board else None)

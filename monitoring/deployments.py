@@ -18,8 +18,8 @@ from django.db import transaction
 
 from monitoring.models import ReleaseModelStatus
 from releases import git
+from releases.clones import clone_dir
 from releases.models import Release, Repository
-from releases.services import clone_dir
 
 CONFIG_RE = re.compile(r"^models/([^/]+)/configs/config_deployment\.py$")
 STATUS_RE = re.compile(

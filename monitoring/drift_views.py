@@ -61,8 +61,8 @@ def drift_job_start(request: HttpRequest, name: str) -> HttpResponse:
         )
     except ActionRefused as error:
         messages.error(request, str(error))
-        return redirect("drift-jobs", name=repository.name)
-    return redirect("drift-job", name=repository.name, job_id=job.pk)
+        return redirect("drift_job_list", name=repository.name)
+    return redirect("drift_job_detail", name=repository.name, job_id=job.pk)
 
 
 @require_GET

@@ -1,7 +1,7 @@
 """Running one claimed check on a worker: worktree, command, evaluation, evidence.
 
-The Celery task calls `check_execute`; every database write goes through
-monitoring.services under the check's claim. The folders of one claim live under
+The Celery task calls `check_result_run`; every database write goes through
+monitoring.claims under the check's claim. The folders of one claim live under
 EWSDASH_CLONES_DIR/worktrees/check-<id>-<token>/ and are removed afterwards:
 
     tree/                 a detached `git worktree` of the run's commit
@@ -25,9 +25,10 @@ from billiard.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection
 
-from monitoring import services
+from monitoring import artifacts, claims
+from monitoring.claims import CheckReport, Claim
+from monitoring.drift_jobs import drift_job_record_validation
 from monitoring.models import CheckArtifact, CheckResult, CheckStatus, RunPurpose, ValidationRun
-from monitoring.services import CheckReport, Claim
 from monitoring.validation import (
     CheckSpec,
     CommandResult,
@@ -46,7 +47,7 @@ from monitoring.validation import (
 )
 from monitoring.validation.checks import check_files
 from releases import git
-from releases.services import clone_dir, clone_open
+from releases.clones import clone_dir, clone_session
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +70,13 @@ def scratch_root() -> Path:
     return Path(settings.EWSDASH_CLONES_DIR) / "worktrees"
 
 
-def check_execute(*, check_id: int, worker: str, last_try: bool) -> str:
+def check_result_run(*, check_id: int, worker: str, last_try: bool) -> str:
     """Claim the check, run it, write its result once. Returns a line for the worker's log.
 
     Raises WorktreeUnavailable (after giving the check back to the queue) when the
     worktree cannot be made and this is not the task's last try.
     """
-    claim = services.check_claim(check_id=check_id, worker=worker)
+    claim = claims.claim_take(check_id=check_id, worker=worker)
     if claim is None:
         return f"check {check_id} is not queued (finished, cancelled or claimed): nothing to do"
     check = claim.check
@@ -87,9 +88,9 @@ def check_execute(*, check_id: int, worker: str, last_try: bool) -> str:
     beat.start()
     try:
         report = _judge_safely(claim, run, check, spec, scratch, beat, last_try)
-        # Before the folders go: check_finish copies the files into the store (and the
+        # Before the folders go: claim_finish copies the files into the store (and the
         # heartbeat goes on meanwhile, for large files).
-        written = services.check_finish(claim=claim, report=report)
+        written = claims.claim_finish(claim=claim, report=report)
     finally:
         beat.stop()
         _remove_scratch(run, scratch)
@@ -103,15 +104,13 @@ def check_execute(*, check_id: int, worker: str, last_try: bool) -> str:
 def _record_drift_job(run: ValidationRun, spec: CheckSpec, report: CheckReport) -> None:
     """Record the comparison as a drift job, for the monitoring pages.
 
-    After check_finish, so the verdict is written and both runs' files are in the store
+    After claim_finish, so the verdict is written and both runs' files are in the store
     whichever check produced them. A failure here is logged and never touches the check.
     """
     baseline = report.details.get("baseline")
     if report.status not in (CheckStatus.PASSED, CheckStatus.FAILED) or not baseline:
         return  # nothing was compared
     try:
-        from monitoring.drift_jobs import drift_job_record_validation
-
         drift_job_record_validation(
             run=run,
             check_name=spec.name,
@@ -140,7 +139,7 @@ def _judge_safely(
             tree = _prepare(run, scratch)
         except (git.GitError, OSError) as error:
             if not last_try:
-                services.check_release(claim=claim)
+                claims.claim_release(claim=claim)
                 raise WorktreeUnavailable(str(error)) from error
             return CheckReport(CheckStatus.ERROR, f"could not prepare the worktree: {error}")
         return _run_and_judge(run, check, spec, scratch, tree, beat)
@@ -200,7 +199,7 @@ class Heartbeat(threading.Thread):
                     phase, self._phase = self._phase, None
                 now = time.monotonic()
                 if snapshot is None and phase is None and now - last_beat < self.interval:
-                    if not services.check_still_wanted(claim=self.claim):
+                    if not claims.claim_is_held(claim=self.claim):
                         self.cancelled.set()
                     continue
                 fields: dict[str, Any] = {}
@@ -213,7 +212,7 @@ class Heartbeat(threading.Thread):
                     )
                 elif phase is not None:
                     fields["progress"] = phase
-                if not services.check_heartbeat(claim=self.claim, **fields):
+                if not claims.claim_heartbeat(claim=self.claim, **fields):
                     self.cancelled.set()
                 last_beat = now
         except Exception:
@@ -235,9 +234,7 @@ def _prepare(run: ValidationRun, scratch: Path) -> Path:
     for name in ("home", "tmp", "artifacts"):
         (scratch / name).mkdir(parents=True, exist_ok=True)
     tree = scratch / "tree"
-    path = clone_dir(run.repository.name)
-    with git.clone_lock(path):
-        repo = clone_open(run.repository)
+    with clone_session(run.repository) as repo:
         if git.resolve_commit(repo, run.commit) is None:
             repo.fetch()  # this machine's clone may predate the commit
         git.worktree_add(repo, tree, run.commit)
@@ -273,7 +270,7 @@ def _fill_from_store(run: ValidationRun, name: str, folder: Path) -> None:
         relative = PurePosixPath(use.name)
         if relative.is_absolute() or ".." in relative.parts:
             continue  # never stored that way; refuse rather than write outside
-        services.artifact_copy_to(use.artifact, folder / relative)
+        artifacts.artifact_copy_to(use.artifact, folder / relative)
 
 
 def _own_files(folder: Path) -> tuple[list[Path], int]:
@@ -534,7 +531,7 @@ def _compare_with(baseline: CheckResult, spec: CheckSpec, current: dict[str, Pat
             continue
         try:
             result = compare_files(
-                services.artifact_path(reference[name].sha256),
+                artifacts.artifact_path(reference[name].sha256),
                 path,
                 columns=list(spec.columns) or None,
                 config=config,

@@ -1,3 +1,5 @@
+"""The validation run pages: the list with its start form, one run, cancel and re-run."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -5,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from monitoring import selectors, services
+from monitoring import runs, selectors
 from monitoring.models import RunPurpose, ValidationRun
 from releases.access import access_repository
 from releases.errors import ActionRefused
@@ -22,12 +24,12 @@ def _run_or_404(repository: Repository, run_id: int) -> ValidationRun:
 @require_GET
 def monitoring_home(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
-    runs = list(selectors.run_list(repository=repository))
-    return render(request, "monitoring/home.html", {"repository": repository, "runs": runs})
+    run_rows = list(selectors.run_list(repository=repository))
+    return render(request, "monitoring/home.html", {"repository": repository, "runs": run_rows})
 
 
 @require_GET
-def run_detail(request: HttpRequest, name: str, run_id: int) -> HttpResponse:
+def validation_run_detail(request: HttpRequest, name: str, run_id: int) -> HttpResponse:
     repository = access_repository(request, name)
     panel = selectors.run_panel(run=_run_or_404(repository, run_id))
     # htmx polls the panel alone while the run is going on.
@@ -38,41 +40,41 @@ def run_detail(request: HttpRequest, name: str, run_id: int) -> HttpResponse:
 
 
 @require_POST
-def run_start(request: HttpRequest, name: str) -> HttpResponse:
+def validation_run_start(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name, action="rerun_validation")
     ref = request.POST.get("ref", "").strip()
     if not ref:
         messages.error(request, "Name a branch, a tag or a commit to validate.")
-        return redirect("monitoring", name=repository.name)
+        return redirect("monitoring_home", name=repository.name)
     try:
-        run = services.validation_run_start(
+        run = runs.validation_run_start(
             repository=repository, commit=ref, actor=request.user, purpose=RunPurpose.MANUAL
         )
     except ActionRefused as error:
         messages.error(request, str(error))
-        return redirect("monitoring", name=repository.name)
-    return redirect("validation-run", name=repository.name, run_id=run.pk)
+        return redirect("monitoring_home", name=repository.name)
+    return redirect("validation_run_detail", name=repository.name, run_id=run.pk)
 
 
 @require_POST
-def run_cancel(request: HttpRequest, name: str, run_id: int) -> HttpResponse:
+def validation_run_cancel(request: HttpRequest, name: str, run_id: int) -> HttpResponse:
     repository = access_repository(request, name, action="rerun_validation")
     run = _run_or_404(repository, run_id)
     try:
-        services.validation_run_cancel(run=run, actor=request.user)
+        runs.validation_run_cancel(run=run, actor=request.user)
         messages.info(request, f"Run #{run.pk} is being cancelled; its commands are killed.")
     except ActionRefused as error:
         messages.error(request, str(error))
-    return redirect("validation-run", name=repository.name, run_id=run.pk)
+    return redirect("validation_run_detail", name=repository.name, run_id=run.pk)
 
 
 @require_POST
-def run_rerun(request: HttpRequest, name: str, run_id: int) -> HttpResponse:
+def validation_run_rerun(request: HttpRequest, name: str, run_id: int) -> HttpResponse:
     repository = access_repository(request, name, action="rerun_validation")
     run = _run_or_404(repository, run_id)
     try:
-        again = services.validation_run_rerun(run=run, actor=request.user)
+        again = runs.validation_run_rerun(run=run, actor=request.user)
     except ActionRefused as error:
         messages.error(request, str(error))
-        return redirect("validation-run", name=repository.name, run_id=run.pk)
-    return redirect("validation-run", name=repository.name, run_id=again.pk)
+        return redirect("validation_run_detail", name=repository.name, run_id=run.pk)
+    return redirect("validation_run_detail", name=repository.name, run_id=again.pk)

@@ -1,6 +1,13 @@
-"""One place for "may this user see or do this?" (404 for unknown, 403 for forbidden)."""
+"""One place for "may this user see or do this?".
+
+Views call `access_repository` (404 for an unknown repository, 403 for a forbidden
+action); services call `require_permission` themselves, so that no entry point (view,
+command, task, API) can skip the check.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -8,6 +15,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from releases.errors import ActionRefused
 from releases.models import FreezeWindow, Repository
 
 READ_PERMISSION = "releases.view_repository"
@@ -16,6 +24,12 @@ READ_PERMISSION = "releases.view_repository"
 def require_reader(request: HttpRequest) -> None:
     if not request.user.has_perm(READ_PERMISSION):
         raise PermissionDenied("Your account has no role in ewsdash yet; ask an admin.")
+
+
+def require_permission(actor: Any, codename: str) -> None:
+    """Refuse (ActionRefused) unless `actor` is signed in and holds releases.<codename>."""
+    if not getattr(actor, "is_authenticated", False) or not actor.has_perm(f"releases.{codename}"):
+        raise ActionRefused(f"Your role does not allow this ({codename.replace('_', ' ')}).")
 
 
 def repositories_with_freeze() -> QuerySet[Repository]:
@@ -46,11 +60,12 @@ def access_repository(request: HttpRequest, name: str, *, action: str | None = N
 
 def frozen_by(repository: Repository) -> FreezeWindow | None:
     """The active freeze of a repository fetched through `repositories_with_freeze`."""
-    if getattr(repository, "freeze_id", None) is None:
+    freeze_id = getattr(repository, "freeze_id", None)
+    if freeze_id is None:
         return None
     return FreezeWindow(
-        pk=repository.freeze_id,
-        repository=repository,  # type: ignore[attr-defined]
-        ends_at=repository.freeze_until,  # type: ignore[attr-defined]
-        reason=repository.freeze_reason,
-    )  # type: ignore[attr-defined]
+        pk=freeze_id,
+        repository=repository,
+        ends_at=getattr(repository, "freeze_until"),  # noqa: B009 (an annotation)
+        reason=getattr(repository, "freeze_reason"),  # noqa: B009
+    )

@@ -52,7 +52,9 @@ class RepositoryAdmin(admin.ModelAdmin):
         "refs_digest",
     ]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         if obj is None:
             form = RepositoryAddForm
 
@@ -61,7 +63,7 @@ class RepositoryAdmin(admin.ModelAdmin):
                     super().__init__(*args, request_user=request.user, **kw)
 
             return BoundForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # The origin and the clone belong together; change it by registering anew.

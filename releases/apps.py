@@ -1,6 +1,20 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
 class ReleasesConfig(AppConfig):
     name = "releases"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: app modules may load models only once the
+        # registry is ready. Candidates take a run's verdict when monitoring says it
+        # finished, so monitoring never imports releases' services.
+        from monitoring.signals import run_finished
+        from releases.candidates import candidates_follow_run
+
+        def follow(sender: Any, *, run_id: int, **kwargs: Any) -> None:
+            candidates_follow_run(run_id=run_id)
+
+        run_finished.connect(follow, dispatch_uid="releases.candidates_follow_run", weak=False)

@@ -8,9 +8,6 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from releases.workflow import OPEN as OPEN_STATUSES
-from releases.workflow import CandidateStatus
-
 BRANCH_NAME_RE = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/\-]+(?<!\.lock)(?<![/.])$")
 
 
@@ -348,7 +345,31 @@ class BackportItem(models.Model):
         return self.committed_at
 
 
-# -- promotion workflow (issue 4) ------------------------------------------------------------
+# -- promotion workflow ---------------------------------------------------------------------
+
+
+class CandidateStatus(models.TextChoices):
+    """A candidate's life; the allowed moves between these are in `releases.workflow`."""
+
+    VALIDATING = "validating", "validating"
+    VALIDATED = "validated", "validated"
+    VALIDATION_FAILED = "validation_failed", "validation failed"
+    APPROVED = "approved", "approved"
+    PROMOTING = "promoting", "promoting"
+    RELEASED = "released", "released"
+    PROMOTION_FAILED = "promotion_failed", "promotion failed"
+    REJECTED = "rejected", "rejected"
+    SUPERSEDED = "superseded", "superseded"
+    CANCELLED = "cancelled", "cancelled"
+
+
+# Statuses that end a candidate early, and every status that ends it.
+CANDIDATE_ENDINGS = frozenset(
+    {CandidateStatus.REJECTED, CandidateStatus.SUPERSEDED, CandidateStatus.CANCELLED}
+)
+CANDIDATE_TERMINAL = frozenset({CandidateStatus.RELEASED, *CANDIDATE_ENDINGS})
+# Statuses in which a candidate still competes for promotion.
+CANDIDATE_OPEN = frozenset(set(CandidateStatus) - CANDIDATE_TERMINAL)
 
 
 class CandidateKind(models.TextChoices):
@@ -360,7 +381,7 @@ class PromotionCandidate(models.Model):
     """A frozen commit of development (or a hotfix branch) on its way to production.
 
     New commits on the source branch never change it: it is its frozen commit.
-    Its status changes only through `releases.workflow.check_transition`.
+    Its status changes only through `releases.workflow.candidate_transition`.
     """
 
     repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="candidates")
@@ -440,7 +461,7 @@ class PromotionCandidate(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        return self.status in CANDIDATE_OPEN
 
 
 class Decision(models.TextChoices):

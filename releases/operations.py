@@ -1,42 +1,33 @@
-"""Production operations beside promotion: rollback, hotfix branches, the back-merge,
-freeze windows. Each is a permission-checked service that fetches first, writes git
-objects without moving a local ref, pushes atomically, then records and audits."""
+"""Production operations beside promotion: rollback, hotfix branches, the back-merge.
+
+Each is a permission-checked service that fetches first, writes git objects without
+moving a local ref, pushes atomically, then records and audits (git first, the database
+second: see `releases.clones`).
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from releases import git, versioning
+from releases.access import require_permission
 from releases.audit import audit_record
+from releases.candidates import existing_versions
+from releases.clones import clone_session, git_identity, person_identity
 from releases.errors import ActionRefused
-from releases.models import FreezeWindow, Release, ReleaseKind, Repository
-from releases.promotion import (
-    _clone,
-    _existing_versions,
-    active_freeze,
-    git_identity,
-    person_identity,
-    require_permission,
-)
+from releases.gates import active_freeze
+from releases.models import Release, ReleaseKind, Repository
+from releases.sync import repository_sync
 
 HOTFIX_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,60}$")
 
 
-def _clone_dir(repository: Repository) -> Any:
-    from releases.services import clone_dir
-
-    return clone_dir(repository.name)
-
-
 def _sync(repository: Repository, actor: Any) -> None:
-    from releases.services import repository_sync
-
     repository_sync(repository=repository, actor=actor, force=True)
 
 
@@ -71,11 +62,18 @@ class RollbackPreview:
 
 def rollback_preview(*, repository: Repository, target: Release) -> RollbackPreview:
     """What rolling production back to `target` will change, read from the cache clone."""
+    with clone_session(repository) as repo:
+        return _rollback_preview(repository, target, repo)
+
+
+def _rollback_preview(
+    repository: Repository, target: Release, repo: git.GitRepo
+) -> RollbackPreview:
+    """The preview from `repo` (the caller holds the clone lock)."""
     if target.repository_id != repository.pk:
         raise ActionRefused("That release belongs to another repository.")
     if not target.on_production:
         raise ActionRefused(f"{target.tag} is not on production; only those can be restored.")
-    repo = _clone(repository)
     head = _production_head(repo, repository)
     if git.tree_of(repo, head) == git.tree_of(repo, target.commit):
         raise ActionRefused(f"Production already has {target.tag}'s tree.")
@@ -101,7 +99,7 @@ def rollback_preview(*, repository: Repository, target: Release) -> RollbackPrev
         ),
         key=lambda r: versioning.parse_version_tag(r.version).version,  # type: ignore[union-attr]
     )
-    existing = _existing_versions(repository)
+    existing = existing_versions(repository)
     version = versioning.next_version(max(existing), "patch") if existing else None
     return RollbackPreview(
         target=target,
@@ -135,10 +133,9 @@ def release_rollback(
             f"A freeze is active until {freeze.ends_at:%Y-%m-%d %H:%M} UTC ({freeze.reason}); "
             "give a reason to break the glass."
         )
-    with git.clone_lock(_clone_dir(repository)):
-        repo = _clone(repository)
+    with clone_session(repository) as repo:
         repo.fetch()
-        preview = rollback_preview(repository=repository, target=target)
+        preview = _rollback_preview(repository, target, repo)
         live = preview.live
         tag = versioning.format_tag(preview.version, repository.tag_style)
         now = timezone.now()
@@ -234,8 +231,7 @@ def hotfix_cut(*, repository: Repository, actor: Any, name: str) -> str:
             "countries)."
         )
     branch = f"hotfix/{name}"
-    with git.clone_lock(_clone_dir(repository)):
-        repo = _clone(repository)
+    with clone_session(repository) as repo:
         repo.fetch()
         if git.ref_head(repo, f"refs/heads/{branch}") is not None:
             raise ActionRefused(f"The branch {branch} already exists.")
@@ -258,8 +254,7 @@ def hotfix_cut(*, repository: Repository, actor: Any, name: str) -> str:
 def production_merge_into_development(*, repository: Repository, actor: Any) -> str:
     """A real merge commit of production into development, pushed; on conflict nothing is."""
     require_permission(actor, "merge_production")
-    with git.clone_lock(_clone_dir(repository)):
-        repo = _clone(repository)
+    with clone_session(repository) as repo:
         repo.fetch()
         production = _production_head(repo, repository)
         development = git.ref_head(repo, f"refs/heads/{repository.development_branch}")
@@ -298,60 +293,3 @@ def production_merge_into_development(*, repository: Repository, actor: Any) -> 
         )
     _sync(repository, actor)
     return merge
-
-
-# -- freeze windows --------------------------------------------------------------------------
-
-
-def freeze_create(
-    *, repository: Repository, actor: Any, starts_at: datetime, ends_at: datetime, reason: str
-) -> FreezeWindow:
-    require_permission(actor, "manage_freeze")
-    if not reason.strip():
-        raise ActionRefused("A freeze needs a reason.")
-    if ends_at <= starts_at:
-        raise ActionRefused("A freeze must end after it starts.")
-    if ends_at <= timezone.now():
-        raise ActionRefused("That freeze would already be over.")
-    with transaction.atomic():
-        window = FreezeWindow.objects.create(
-            repository=repository,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            reason=reason.strip(),
-            created_by=actor,
-        )
-        audit_record(
-            actor=actor,
-            action="freeze.created",
-            obj=window,
-            repository=repository,
-            payload={
-                "starts_at": starts_at.isoformat(),
-                "ends_at": ends_at.isoformat(),
-                "reason": reason.strip(),
-            },
-        )
-    return window
-
-
-def freeze_end(*, window: FreezeWindow, actor: Any) -> None:
-    """End a freeze now (the row stays, with its end moved to now)."""
-    require_permission(actor, "manage_freeze")
-    with transaction.atomic():
-        window = FreezeWindow.objects.select_for_update().get(pk=window.pk)
-        now = timezone.now()
-        if window.ends_at <= now:
-            raise ActionRefused("That freeze is already over.")
-        window.ends_at = now
-        if window.starts_at >= now:
-            # Ended before it began: keep the row (and its reason) as a zero-length window.
-            window.starts_at = now - timedelta(microseconds=1)
-        window.save(update_fields=["starts_at", "ends_at"])
-        audit_record(
-            actor=actor,
-            action="freeze.ended",
-            obj=window,
-            repository=window.repository,
-            payload={"ended_at": now.isoformat()},
-        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
-from releases import operations, promotion
-from releases import promotion_selectors as selectors
+from releases import candidate_selectors as selectors
+from releases import candidates, freezes, operations
 from releases.access import access_repository
 from releases.errors import ActionRefused
+from releases.gates import active_freeze
 from releases.models import FreezeWindow, PromotionCandidate, Release
 
 
@@ -87,7 +88,7 @@ def candidate_detail(request: HttpRequest, name: str, pk: int) -> HttpResponse:
 @refusals_as_messages
 def candidate_create(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name, action="create_candidate")
-    candidate = promotion.candidate_create(
+    candidate = candidates.candidate_create(
         repository=repository,
         actor=request.user,
         source_branch=request.POST.get("source", ""),
@@ -97,50 +98,74 @@ def candidate_create(request: HttpRequest, name: str) -> HttpResponse:
         request,
         f"Candidate #{candidate.pk} ({candidate.version}) created; staging validation is queued.",
     )
-    return redirect("candidate", name=name, pk=candidate.pk)
+    return redirect("candidate_detail", name=name, pk=candidate.pk)
 
 
-def _candidate_action(
-    action: str, service: Callable[..., None], success: str, fields: tuple[str, ...] = ()
-) -> Callable[..., HttpResponse]:
-    @require_POST
-    @refusals_as_messages
-    def view(request: HttpRequest, name: str, pk: int) -> HttpResponse:
-        candidate = _candidate(request, name, pk, action=action)
-        service(
-            candidate=candidate,
-            actor=request.user,
-            **{field: request.POST.get(field, "") for field in fields},
-        )
-        messages.success(request, success)
-        return redirect("candidate", name=name, pk=pk)
-
-    return view
+def _candidate_done(request: HttpRequest, name: str, pk: int, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect("candidate_detail", name=name, pk=pk)
 
 
-candidate_approve = _candidate_action(
-    "approve_candidate", promotion.candidate_approve, "Your approval is recorded.", ("comment",)
-)
-candidate_reject = _candidate_action(
-    "approve_candidate", promotion.candidate_reject, "The candidate is rejected.", ("reason",)
-)
-candidate_rerun = _candidate_action(
-    "rerun_validation",
-    promotion.candidate_rerun_validation,
-    "Validation re-run queued; earlier approvals are void.",
-)
-candidate_waive = _candidate_action(
-    "waive_check", promotion.candidate_waive_validation, "Validation waived.", ("reason",)
-)
-candidate_cancel = _candidate_action(
-    "create_candidate", promotion.candidate_cancel, "The candidate is cancelled."
-)
-candidate_promote = _candidate_action(
-    "promote_candidate",
-    promotion.candidate_promote,
-    "Promotion started: the worker merges, tags and pushes.",
-    ("break_glass_reason",),
-)
+@require_POST
+@refusals_as_messages
+def candidate_approve(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    candidate = _candidate(request, name, pk, action="approve_candidate")
+    candidates.candidate_approve(
+        candidate=candidate, actor=request.user, comment=request.POST.get("comment", "")
+    )
+    return _candidate_done(request, name, pk, "Your approval is recorded.")
+
+
+@require_POST
+@refusals_as_messages
+def candidate_reject(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    candidate = _candidate(request, name, pk, action="approve_candidate")
+    candidates.candidate_reject(
+        candidate=candidate, actor=request.user, reason=request.POST.get("reason", "")
+    )
+    return _candidate_done(request, name, pk, "The candidate is rejected.")
+
+
+@require_POST
+@refusals_as_messages
+def candidate_rerun(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    candidate = _candidate(request, name, pk, action="rerun_validation")
+    candidates.candidate_rerun_validation(candidate=candidate, actor=request.user)
+    return _candidate_done(
+        request, name, pk, "Validation re-run queued; earlier approvals are void."
+    )
+
+
+@require_POST
+@refusals_as_messages
+def candidate_waive(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    candidate = _candidate(request, name, pk, action="waive_check")
+    candidates.candidate_waive_validation(
+        candidate=candidate, actor=request.user, reason=request.POST.get("reason", "")
+    )
+    return _candidate_done(request, name, pk, "Validation waived.")
+
+
+@require_POST
+@refusals_as_messages
+def candidate_cancel(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    candidate = _candidate(request, name, pk, action="create_candidate")
+    candidates.candidate_cancel(candidate=candidate, actor=request.user)
+    return _candidate_done(request, name, pk, "The candidate is cancelled.")
+
+
+@require_POST
+@refusals_as_messages
+def candidate_promote(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    candidate = _candidate(request, name, pk, action="promote_candidate")
+    candidates.candidate_promote(
+        candidate=candidate,
+        actor=request.user,
+        break_glass_reason=request.POST.get("break_glass_reason", ""),
+    )
+    return _candidate_done(
+        request, name, pk, "Promotion started: the worker merges, tags and pushes."
+    )
 
 
 # -- rollback --------------------------------------------------------------------------------
@@ -160,14 +185,14 @@ def rollback_preview(request: HttpRequest, name: str, version: str) -> HttpRespo
         preview = operations.rollback_preview(repository=target.repository, target=target)
     except ActionRefused as error:
         messages.error(request, str(error))
-        return redirect("release", name=name, version=version)
+        return redirect("release_detail", name=name, version=version)
     return render(
         request,
         "releases/rollback.html",
         {
             "repository": target.repository,
             "preview": preview,
-            "freeze": promotion.active_freeze(target.repository),
+            "freeze": active_freeze(target.repository),
         },
     )
 
@@ -186,7 +211,7 @@ def rollback_confirm(request: HttpRequest, name: str, version: str) -> HttpRespo
         break_glass_reason=request.POST.get("break_glass_reason", ""),
     )
     messages.success(request, f"Production rolled back to {target.tag}'s tree as {release.tag}.")
-    return redirect("release", name=name, version=release.version)
+    return redirect("release_detail", name=name, version=release.version)
 
 
 # -- hotfix, back-merge, freeze --------------------------------------------------------------
@@ -203,7 +228,7 @@ def hotfix_cut(request: HttpRequest, name: str) -> HttpResponse:
         request,
         f"{branch} created from production's head. Push the fix to it, then create its candidate.",
     )
-    return redirect("repository", name=name)
+    return redirect("repository_overview", name=name)
 
 
 @require_POST
@@ -212,21 +237,21 @@ def back_merge(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name, action="merge_production")
     merge = operations.production_merge_into_development(repository=repository, actor=request.user)
     messages.success(request, f"Production merged into development ({merge[:10]}) and pushed.")
-    return redirect("repository", name=name)
+    return redirect("repository_overview", name=name)
 
 
 def _when(value: str, field: str) -> datetime:
     parsed = parse_datetime(value.strip()) if value else None
     if parsed is None:
         raise ActionRefused(f"{field} must be a date and time (YYYY-MM-DD HH:MM).")
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.utc)
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
 
 @require_POST
 @refusals_as_messages
 def freeze_create(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name, action="manage_freeze")
-    operations.freeze_create(
+    freezes.freeze_create(
         repository=repository,
         actor=request.user,
         starts_at=_when(request.POST.get("starts_at", ""), "Start"),
@@ -234,7 +259,7 @@ def freeze_create(request: HttpRequest, name: str) -> HttpResponse:
         reason=request.POST.get("reason", ""),
     )
     messages.success(request, "Freeze window set.")
-    return redirect("repository", name=name)
+    return redirect("repository_overview", name=name)
 
 
 @require_POST
@@ -242,6 +267,6 @@ def freeze_create(request: HttpRequest, name: str) -> HttpResponse:
 def freeze_end(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     repository = access_repository(request, name, action="manage_freeze")
     window = get_object_or_404(FreezeWindow, repository=repository, pk=pk)
-    operations.freeze_end(window=window, actor=request.user)
+    freezes.freeze_end(window=window, actor=request.user)
     messages.success(request, "Freeze ended.")
-    return redirect("repository", name=name)
+    return redirect("repository_overview", name=name)

@@ -49,7 +49,7 @@ class BranchBoard:
 
 def branch_board(*, repository: Repository) -> BranchBoard:
     """Production vs development first, then live branches, then gone ones (one query)."""
-    rows = list(
+    rows: list[Branch] = list(
         Branch.objects.filter(repository=repository)
         .annotate(kind_order=KIND_ORDER)
         .order_by("kind_order", "-committed_at", "name")

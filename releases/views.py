@@ -19,7 +19,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     require_reader(request)
     repositories = list(selectors.repository_list())
     if len(repositories) == 1:
-        return redirect("repository", name=repositories[0].name)
+        return redirect("repository_overview", name=repositories[0].name)
     return render(request, "releases/overview.html", {"repositories": repositories})
 
 
@@ -40,7 +40,7 @@ def repository_overview(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_GET
-def branches(request: HttpRequest, name: str) -> HttpResponse:
+def branch_list(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
     board = selectors.branch_board(repository=repository)
     # After "Sync now" the page polls itself until the worker has finished.
@@ -67,7 +67,7 @@ def sync_now(request: HttpRequest, name: str) -> HttpResponse:
     requested_at = timezone.now()
     services.repository_request_sync(repository=repository, actor=request.user)
     messages.info(request, f"Sync of {repository.name} queued.")
-    url = reverse("branches", kwargs={"name": repository.name})
+    url = reverse("branch_list", kwargs={"name": repository.name})
     return redirect(f"{url}?{urlencode({'since': requested_at.isoformat()})}")
 
 
@@ -75,7 +75,7 @@ RELEASES_PER_PAGE = 50
 
 
 @require_GET
-def releases_list(request: HttpRequest, name: str) -> HttpResponse:
+def release_list(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
     board = selectors.release_board(repository=repository)
     # Fifty a page: a history of a thousand releases stays quick to render and read.

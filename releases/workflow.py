@@ -3,35 +3,32 @@
     validating → validated | validation_failed → approved → promoting → released | promotion_failed
     rejected, superseded and cancelled end it early.
 
-Every status change of a candidate goes through `candidate_transition`; a
-transition not listed here raises, whichever entry point asked for it.
+Every status change of a candidate goes through `candidate_transition`; a transition not
+listed in TRANSITIONS raises, whichever entry point asked for it.
 """
 
 from __future__ import annotations
 
-from django.db import models
+from typing import Any
 
+from django.db import transaction
+from django.utils import timezone
+
+from releases.audit import audit_record
 from releases.errors import ActionRefused
-
-
-class CandidateStatus(models.TextChoices):
-    VALIDATING = "validating", "validating"
-    VALIDATED = "validated", "validated"
-    VALIDATION_FAILED = "validation_failed", "validation failed"
-    APPROVED = "approved", "approved"
-    PROMOTING = "promoting", "promoting"
-    RELEASED = "released", "released"
-    PROMOTION_FAILED = "promotion_failed", "promotion failed"
-    REJECTED = "rejected", "rejected"
-    SUPERSEDED = "superseded", "superseded"
-    CANCELLED = "cancelled", "cancelled"
-
+from releases.models import (
+    CANDIDATE_ENDINGS,
+    CANDIDATE_OPEN,
+    CANDIDATE_TERMINAL,
+    Approval,
+    CandidateStatus,
+    PromotionCandidate,
+)
 
 S = CandidateStatus
-ENDINGS = {S.REJECTED, S.SUPERSEDED, S.CANCELLED}
-TERMINAL = frozenset({S.RELEASED, *ENDINGS})
-# Statuses in which a candidate still competes for promotion.
-OPEN = frozenset(set(S) - TERMINAL)
+ENDINGS = CANDIDATE_ENDINGS
+TERMINAL = CANDIDATE_TERMINAL
+OPEN = CANDIDATE_OPEN
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.VALIDATING: frozenset({S.VALIDATED, S.VALIDATION_FAILED, *ENDINGS}),
@@ -55,5 +52,51 @@ class IllegalTransition(ActionRefused):
 
 
 def check_transition(current: str, target: str) -> None:
+    """Raise IllegalTransition unless a candidate may move from `current` to `target`."""
     if target not in TRANSITIONS[current]:
         raise IllegalTransition(f"A {S(current).label} candidate cannot become {S(target).label}.")
+
+
+def candidate_lock(candidate: PromotionCandidate) -> PromotionCandidate:
+    """The candidate's row, locked for the caller's transaction, with its current status."""
+    return (
+        PromotionCandidate.objects.select_for_update(of=("self",))
+        .select_related("repository")
+        .get(pk=candidate.pk)
+    )
+
+
+def candidate_transition(
+    candidate: PromotionCandidate,
+    target: str,
+    *,
+    actor: Any,
+    action: str,
+    reason: str = "",
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """The one way a candidate's status changes, audited.
+
+    The caller holds the candidate's row lock (`candidate_lock`) in its transaction.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("candidate_transition runs inside the caller's transaction")
+    check_transition(candidate.status, target)
+    previous = candidate.status
+    candidate.status = target
+    candidate.status_reason = reason
+    candidate.save()
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=candidate,
+        repository=candidate.repository,
+        payload={"from": previous, "to": target, "reason": reason, **(payload or {})},
+    )
+
+
+def approvals_void(candidate: PromotionCandidate, reason: str) -> int:
+    """Void every live decision on the candidate (inside the caller's transaction)."""
+    return Approval.objects.filter(candidate=candidate, voided_at__isnull=True).update(
+        voided_at=timezone.now(), void_reason=reason
+    )

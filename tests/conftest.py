@@ -98,10 +98,10 @@ def empty_world(tmp_path) -> GitWorld:
 
 @pytest.fixture
 def registered(world, db):
-    from releases import services
+    from releases import services, sync
 
     repository = services.repository_create(actor="test", name="pipeline", origin=str(world.origin))
-    services.repository_sync(repository=repository, actor="test")
+    sync.repository_sync(repository=repository, actor="test")
     repository.refresh_from_db()
     return repository
 

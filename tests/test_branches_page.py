@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def page(client, name="pipeline") -> str:
-    response = client.get(reverse("branches", kwargs={"name": name}))
+    response = client.get(reverse("branch_list", kwargs={"name": name}))
     assert response.status_code == 200
     return response.content.decode()
 
@@ -39,9 +39,9 @@ def test_subjects_and_branch_names_are_escaped(login, registered, world):
     world.checkout("feature/<svg/onload=alert(1)>", new_from="development")
     world.commit('feat: <script>alert("owned")</script>')
     world.push_all()
-    from releases import services
+    from releases import sync
 
-    services.repository_sync(repository=registered)
+    sync.repository_sync(repository=registered)
     html = page(login("viewer"))
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&quot;owned&quot;)&lt;/script&gt;" in html
@@ -60,7 +60,7 @@ def test_sync_now_audits_and_enqueues_on_commit(
 ):
     client = login("rm-ana")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post_form(reverse("sync-now", kwargs={"name": "pipeline"}))
+        response = client.post_form(reverse("sync_now", kwargs={"name": "pipeline"}))
     assert response.status_code == 302
     assert "since=" in response["Location"]
     assert len(callbacks) == 1  # the task is sent only once the audit event is committed
@@ -70,7 +70,7 @@ def test_sync_now_audits_and_enqueues_on_commit(
 
 def test_the_page_polls_until_the_sync_attempt_is_newer(login, registered):
     client = login("rm-ana")
-    url = reverse("branches", kwargs={"name": "pipeline"})
+    url = reverse("branch_list", kwargs={"name": "pipeline"})
     waiting = client.get(url, {"since": "2999-01-01T00:00:00+00:00"}).content.decode()
     assert 'hx-trigger="every 1s"' in waiting
     done = client.get(url, {"since": "2000-01-01T00:00:00+00:00"}).content.decode()
@@ -80,10 +80,10 @@ def test_the_page_polls_until_the_sync_attempt_is_newer(login, registered):
 def test_a_sync_error_is_shown_on_the_page(login, registered, world):
     import shutil
 
-    from releases import services
+    from releases import sync
 
     shutil.rmtree(world.origin)
-    services.repository_sync(repository=registered)
+    sync.repository_sync(repository=registered)
     html = page(login("viewer"))
     assert "The last sync failed" in html
     assert "does not appear to be a git repository" in html
@@ -104,8 +104,8 @@ def test_the_page_makes_a_fixed_number_of_queries(
     for index in range(30):
         world.checkout(f"feature/many-{index}", new_from="development")
     world.push_all()
-    from releases import services
+    from releases import sync
 
-    services.repository_sync(repository=registered)
+    sync.repository_sync(repository=registered)
     with django_assert_max_num_queries(10):
         page(client)

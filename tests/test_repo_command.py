@@ -6,8 +6,8 @@ import subprocess
 import pytest
 from django.core.management import CommandError, call_command
 
+from releases.clones import clone_dir
 from releases.models import AuditEvent, Repository
-from releases.services import clone_dir
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from releases import services
+from releases import clones, sync
 from releases.models import AuditEvent, Branch
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +53,7 @@ def test_a_merged_feature_is_marked_merged(registered):
 
 def test_a_deleted_branch_is_marked_gone_not_deleted(registered, world):
     world.delete_remote_branch("feature/open-work")
-    outcome = services.repository_sync(repository=registered)
+    outcome = sync.repository_sync(repository=registered)
     assert outcome.gone == ["feature/open-work"]
     gone = branch(registered, "feature/open-work")
     assert gone.is_gone
@@ -62,9 +62,9 @@ def test_a_deleted_branch_is_marked_gone_not_deleted(registered, world):
 
 def test_a_branch_that_comes_back_is_live_again(registered, world):
     world.delete_remote_branch("feature/open-work")
-    services.repository_sync(repository=registered)
+    sync.repository_sync(repository=registered)
     world.push("feature/open-work")
-    services.repository_sync(repository=registered)
+    sync.repository_sync(repository=registered)
     assert not branch(registered, "feature/open-work").is_gone
 
 
@@ -72,7 +72,7 @@ def test_new_commits_move_heads_and_counts(registered, world):
     world.checkout("development")
     world.commit("feat: more work")
     world.push("development")
-    outcome = services.repository_sync(repository=registered)
+    outcome = sync.repository_sync(repository=registered)
     assert outcome.moved == ["development"]
     development = branch(registered, "development")
     assert development.head == world.head("development")
@@ -85,7 +85,7 @@ def test_new_commits_move_heads_and_counts(registered, world):
 
 def test_an_unchanged_origin_resyncs_without_changes_or_audit(registered):
     events = AuditEvent.objects.count()
-    outcome = services.repository_sync(repository=registered)
+    outcome = sync.repository_sync(repository=registered)
     assert not outcome.changed and not outcome.error
     assert AuditEvent.objects.count() == events
 
@@ -94,7 +94,7 @@ def test_unicode_and_markup_in_subjects_are_kept_verbatim(registered, world):
     world.checkout("feature/open-work")
     world.commit("feat: <script>alert('x')</script> Ünïcödé ✓ 北京")
     world.push("feature/open-work")
-    services.repository_sync(repository=registered)
+    sync.repository_sync(repository=registered)
     assert branch(registered, "feature/open-work").subject == (
         "feat: <script>alert('x')</script> Ünïcödé ✓ 北京"
     )
@@ -104,7 +104,7 @@ def test_invalid_utf8_in_a_subject_does_not_break_sync(registered, world):
     world.checkout("feature/open-work")
     world.commit(b"fix: bad bytes \xff\xfe here\n")
     world.push("feature/open-work")
-    outcome = services.repository_sync(repository=registered)
+    outcome = sync.repository_sync(repository=registered)
     assert not outcome.error
     assert "bad bytes" in branch(registered, "feature/open-work").subject
 
@@ -112,8 +112,8 @@ def test_invalid_utf8_in_a_subject_does_not_break_sync(registered, world):
 def test_a_missing_clone_is_rebuilt_from_the_origin(registered):
     import shutil
 
-    shutil.rmtree(services.clone_dir(registered.name))
-    outcome = services.repository_sync(repository=registered)
+    shutil.rmtree(clones.clone_dir(registered.name))
+    outcome = sync.repository_sync(repository=registered)
     assert not outcome.error
     assert Branch.objects.filter(repository=registered, gone_at=None).count() == 5
 
@@ -123,7 +123,7 @@ def test_an_unreachable_origin_keeps_the_error_and_the_branches(registered, worl
 
     shutil.rmtree(world.origin)
     before = list(Branch.objects.filter(repository=registered).values_list("name", "head"))
-    outcome = services.repository_sync(repository=registered)
+    outcome = sync.repository_sync(repository=registered)
     assert "does not appear to be a git repository" in outcome.error
     registered.refresh_from_db()
     assert "does not appear to be a git repository" in registered.last_sync_error
@@ -134,6 +134,6 @@ def test_an_unreachable_origin_keeps_the_error_and_the_branches(registered, worl
 
 def test_a_production_branch_deleted_at_the_origin_is_an_error(registered, world):
     world.delete_remote_branch("development")
-    outcome = services.repository_sync(repository=registered)
+    outcome = sync.repository_sync(repository=registered)
     assert "no branch 'development'" in outcome.error
     assert not branch(registered, "development").is_gone

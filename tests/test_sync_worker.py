@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from releases import services
+from releases import services, sync
 from releases.models import AuditEvent, Branch
 from tests.support.worker import wait_for
 
@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 def test_sync_now_is_run_by_the_worker_and_shown_on_the_page(celery_worker_process, login, world):
     repository = services.repository_create(actor="test", name="pipeline", origin=str(world.origin))
     client = login("rm-ana")
-    response = client.post_form(reverse("sync-now", kwargs={"name": "pipeline"}))
+    response = client.post_form(reverse("sync_now", kwargs={"name": "pipeline"}))
     assert response.status_code == 302
 
     wait_for(
@@ -33,11 +33,11 @@ def test_the_worker_records_a_new_branch_pushed_after_the_first_sync(
     celery_worker_process, login, world
 ):
     repository = services.repository_create(actor="test", name="pipeline", origin=str(world.origin))
-    services.repository_sync(repository=repository)
+    sync.repository_sync(repository=repository)
     world.checkout("feature/late", new_from="development")
     world.commit("feat: pushed later")
     world.push("feature/late")
-    login("rm-ana").post_form(reverse("sync-now", kwargs={"name": "pipeline"}))
+    login("rm-ana").post_form(reverse("sync_now", kwargs={"name": "pipeline"}))
     branch = wait_for(
         lambda: Branch.objects.filter(repository=repository, name="feature/late").first(),
         timeout=60,
@@ -46,8 +46,8 @@ def test_the_worker_records_a_new_branch_pushed_after_the_first_sync(
 
 
 def test_the_beat_task_fans_out_one_sync_per_repository(celery_worker_process, world):
-    from releases.tasks import sync_all_repositories
+    from releases.tasks import repositories_sync_all
 
     repository = services.repository_create(actor="test", name="pipeline", origin=str(world.origin))
-    sync_all_repositories.delay()
+    repositories_sync_all.delay()
     wait_for(lambda: Branch.objects.filter(repository=repository).count() == 5, timeout=60)

@@ -18,45 +18,45 @@ READERS = {"admin", "rm-ana", "analyst", "viewer"}
 PAGES = [
     ("overview", {}),
     ("audit", {}),
-    ("repository", {"name": "pipeline"}),
-    ("branches", {"name": "pipeline"}),
-    ("candidates", {"name": "pipeline"}),
-    ("releases", {"name": "pipeline"}),
-    ("release", {"name": "pipeline", "version": "1.0.0"}),
-    ("monitoring", {"name": "pipeline"}),
-    ("validation-run", {"name": "pipeline", "run_id": finished_run}),
-    ("candidate", {"name": "pipeline", "pk": validated_candidate}),
-    ("model-health", {"name": "pipeline"}),
-    ("release-compare", {"name": "pipeline", "before": "1.0.0", "after": "1.0.0"}),
-    ("candidate-compare", {"name": "pipeline", "before": "2.1.0", "pk": history_candidate_id}),
-    ("drift-overview", {"name": "pipeline"}),
-    ("deployments", {"name": "pipeline"}),
-    ("drift-jobs", {"name": "pipeline"}),
-    ("drift-job", {"name": "pipeline", "job_id": done_drift_job}),
-    ("drift-job-charts", {"name": "pipeline", "job_id": drift_job_id}),
-    ("drift-result", {"name": "pipeline", "job_id": drift_job_id, "result_id": drift_result_id}),
+    ("repository_overview", {"name": "pipeline"}),
+    ("branch_list", {"name": "pipeline"}),
+    ("candidate_list", {"name": "pipeline"}),
+    ("release_list", {"name": "pipeline"}),
+    ("release_detail", {"name": "pipeline", "version": "1.0.0"}),
+    ("monitoring_home", {"name": "pipeline"}),
+    ("validation_run_detail", {"name": "pipeline", "run_id": finished_run}),
+    ("candidate_detail", {"name": "pipeline", "pk": validated_candidate}),
+    ("model_health", {"name": "pipeline"}),
+    ("release_compare", {"name": "pipeline", "before": "1.0.0", "after": "1.0.0"}),
+    ("candidate_compare", {"name": "pipeline", "before": "2.1.0", "pk": history_candidate_id}),
+    ("drift_overview", {"name": "pipeline"}),
+    ("deployment_status", {"name": "pipeline"}),
+    ("drift_job_list", {"name": "pipeline"}),
+    ("drift_job_detail", {"name": "pipeline", "job_id": done_drift_job}),
+    ("drift_job_charts", {"name": "pipeline", "job_id": drift_job_id}),
+    ("drift_result", {"name": "pipeline", "job_id": drift_job_id, "result_id": drift_result_id}),
 ]
 # Pages only some roles may open (GET), with who may.
 RESTRICTED_PAGES = [
-    ("rollback-preview", {"name": "pipeline", "version": "1.0.0"}, {"admin"}),
+    ("rollback_preview", {"name": "pipeline", "version": "1.0.0"}, {"admin"}),
 ]
 ACTIONS = [
-    ("sync-now", {"name": "pipeline"}, {"admin", "rm-ana"}),
-    ("validation-start", {"name": "pipeline"}, {"admin", "rm-ana"}),
-    ("validation-cancel", {"name": "pipeline", "run_id": running_run}, {"admin", "rm-ana"}),
-    ("validation-rerun", {"name": "pipeline", "run_id": finished_run}, {"admin", "rm-ana"}),
-    ("candidate-create", {"name": "pipeline"}, {"admin", "rm-ana"}),
-    ("candidate-approve", {"name": "pipeline", "pk": validated_candidate}, {"admin", "rm-ana"}),
-    ("candidate-reject", {"name": "pipeline", "pk": validated_candidate}, {"admin", "rm-ana"}),
-    ("candidate-rerun", {"name": "pipeline", "pk": validated_candidate}, {"admin", "rm-ana"}),
-    ("candidate-waive", {"name": "pipeline", "pk": failed_candidate}, {"admin"}),
-    ("candidate-cancel", {"name": "pipeline", "pk": validated_candidate}, {"admin", "rm-ana"}),
-    ("candidate-promote", {"name": "pipeline", "pk": validated_candidate}, {"admin", "rm-ana"}),
-    ("rollback-confirm", {"name": "pipeline", "version": "1.0.0"}, {"admin"}),
-    ("hotfix-cut", {"name": "pipeline"}, {"admin", "rm-ana"}),
-    ("back-merge", {"name": "pipeline"}, {"admin", "rm-ana"}),
-    ("freeze-create", {"name": "pipeline"}, {"admin"}),
-    ("drift-job-start", {"name": "pipeline"}, {"admin", "rm-ana", "analyst"}),
+    ("sync_now", {"name": "pipeline"}, {"admin", "rm-ana"}),
+    ("validation_run_start", {"name": "pipeline"}, {"admin", "rm-ana"}),
+    ("validation_run_cancel", {"name": "pipeline", "run_id": running_run}, {"admin", "rm-ana"}),
+    ("validation_run_rerun", {"name": "pipeline", "run_id": finished_run}, {"admin", "rm-ana"}),
+    ("candidate_create", {"name": "pipeline"}, {"admin", "rm-ana"}),
+    ("candidate_approve", {"name": "pipeline", "pk": validated_candidate}, {"admin", "rm-ana"}),
+    ("candidate_reject", {"name": "pipeline", "pk": validated_candidate}, {"admin", "rm-ana"}),
+    ("candidate_rerun", {"name": "pipeline", "pk": validated_candidate}, {"admin", "rm-ana"}),
+    ("candidate_waive", {"name": "pipeline", "pk": failed_candidate}, {"admin"}),
+    ("candidate_cancel", {"name": "pipeline", "pk": validated_candidate}, {"admin", "rm-ana"}),
+    ("candidate_promote", {"name": "pipeline", "pk": validated_candidate}, {"admin", "rm-ana"}),
+    ("rollback_confirm", {"name": "pipeline", "version": "1.0.0"}, {"admin"}),
+    ("hotfix_cut", {"name": "pipeline"}, {"admin", "rm-ana"}),
+    ("back_merge", {"name": "pipeline"}, {"admin", "rm-ana"}),
+    ("freeze_create", {"name": "pipeline"}, {"admin"}),
+    ("drift_job_start", {"name": "pipeline"}, {"admin", "rm-ana", "analyst"}),
 ]
 
 
@@ -72,7 +72,9 @@ def test_pages_by_role(login, registered, page, kwargs, username):
     if username in READERS:
         assert response.status_code in (200, 302)
         if response.status_code == 302:  # the overview forwards to the only repository
-            assert response["Location"] == reverse("repository", kwargs={"name": "pipeline"})
+            assert response["Location"] == reverse(
+                "repository_overview", kwargs={"name": "pipeline"}
+            )
     else:
         assert response.status_code == 403
         assert b"no role" in response.content
@@ -125,7 +127,7 @@ def test_actions_refuse_get(login, registered, action, kwargs, allowed):
 
 
 def test_unknown_repository_is_404(login, registered):
-    assert login("viewer").get(reverse("branches", kwargs={"name": "nope"})).status_code == 404
+    assert login("viewer").get(reverse("branch_list", kwargs={"name": "nope"})).status_code == 404
 
 
 def test_admin_site_is_for_admins_only(login, registered):

@@ -1,11 +1,11 @@
 from django.db import migrations
 
+from ewsdash.roles import sync_role_groups
+
 
 def sync_roles(apps, schema_editor):
     # The role groups read every view_* permission of releases and monitoring; the
     # models above are new, so their permissions join the groups here.
-    from ewsdash.roles import sync_role_groups
-
     sync_role_groups(apps)
 
 

@@ -1,11 +1,11 @@
 from django.db import migrations
 
+from ewsdash.roles import sync_role_groups
+
 
 def sync_roles(apps, schema_editor):
     # DriftJob and DriftResult are new models: their view_* permissions join every
     # role group here, as the groups only read permissions that existed when synced.
-    from ewsdash.roles import sync_role_groups
-
     sync_role_groups(apps)
 
 

@@ -1,9 +1,9 @@
 from django.db import migrations
 
+from ewsdash.roles import sync_role_groups
+
 
 def create_roles(apps, schema_editor):
-    from ewsdash.roles import sync_role_groups
-
     sync_role_groups(apps)
 
 

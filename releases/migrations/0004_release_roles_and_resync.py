@@ -1,10 +1,10 @@
 from django.db import migrations
 
+from ewsdash.roles import sync_role_groups
+
 
 def grant_read_permissions(apps, schema_editor):
     # Every role reads every page: the new models' view_* permissions join the groups.
-    from ewsdash.roles import sync_role_groups
-
     sync_role_groups(apps)
 
 

@@ -65,14 +65,14 @@ def sign_out(page) -> None:
 @pytest.fixture
 def demo(tmp_path, db):
     """The demo pipeline's origin (the one `make demo` serves), registered and synced."""
-    from releases import services
+    from releases import services, sync
     from releases.demo_pipeline import build_demo_origin
 
     origin = build_demo_origin(tmp_path / "demo")
     repository = services.repository_create(
         actor="test", name="views-pipeline", origin=str(origin.path)
     )
-    services.repository_sync(repository=repository)
+    sync.repository_sync(repository=repository)
     return origin, repository
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from releases import services
+from releases import services, sync
 from tests.browser.conftest import sign_in, sign_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(tra
 def test_release_manager_syncs_and_viewer_cannot(browser_page, celery_worker_process, users, world):
     page = browser_page
     repository = services.repository_create(actor="test", name="pipeline", origin=str(world.origin))
-    services.repository_sync(repository=repository)
+    sync.repository_sync(repository=repository)
     # Something new at the origin that only a sync can show.
     world.checkout("feature/fresh-from-origin", new_from="development")
     world.commit("feat: <b>new</b> work pushed while the page was open")

@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from django.utils import timezone
 
+from monitoring.artifacts import artifact_store
 from monitoring.models import CheckArtifact, CheckResult, DriftJob, DriftResult, ValidationRun
-from monitoring.services import artifact_store
 from tests.validation_runs.factories import make_run
 
 UNITS, MONTHS, DRAWS = 12, 6, 32

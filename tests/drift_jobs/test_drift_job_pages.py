@@ -16,12 +16,12 @@ from tests.drift_jobs.drift_job_factories import make_drift_job, runs_with_predi
 
 pytestmark = pytest.mark.django_db
 
-LIST = reverse("drift-jobs", kwargs={"name": "pipeline"})
-START = reverse("drift-job-start", kwargs={"name": "pipeline"})
+LIST = reverse("drift_job_list", kwargs={"name": "pipeline"})
+START = reverse("drift_job_start", kwargs={"name": "pipeline"})
 
 
 def job_url(job: DriftJob) -> str:
-    return reverse("drift-job", kwargs={"name": "pipeline", "job_id": job.pk})
+    return reverse("drift_job_detail", kwargs={"name": "pipeline", "job_id": job.pk})
 
 
 def queries(client, url: str, **headers) -> int:
@@ -118,7 +118,7 @@ def test_a_running_job_polls_its_fragment(login, registered):
 
 def test_another_repositorys_job_is_404(login, registered):
     job = make_drift_job()
-    url = reverse("drift-job", kwargs={"name": "pipeline", "job_id": job.pk + 100})
+    url = reverse("drift_job_detail", kwargs={"name": "pipeline", "job_id": job.pk + 100})
     assert login("viewer").get(url).status_code == 404
 
 

@@ -130,7 +130,7 @@ def test_the_reference_profile_is_built_once_for_many_candidates(
 
 
 def test_an_unreadable_artifact_ends_the_job_with_its_message(registered, users, sent):
-    from monitoring.services import artifact_path
+    from monitoring.artifacts import artifact_path
 
     reference, current = runs_with_predictions()
     job = start(registered, users["analyst"], reference, current, models=["orange_pasta"])

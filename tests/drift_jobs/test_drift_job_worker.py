@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from monitoring import drift_jobs
+from monitoring import drift_jobs, runs
 from monitoring.drift import bh_adjust
 from monitoring.models import DriftJob, DriftResult
 from tests.drift_jobs.drift_job_factories import runs_with_predictions
@@ -61,7 +61,7 @@ def test_a_job_fans_out_merges_and_stores_each_result_once(
 
 
 def test_a_redelivered_part_is_harmless(celery_worker_process, registered, users):
-    from monitoring.tasks import drift_part
+    from monitoring.tasks import drift_part_run
 
     reference, current = runs_with_predictions()
     job = drift_jobs.drift_job_start(
@@ -73,8 +73,8 @@ def test_a_redelivered_part_is_harmless(celery_worker_process, registered, users
         current_label="candidate #1",
     )
     # The same message twice more, as a broker does after a lost acknowledgement.
-    drift_part.delay(job_id=job.pk, part=0)
-    drift_part.delay(job_id=job.pk, part=0)
+    drift_part_run.delay(job_id=job.pk, part=0)
+    drift_part_run.delay(job_id=job.pk, part=0)
     job = finished(job)
     time.sleep(1.0)  # let the late duplicates land
     job.refresh_from_db()
@@ -84,7 +84,6 @@ def test_a_redelivered_part_is_harmless(celery_worker_process, registered, users
 
 @pytest.mark.slow
 def test_the_demo_candidate_drift_check_records_a_validation_job(celery_worker_process, tmp_path):
-    from monitoring import services
     from monitoring.models import ValidationRun
     from releases import services as release_services
     from releases.demo_pipeline import build_demo_origin
@@ -93,7 +92,7 @@ def test_the_demo_candidate_drift_check_records_a_validation_job(celery_worker_p
     repository = release_services.repository_create(
         actor="test", name="views", origin=str(origin.path)
     )
-    run = services.validation_run_start(
+    run = runs.validation_run_start(
         repository=repository, commit=origin.development, actor="test", purpose="candidate"
     )
     wait_for(

@@ -17,7 +17,7 @@ def rows(response) -> list[dict]:
 
 def test_a_health_chart_downloads_every_release_with_its_flags(login, history):
     response = login("viewer").get(
-        reverse("model-health", args=["pipeline"]),
+        reverse("model_health", args=["pipeline"]),
         {"subject": "lr_bright_sky|ged_sb", "step": "1", "format": "csv", "chart": "metric-crps-1"},
     )
     assert response.status_code == 200
@@ -44,7 +44,7 @@ def test_a_health_chart_downloads_every_release_with_its_flags(login, history):
 def test_the_csv_keeps_every_point_that_the_chart_thins(login, registered):
     seed_history(releases=450, candidate=False, models=["m"], metrics=["crps"], steps=[None])
     response = login("analyst").get(
-        reverse("model-health", args=["pipeline"]), {"format": "csv", "chart": "metric-crps-0"}
+        reverse("model_health", args=["pipeline"]), {"format": "csv", "chart": "metric-crps-0"}
     )
     assert len([r for r in rows(response) if r["value"]]) == 450
 
@@ -52,18 +52,18 @@ def test_the_csv_keeps_every_point_that_the_chart_thins(login, registered):
 def test_compare_and_drift_charts_download_too(login, history):
     client = login("analyst")
     deltas = client.get(
-        reverse("release-compare", args=["pipeline", "2.0.0", "2.4.0"]),
+        reverse("release_compare", args=["pipeline", "2.0.0", "2.4.0"]),
         {"format": "csv", "chart": "deltas"},
     )
     table = rows(deltas)
     assert len(table) == 2 * 3 and {"better", "worse"} == {r["verdict"] for r in table}
     heat = client.get(
-        reverse("drift-overview", args=["pipeline"]), {"format": "csv", "chart": "heatmap"}
+        reverse("drift_overview", args=["pipeline"]), {"format": "csv", "chart": "heatmap"}
     )
     assert len(rows(heat)) == 5 and {r["drifted"] for r in rows(heat)} == {"True", "False"}
     draws = history.jobs[0].results.get(column="pred_draws")
     cells = client.get(
-        reverse("drift-result", args=["pipeline", draws.job_id, draws.pk]),
+        reverse("drift_result", args=["pipeline", draws.job_id, draws.pk]),
         {"format": "csv", "chart": "units-steps"},
     )
     assert len(rows(cells)) == 3 * 4
@@ -71,7 +71,7 @@ def test_compare_and_drift_charts_download_too(login, history):
 
 def test_an_unknown_chart_is_404(login, history):
     response = login("analyst").get(
-        reverse("model-health", args=["pipeline"]), {"format": "csv", "chart": "nope"}
+        reverse("model_health", args=["pipeline"]), {"format": "csv", "chart": "nope"}
     )
     assert response.status_code == 404
 
@@ -79,7 +79,7 @@ def test_an_unknown_chart_is_404(login, history):
 def test_the_page_links_each_chart_to_its_csv(login, history):
     html = (
         login("analyst")
-        .get(reverse("model-health", args=["pipeline"]), {"step": "2"})
+        .get(reverse("model_health", args=["pipeline"]), {"step": "2"})
         .content.decode()
     )
     assert "?step=2&amp;format=csv&amp;chart=metric-mse-2" in html
@@ -89,7 +89,7 @@ def test_a_long_history_keeps_the_page_and_its_figures_light(login, registered):
     seed_history(
         releases=600, models=["m"], metrics=["crps", "mse", "coverage"], steps=[None], drift_jobs=0
     )
-    response = login("analyst").get(reverse("model-health", args=["pipeline"]))
+    response = login("analyst").get(reverse("model_health", args=["pipeline"]))
     html = response.content.decode()
     figures = html.count('type="application/json"')
     assert figures == 3

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def compare(client, before, after):
-    return client.get(reverse("release-compare", args=["pipeline", before, after]))
+    return client.get(reverse("release_compare", args=["pipeline", before, after]))
 
 
 def test_it_shows_the_changelog_between_two_releases(login, history):
@@ -37,20 +37,20 @@ def test_it_shows_metric_deltas_coloured_by_direction(login, history):
 def test_it_shows_the_validation_evidence_of_each_side(login, history):
     html = compare(login("analyst"), "2.0.0", "2.4.0").content.decode()
     for run in (history.runs[0], history.runs[4]):
-        assert reverse("validation-run", args=["pipeline", run.pk]) in html
+        assert reverse("validation_run_detail", args=["pipeline", run.pk]) in html
     assert "within tolerance of production" in html
 
 
 def test_a_candidate_is_compared_with_production_and_its_drift_shown(login, history):
     candidate = history.candidate
     response = login("viewer").get(
-        reverse("candidate-compare", args=["pipeline", "2.4.0", candidate.pk])
+        reverse("candidate_compare", args=["pipeline", "2.4.0", candidate.pk])
     )
     html = response.content.decode()
     assert response.status_code == 200
     assert f"candidate #{candidate.pk} (2.5.0)" in html
     assert "candidate change" in html  # its own changelog
-    assert reverse("drift-job-charts", args=["pipeline", history.jobs[0].pk]) in html
+    assert reverse("drift_job_charts", args=["pipeline", history.jobs[0].pk]) in html
     assert html.count("drifted</span>") >= 2
     assert "verdict-worse" in html  # its crps of 9.0
 
@@ -73,11 +73,11 @@ def test_unknown_versions_are_404(login, history):
 
 def test_the_release_list_and_candidate_page_link_here(login, history):
     client = login("analyst")
-    releases = client.get(reverse("releases", args=["pipeline"])).content.decode()
-    assert reverse("release-compare", args=["pipeline", "2.4.0", "2.0.0"]) in releases
-    candidate = client.get(reverse("candidate", args=["pipeline", history.candidate.pk]))
+    releases = client.get(reverse("release_list", args=["pipeline"])).content.decode()
+    assert reverse("release_compare", args=["pipeline", "2.4.0", "2.0.0"]) in releases
+    candidate = client.get(reverse("candidate_detail", args=["pipeline", history.candidate.pk]))
     assert (
-        reverse("candidate-compare", args=["pipeline", "2.4.0", history.candidate.pk])
+        reverse("candidate_compare", args=["pipeline", "2.4.0", history.candidate.pk])
         in candidate.content.decode()
     )
 
@@ -90,6 +90,6 @@ def test_its_query_count_does_not_grow_with_the_history(
     client = login("analyst")
     with django_assert_max_num_queries(12):
         response = client.get(
-            reverse("candidate-compare", args=["pipeline", "2.0.0", history.candidate.pk])
+            reverse("candidate_compare", args=["pipeline", "2.0.0", history.candidate.pk])
         )
     assert response.status_code == 200

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from monitoring.deployments import deployment_statuses_record, status_changes, status_from_config
 from monitoring.models import ReleaseModelStatus
-from releases import services
+from releases import sync
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def releases_with_models(world, registered):
     world.commit("feat: retire calm_sea")
     world.git("tag", "-a", "-m", "v1.2.0", "v1.2.0")
     world.push_all()
-    services.repository_sync(repository=registered, force=True)
+    sync.repository_sync(repository=registered, force=True)
     return registered
 
 
@@ -82,7 +82,7 @@ def test_the_page_shows_statuses_and_changes(
     deployment_statuses_record(repository=releases_with_models)
     client = login("viewer")
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("deployments", args=["pipeline"]))
+        response = client.get(reverse("deployment_status", args=["pipeline"]))
     html = response.content.decode()
     row = html[html.index('data-version="1.2.0"') : html.index('data-version="1.1.0"')]
     assert "bright_sky</span>: shadow → <strong>deployed" in row

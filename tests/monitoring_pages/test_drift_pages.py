@@ -21,7 +21,7 @@ def figures(response) -> dict[str, dict]:
 
 
 def test_the_overview_draws_a_heatmap_and_a_timeline_with_release_markers(login, history):
-    response = login("analyst").get(reverse("drift-overview", args=["pipeline"]))
+    response = login("analyst").get(reverse("drift_overview", args=["pipeline"]))
     assert response.status_code == 200
     found = figures(response)
     heat = found["heatmap"]["data"]
@@ -45,20 +45,20 @@ def test_the_timeline_marks_releases_inside_its_range(login, history):
     job = history.jobs[0]
     job.created_at = history.releases[0].tagged_at
     job.save(update_fields=["created_at"])
-    timeline = figures(login("analyst").get(reverse("drift-overview", args=["pipeline"])))
+    timeline = figures(login("analyst").get(reverse("drift_overview", args=["pipeline"])))
     names = {t["name"]: t for t in timeline["timeline"]["data"]}
     assert "rollback" in names and "2.3.0" in names["rollback"]["text"]
     assert "promotion / hotfix" in names
 
 
 def test_the_overview_says_when_there_is_nothing(login, registered):
-    response = login("viewer").get(reverse("drift-overview", args=["pipeline"]))
+    response = login("viewer").get(reverse("drift_overview", args=["pipeline"]))
     assert b"No drift results yet" in response.content
 
 
 def test_a_job_page_lists_columns_and_draws_models_by_columns(login, history):
     job = history.jobs[0]
-    response = login("analyst").get(reverse("drift-job-charts", args=["pipeline", job.pk]))
+    response = login("analyst").get(reverse("drift_job_charts", args=["pipeline", job.pk]))
     heat = figures(response)["heatmap"]["data"][0]
     assert sorted(heat["x"]) == ["pred_col_0", "pred_col_1", "pred_draws"]
     assert sorted(heat["y"]) == ["hm_calm_sea", "lr_bright_sky"]
@@ -68,7 +68,7 @@ def test_a_job_page_lists_columns_and_draws_models_by_columns(login, history):
 def test_a_numeric_column_shows_its_distributions_overlaid(login, history):
     result = history.jobs[0].results.get(model="lr_bright_sky", column="pred_col_0")
     response = login("analyst").get(
-        reverse("drift-result", args=["pipeline", result.job_id, result.pk])
+        reverse("drift_result", args=["pipeline", result.job_id, result.pk])
     )
     found = figures(response)
     assert list(found) == ["distribution"]
@@ -79,7 +79,7 @@ def test_a_numeric_column_shows_its_distributions_overlaid(login, history):
 def test_a_draws_column_shows_units_by_steps_top_units_and_months(login, history):
     result = history.jobs[0].results.get(column="pred_draws")
     response = login("analyst").get(
-        reverse("drift-result", args=["pipeline", result.job_id, result.pk])
+        reverse("drift_result", args=["pipeline", result.job_id, result.pk])
     )
     found = figures(response)
     assert list(found) == ["distribution", "units-steps", "top-units", "months"]
@@ -92,11 +92,11 @@ def test_a_result_of_another_job_or_repository_is_404(login, history):
     client = login("analyst")
     assert (
         client.get(
-            reverse("drift-result", args=["pipeline", result.job_id + 99, result.pk])
+            reverse("drift_result", args=["pipeline", result.job_id + 99, result.pk])
         ).status_code
         == 404
     )
-    assert client.get(reverse("drift-job-charts", args=["pipeline", 12345])).status_code == 404
+    assert client.get(reverse("drift_job_charts", args=["pipeline", 12345])).status_code == 404
 
 
 @pytest.mark.parametrize("jobs", [1, 80])
@@ -106,7 +106,7 @@ def test_the_overview_query_count_does_not_grow(
     seed_history(releases=4, drift_jobs=jobs)
     client = login("analyst")
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("drift-overview", args=["pipeline"]))
+        response = client.get(reverse("drift_overview", args=["pipeline"]))
     assert response.status_code == 200
 
 
@@ -115,6 +115,6 @@ def test_job_and_result_pages_use_few_queries(login, history, django_assert_max_
     result = job.results.get(column="pred_draws")
     client = login("analyst")
     with django_assert_max_num_queries(12):
-        client.get(reverse("drift-job-charts", args=["pipeline", job.pk]))
+        client.get(reverse("drift_job_charts", args=["pipeline", job.pk]))
     with django_assert_max_num_queries(12):
-        client.get(reverse("drift-result", args=["pipeline", job.pk, result.pk]))
+        client.get(reverse("drift_result", args=["pipeline", job.pk, result.pk]))

@@ -22,7 +22,7 @@ def figures(response) -> dict[str, dict]:
 
 
 def url(**query) -> str:
-    base = reverse("model-health", kwargs={"name": "pipeline"})
+    base = reverse("model_health", kwargs={"name": "pipeline"})
     return base + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
 
 
@@ -71,7 +71,7 @@ def test_it_shows_a_table_of_the_same_numbers_newest_first(login, history):
 
 def test_it_links_the_candidate_to_its_comparison_with_production(login, history):
     response = login("analyst").get(url())
-    expected = reverse("candidate-compare", args=["pipeline", "2.4.0", history.candidate.pk])
+    expected = reverse("candidate_compare", args=["pipeline", "2.4.0", history.candidate.pk])
     assert expected.encode() in response.content
 
 

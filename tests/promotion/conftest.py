@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from releases import promotion, services
+from releases import candidates, services, sync
 
 
 def make_promotable(world) -> None:
@@ -21,13 +21,13 @@ def make_promotable(world) -> None:
 def repo(world, users, db):
     make_promotable(world)
     repository = services.repository_create(actor="test", name="pipeline", origin=str(world.origin))
-    services.repository_sync(repository=repository)
+    sync.repository_sync(repository=repository)
     return repository
 
 
 def waive(candidate, users) -> None:
     """The honest way past validation in a repository without a manifest: an admin waiver."""
-    promotion.candidate_waive_validation(
+    candidates.candidate_waive_validation(
         candidate=candidate, actor=users["admin"], reason="no manifest in this test repository"
     )
     candidate.refresh_from_db()
@@ -36,7 +36,7 @@ def waive(candidate, users) -> None:
 @pytest.fixture
 def candidate(repo, users, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        made = promotion.candidate_create(repository=repo, actor=users["rm-ana"])
+        made = candidates.candidate_create(repository=repo, actor=users["rm-ana"])
     made.refresh_from_db()
     return made
 
@@ -49,7 +49,7 @@ def validated(candidate, users):
 
 @pytest.fixture
 def approved(validated, users):
-    promotion.candidate_approve(candidate=validated, actor=users["rm-ben"])
-    promotion.candidate_approve(candidate=validated, actor=users["admin"])
+    candidates.candidate_approve(candidate=validated, actor=users["rm-ben"])
+    candidates.candidate_approve(candidate=validated, actor=users["admin"])
     validated.refresh_from_db()
     return validated

@@ -43,3 +43,16 @@ def validated_candidate() -> int:
 
 def failed_candidate() -> int:
     return make_candidate(status="validation_failed").pk
+
+
+def live_approvals(candidate: PromotionCandidate) -> list:
+    """The approvals that count for the candidate now (the gates' own reading)."""
+    from releases.gates import gate_facts
+
+    return gate_facts(candidate=candidate).live_approvals
+
+
+def gates_of(candidate: PromotionCandidate) -> list:
+    from releases.gates import gate_facts, gates
+
+    return gates(gate_facts(candidate=candidate))

@@ -2,9 +2,10 @@
 
 import pytest
 
-from releases import promotion
+from releases import candidates, sync
 from releases.errors import ActionRefused
 from releases.models import AuditEvent, PromotionCandidate
+from tests.promotion.factories import live_approvals
 
 pytestmark = pytest.mark.django_db
 
@@ -32,53 +33,53 @@ def test_without_a_manifest_validation_fails_as_not_declared(candidate):
 
 def test_a_version_override_may_only_go_up(repo, users, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        raised = promotion.candidate_create(repository=repo, actor=users["rm-ana"], version="2.0.0")
+        raised = candidates.candidate_create(
+            repository=repo, actor=users["rm-ana"], version="2.0.0"
+        )
     assert raised.version == "2.0.0"
     with pytest.raises(ActionRefused, match="lower"):
-        promotion.candidate_create(repository=repo, actor=users["rm-ana"], version="1.0.5")
+        candidates.candidate_create(repository=repo, actor=users["rm-ana"], version="1.0.5")
     with pytest.raises(ActionRefused):
-        promotion.candidate_create(repository=repo, actor=users["rm-ana"], version="banana")
+        candidates.candidate_create(repository=repo, actor=users["rm-ana"], version="banana")
 
 
 def test_a_newer_candidate_supersedes_the_older_and_voids_its_decisions(
     validated, repo, users, world, django_capture_on_commit_callbacks
 ):
-    promotion.candidate_approve(candidate=validated, actor=users["rm-ben"])
+    candidates.candidate_approve(candidate=validated, actor=users["rm-ben"])
     world.checkout("development")
     world.commit("fix: one more")
     world.push("development")
     with django_capture_on_commit_callbacks(execute=False):
-        newer = promotion.candidate_create(repository=repo, actor=users["rm-ana"])
+        newer = candidates.candidate_create(repository=repo, actor=users["rm-ana"])
     validated.refresh_from_db()
     assert validated.status == "superseded"
     assert f"#{newer.pk}" in validated.status_reason
-    assert not promotion.live_approvals(validated).exists()
+    assert live_approvals(validated) == []
     assert newer.commit == world.head("development")
-    assert promotion.live_approvals(newer).count() == 0  # approvals never carry over
+    assert live_approvals(newer) == []  # approvals never carry over
 
 
 def test_new_commits_on_the_branch_do_not_change_the_candidate(candidate, repo, world):
-    from releases import services
 
     frozen = candidate.commit
     world.checkout("development")
     world.commit("feat: after the freeze")
     world.commit("fix: and another")
     world.push("development")
-    services.repository_sync(repository=repo)
+    sync.repository_sync(repository=repo)
     candidate.refresh_from_db()
     assert candidate.commit == frozen
     assert candidate.branch_moved_by == 2
 
 
 def test_a_rewritten_branch_supersedes_the_candidate(candidate, repo, world):
-    from releases import services
 
     world.checkout("development")
     world.git("reset", "--hard", "HEAD~1")
     world.commit("feat: rewritten history")
     world.push("development")
-    services.repository_sync(repository=repo)
+    sync.repository_sync(repository=repo)
     candidate.refresh_from_db()
     assert candidate.status == "superseded"
     assert "history rewritten" in candidate.status_reason
@@ -87,14 +88,14 @@ def test_a_rewritten_branch_supersedes_the_candidate(candidate, repo, world):
 def test_a_hotfix_branch_gives_a_patch_candidate(
     repo, users, world, django_capture_on_commit_callbacks
 ):
-    from releases import services
+    from releases import candidates
 
     world.checkout("hotfix/next", new_from="production")
     world.commit("fix: urgent thing")
     world.push("hotfix/next")
-    services.repository_sync(repository=repo)
+    sync.repository_sync(repository=repo)
     with django_capture_on_commit_callbacks(execute=False):
-        hotfix = promotion.candidate_create(
+        hotfix = candidates.candidate_create(
             repository=repo, actor=users["rm-ana"], source_branch="hotfix/next"
         )
     assert hotfix.kind == "hotfix" and hotfix.bump == "patch"
@@ -102,7 +103,7 @@ def test_a_hotfix_branch_gives_a_patch_candidate(
 
 def test_other_branches_cannot_be_candidates(repo, users):
     with pytest.raises(ActionRefused, match="not 'feature/open-work'"):
-        promotion.candidate_create(
+        candidates.candidate_create(
             repository=repo, actor=users["rm-ana"], source_branch="feature/open-work"
         )
     assert not PromotionCandidate.objects.exists()
@@ -111,7 +112,7 @@ def test_other_branches_cannot_be_candidates(repo, users):
 @pytest.mark.parametrize("username", ["analyst", "viewer", "outsider"])
 def test_only_release_managers_and_admins_create(repo, users, username):
     with pytest.raises(ActionRefused, match="does not allow"):
-        promotion.candidate_create(repository=repo, actor=users[username])
+        candidates.candidate_create(repository=repo, actor=users[username])
     assert not AuditEvent.objects.filter(action="candidate.created").exists()
 
 

@@ -9,7 +9,9 @@ pytestmark = pytest.mark.django_db
 
 
 def page(client, candidate) -> str:
-    response = client.get(reverse("candidate", kwargs={"name": "pipeline", "pk": candidate.pk}))
+    response = client.get(
+        reverse("candidate_detail", kwargs={"name": "pipeline", "pk": candidate.pk})
+    )
     assert response.status_code == 200
     return response.content.decode()
 
@@ -42,10 +44,10 @@ def test_the_gates_checklist_shows_each_gate(approved, login):
 
 def test_a_refused_action_shows_its_reason_and_changes_nothing(validated, login):
     client = login("rm-ana")
-    url = reverse("candidate-approve", kwargs={"name": "pipeline", "pk": validated.pk})
+    url = reverse("candidate_approve", kwargs={"name": "pipeline", "pk": validated.pk})
     response = client.post_form(
         url,
-        {"next": reverse("candidate", kwargs={"name": "pipeline", "pk": validated.pk})},
+        {"next": reverse("candidate_detail", kwargs={"name": "pipeline", "pk": validated.pk})},
         follow=True,
     )
     assert "You created this candidate" in response.content.decode()
@@ -58,20 +60,20 @@ def test_creating_from_the_page_goes_to_the_new_candidate(
     client = login("rm-ana")
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post_form(
-            reverse("candidate-create", kwargs={"name": "pipeline"}),
+            reverse("candidate_create", kwargs={"name": "pipeline"}),
             {"source": "development", "version": ""},
         )
     candidate = PromotionCandidate.objects.get()
     assert response["Location"] == reverse(
-        "candidate", kwargs={"name": "pipeline", "pk": candidate.pk}
+        "candidate_detail", kwargs={"name": "pipeline", "pk": candidate.pk}
     )
 
 
 def test_a_bad_version_override_is_refused_on_the_page(repo, login):
     client = login("rm-ana")
-    list_url = reverse("candidates", kwargs={"name": "pipeline"})
+    list_url = reverse("candidate_list", kwargs={"name": "pipeline"})
     response = client.post_form(
-        reverse("candidate-create", kwargs={"name": "pipeline"}),
+        reverse("candidate_create", kwargs={"name": "pipeline"}),
         {"source": "development", "version": "0.1.0", "next": list_url},
         follow=True,
     )
@@ -97,12 +99,14 @@ def test_pages_make_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         page(client, approved)
     with django_assert_max_num_queries(12):
-        assert client.get(reverse("candidates", kwargs={"name": "pipeline"})).status_code == 200
+        assert client.get(reverse("candidate_list", kwargs={"name": "pipeline"})).status_code == 200
     assert Approval.objects.count() == 2
 
 
 def test_the_list_shows_open_and_closed_candidates(approved, validated, login):
-    html = login("viewer").get(reverse("candidates", kwargs={"name": "pipeline"})).content.decode()
+    html = (
+        login("viewer").get(reverse("candidate_list", kwargs={"name": "pipeline"})).content.decode()
+    )
     assert f'data-candidate="{approved.pk}"' in html
 
 
@@ -111,9 +115,9 @@ def test_an_active_freeze_shows_a_banner_on_every_page(repo, users, login):
 
     from django.utils import timezone
 
-    from releases import operations
+    from releases import freezes
 
-    operations.freeze_create(
+    freezes.freeze_create(
         repository=repo,
         actor=users["admin"],
         reason="election week",
@@ -121,6 +125,6 @@ def test_an_active_freeze_shows_a_banner_on_every_page(repo, users, login):
         ends_at=timezone.now() + timedelta(days=1),
     )
     client = login("viewer")
-    for name in ("repository", "branches", "candidates", "releases"):
+    for name in ("repository_overview", "branch_list", "candidate_list", "release_list"):
         html = client.get(reverse(name, kwargs={"name": "pipeline"})).content.decode()
         assert 'data-testid="freeze-banner"' in html and "election week" in html, name

@@ -11,7 +11,8 @@ from functools import partial
 import pytest
 from django.db import close_old_connections, connection
 
-from releases import promotion, services
+from ewsdash import queue
+from releases import candidates, promotion, services
 from releases.audit import audit_verify
 from releases.errors import ActionRefused
 from releases.models import PromotionCandidate, Release
@@ -49,9 +50,12 @@ def race(*actions):
 
 def test_fifty_rounds_of_simultaneous_approve_and_promote(users, world, monkeypatch):
     queued: list[int] = []
-    monkeypatch.setattr(
-        "releases.tasks.promote_candidate.delay", lambda candidate_id: queued.append(candidate_id)
-    )
+
+    def enqueue(task: str, **kwargs) -> None:
+        if task == queue.CANDIDATE_PROMOTE:
+            queued.append(kwargs["candidate_id"])
+
+    monkeypatch.setattr("ewsdash.queue.enqueue", enqueue)
     make_promotable(world)
     repository = services.repository_create(actor="test", name="pipeline", origin=str(world.origin))
     outcomes = {"promote_refused": 0}
@@ -59,8 +63,8 @@ def test_fifty_rounds_of_simultaneous_approve_and_promote(users, world, monkeypa
         world.checkout("development")
         world.commit(f"feat: change {round_number}")
         world.push("development")
-        candidate = promotion.candidate_create(repository=repository, actor=users["rm-ana"])
-        promotion.candidate_waive_validation(
+        candidate = candidates.candidate_create(repository=repository, actor=users["rm-ana"])
+        candidates.candidate_waive_validation(
             candidate=candidate, actor=users["admin"], reason="concurrency test"
         )
 
@@ -68,10 +72,10 @@ def test_fifty_rounds_of_simultaneous_approve_and_promote(users, world, monkeypa
             def act():
                 fresh = PromotionCandidate.objects.get(pk=pk)
                 try:
-                    promotion.candidate_approve(candidate=fresh, actor=user)
+                    candidates.candidate_approve(candidate=fresh, actor=user)
                 except ActionRefused:
                     pass
-                promotion.candidate_promote(candidate=fresh, actor=user)
+                candidates.candidate_promote(candidate=fresh, actor=user)
 
             return act
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from releases import operations, promotion, services
+from releases import candidates, freezes, gates, operations, promotion, sync
 from releases.errors import ActionRefused
 from releases.models import AuditEvent, Release
 
@@ -16,22 +16,22 @@ pytestmark = pytest.mark.django_db
 def two_releases(approved, users, world, repo, django_capture_on_commit_callbacks):
     """v1.1.0 promoted, then a second change promoted as v1.2.0 (v1.0.0 was imported)."""
     with django_capture_on_commit_callbacks(execute=False):
-        promotion.candidate_promote(candidate=approved, actor=users["rm-ben"])
+        candidates.candidate_promote(candidate=approved, actor=users["rm-ben"])
     promotion.promotion_run(candidate_id=approved.pk)
     world.git("fetch", "--quiet", "origin")
     world.checkout("development")
     world.git("merge", "--quiet", "--no-ff", "-m", "Merge production", "origin/production")
     world.commit("feat(models): retrain purple_alien", files={"models/purple_alien/a.py": "x=2\n"})
     world.push("development")
-    services.repository_sync(repository=repo)
+    sync.repository_sync(repository=repo)
     with django_capture_on_commit_callbacks(execute=False):
-        second = promotion.candidate_create(repository=repo, actor=users["rm-ana"])
+        second = candidates.candidate_create(repository=repo, actor=users["rm-ana"])
     second.refresh_from_db()
-    promotion.candidate_waive_validation(candidate=second, actor=users["admin"], reason="test")
-    promotion.candidate_approve(candidate=second, actor=users["rm-ben"])
-    promotion.candidate_approve(candidate=second, actor=users["admin"])
+    candidates.candidate_waive_validation(candidate=second, actor=users["admin"], reason="test")
+    candidates.candidate_approve(candidate=second, actor=users["rm-ben"])
+    candidates.candidate_approve(candidate=second, actor=users["admin"])
     with django_capture_on_commit_callbacks(execute=False):
-        promotion.candidate_promote(candidate=second, actor=users["rm-ben"])
+        candidates.candidate_promote(candidate=second, actor=users["rm-ben"])
     assert promotion.promotion_run(candidate_id=second.pk).startswith("released v1.2.0")
     return Release.objects.get(version="1.1.0"), Release.objects.get(version="1.2.0")
 
@@ -81,7 +81,7 @@ def test_rollback_is_for_admins_and_needs_a_reason(two_releases, repo, users):
 
 def test_a_freeze_blocks_rollback_unless_the_glass_is_broken(two_releases, repo, users):
     v110, _ = two_releases
-    operations.freeze_create(
+    freezes.freeze_create(
         repository=repo,
         actor=users["admin"],
         reason="model review",
@@ -145,7 +145,7 @@ def test_a_conflicting_back_merge_pushes_nothing_and_lists_the_files(registered,
 def test_freeze_windows_are_admin_only_and_validated(repo, users):
     now = timezone.now()
     with pytest.raises(ActionRefused, match="does not allow"):
-        operations.freeze_create(
+        freezes.freeze_create(
             repository=repo,
             actor=users["rm-ana"],
             reason="x",
@@ -153,20 +153,20 @@ def test_freeze_windows_are_admin_only_and_validated(repo, users):
             ends_at=now + timedelta(hours=1),
         )
     with pytest.raises(ActionRefused, match="end after it starts"):
-        operations.freeze_create(
+        freezes.freeze_create(
             repository=repo,
             actor=users["admin"],
             reason="x",
             starts_at=now,
             ends_at=now - timedelta(hours=1),
         )
-    window = operations.freeze_create(
+    window = freezes.freeze_create(
         repository=repo,
         actor=users["admin"],
         reason="audit",
         starts_at=now,
         ends_at=now + timedelta(hours=1),
     )
-    assert promotion.active_freeze(repo) == window
-    operations.freeze_end(window=window, actor=users["admin"])
-    assert promotion.active_freeze(repo) is None
+    assert gates.active_freeze(repo) == window
+    freezes.freeze_end(window=window, actor=users["admin"])
+    assert gates.active_freeze(repo) is None

@@ -4,17 +4,18 @@ import stat
 
 import pytest
 
-from releases import promotion
+from releases import candidates, freezes, promotion, sync
+from releases.clones import clone_dir
 from releases.errors import ActionRefused
 from releases.models import AuditEvent, PromotionCandidate, Release
-from releases.services import clone_dir
+from tests.promotion.factories import gates_of
 
 pytestmark = pytest.mark.django_db
 
 
 def promote(candidate, user, capture):
     with capture(execute=False) as callbacks:
-        promotion.candidate_promote(candidate=candidate, actor=user)
+        candidates.candidate_promote(candidate=candidate, actor=user)
     assert len(callbacks) == 1  # the task is queued once committed
     return promotion.promotion_run(candidate_id=candidate.pk)
 
@@ -80,7 +81,7 @@ def test_a_redelivered_task_after_the_push_finishes_the_record(
 ):
     """The worker died after pushing but before recording: the retry recognises its tag."""
     with django_capture_on_commit_callbacks(execute=False):
-        promotion.candidate_promote(candidate=approved, actor=users["rm-ben"])
+        candidates.candidate_promote(candidate=approved, actor=users["rm-ben"])
     approved.refresh_from_db()
     merge, tag = promotion.promotion_merge_and_tag(candidate=approved)
     assert promotion.promotion_run(candidate_id=approved.pk).startswith("released v1.1.0")
@@ -89,15 +90,15 @@ def test_a_redelivered_task_after_the_push_finishes_the_record(
 
 def test_a_double_promote_is_refused(approved, users, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        promotion.candidate_promote(candidate=approved, actor=users["rm-ben"])
+        candidates.candidate_promote(candidate=approved, actor=users["rm-ben"])
         with pytest.raises(ActionRefused, match="promoting candidate cannot be promoted"):
-            promotion.candidate_promote(candidate=approved, actor=users["admin"])
+            candidates.candidate_promote(candidate=approved, actor=users["admin"])
 
 
 def test_development_behind_production_fails_the_gate(
     repo, users, world, django_capture_on_commit_callbacks
 ):
-    from releases import services
+    from releases import candidates
 
     # development and production change the same file differently.
     world.checkout("development")
@@ -106,12 +107,12 @@ def test_development_behind_production_fails_the_gate(
     world.checkout("production")
     world.commit("fix: prod edit", files={"README.md": "production says hello\n"})
     world.push("production")
-    services.repository_sync(repository=repo)
+    sync.repository_sync(repository=repo)
     with django_capture_on_commit_callbacks(execute=False):
-        candidate = promotion.candidate_create(repository=repo, actor=users["rm-ana"])
+        candidate = candidates.candidate_create(repository=repo, actor=users["rm-ana"])
     candidate.refresh_from_db()
     # The gate already sees that development lacks production's head.
-    gates = {g.key: g.ok for g in promotion.gates_for(candidate)}
+    gates = {g.key: g.ok for g in gates_of(candidate)}
     assert gates["contains_production"] is False
 
 
@@ -160,9 +161,9 @@ def test_a_push_refused_by_the_origin_leaves_nothing(
 
 
 def test_gates_block_promotion_with_a_clear_message(validated, users):
-    promotion.candidate_approve(candidate=validated, actor=users["rm-ben"])
+    candidates.candidate_approve(candidate=validated, actor=users["rm-ben"])
     with pytest.raises(ActionRefused, match="cannot be promoted"):
-        promotion.candidate_promote(candidate=validated, actor=users["rm-ben"])
+        candidates.candidate_promote(candidate=validated, actor=users["rm-ben"])
     validated.refresh_from_db()
     assert validated.status == "validated"
 
@@ -172,9 +173,9 @@ def test_a_freeze_blocks_promotion(approved, users, repo):
 
     from django.utils import timezone
 
-    from releases import operations
+    from releases import candidates
 
-    operations.freeze_create(
+    freezes.freeze_create(
         repository=repo,
         actor=users["admin"],
         reason="election week",
@@ -182,7 +183,7 @@ def test_a_freeze_blocks_promotion(approved, users, repo):
         ends_at=timezone.now() + timedelta(days=2),
     )
     with pytest.raises(ActionRefused, match="election week"):
-        promotion.candidate_promote(candidate=approved, actor=users["rm-ben"])
+        candidates.candidate_promote(candidate=approved, actor=users["rm-ben"])
     approved.refresh_from_db()
     assert approved.status == "approved"
 

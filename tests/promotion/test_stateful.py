@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from ewsdash.roles import role_of
-from releases import operations, promotion, services, versioning
+from releases import candidates, operations, promotion, services, versioning
 from releases.audit import audit_verify
 from releases.errors import ActionRefused
 from releases.models import PromotionCandidate, Release
@@ -94,7 +94,7 @@ class PromotionMachine(RuleBasedStateMachine):
         self.attempt(
             "create",
             username,
-            lambda: promotion.candidate_create(
+            lambda: candidates.candidate_create(
                 repository=self.repository, actor=self.users[username]
             ),
         )
@@ -107,7 +107,7 @@ class PromotionMachine(RuleBasedStateMachine):
             self.attempt(
                 "waive",
                 username,
-                lambda: promotion.candidate_waive_validation(
+                lambda: candidates.candidate_waive_validation(
                     candidate=candidate, actor=self.users[username], reason="stateful"
                 ),
             )
@@ -120,7 +120,7 @@ class PromotionMachine(RuleBasedStateMachine):
             ok = self.attempt(
                 "approve",
                 username,
-                lambda: promotion.candidate_approve(
+                lambda: candidates.candidate_approve(
                     candidate=candidate, actor=self.users[username]
                 ),
             )
@@ -135,7 +135,7 @@ class PromotionMachine(RuleBasedStateMachine):
             self.attempt(
                 "reject",
                 username,
-                lambda: promotion.candidate_reject(
+                lambda: candidates.candidate_reject(
                     candidate=candidate, actor=self.users[username], reason="stateful"
                 ),
             )
@@ -149,7 +149,7 @@ class PromotionMachine(RuleBasedStateMachine):
         if self.attempt(
             "promote",
             username,
-            lambda: promotion.candidate_promote(candidate=candidate, actor=self.users[username]),
+            lambda: candidates.candidate_promote(candidate=candidate, actor=self.users[username]),
         ):
             if promotion.promotion_run(candidate_id=candidate.pk).startswith("released"):
                 STATS["releases"] += 1
@@ -193,7 +193,7 @@ class PromotionMachine(RuleBasedStateMachine):
             self.attempt(
                 "create",
                 "rm-ana",
-                lambda: promotion.candidate_create(
+                lambda: candidates.candidate_create(
                     repository=self.repository,
                     actor=self.users["rm-ana"],
                     source_branch=f"hotfix/{name}",
@@ -212,11 +212,11 @@ class PromotionMachine(RuleBasedStateMachine):
         self.world.checkout("development")
         self.world.git("reset", "--quiet", "--hard", "origin/development")
         self.push_development_commit()
-        candidate = promotion.candidate_create(repository=self.repository, actor=ana)
-        promotion.candidate_waive_validation(candidate=candidate, actor=admin, reason="path")
-        promotion.candidate_approve(candidate=candidate, actor=ben)
-        promotion.candidate_approve(candidate=candidate, actor=admin)
-        promotion.candidate_promote(candidate=candidate, actor=ben)
+        candidate = candidates.candidate_create(repository=self.repository, actor=ana)
+        candidates.candidate_waive_validation(candidate=candidate, actor=admin, reason="path")
+        candidates.candidate_approve(candidate=candidate, actor=ben)
+        candidates.candidate_approve(candidate=candidate, actor=admin)
+        candidates.candidate_promote(candidate=candidate, actor=ben)
         assert promotion.promotion_run(candidate_id=candidate.pk).startswith("released")
         STATS["releases"] += 1
 
@@ -270,7 +270,7 @@ class PromotionMachine(RuleBasedStateMachine):
 def test_random_governance_sequences_keep_the_invariants(users, monkeypatch):
     from hypothesis.stateful import run_state_machine_as_test
 
-    monkeypatch.setattr("releases.tasks.promote_candidate.delay", lambda **kw: None)
+    monkeypatch.setattr("ewsdash.queue.enqueue", lambda task, **kw: None)
     run_state_machine_as_test(
         lambda: PromotionMachine(users),
         settings=settings(

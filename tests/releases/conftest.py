@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from releases import services
+from releases import services, sync
 from releases.models import Release, ReleaseLine
 from tests.support.gitrepo import GitWorld
 
@@ -35,12 +35,12 @@ class Governed:
     def push(self) -> None:
         self.world.push_all()
 
-    def sync(self, *, force: bool = False) -> services.SyncOutcome:
+    def sync(self, *, force: bool = False) -> sync.SyncOutcome:
         if self.repository is None:
             self.repository = services.repository_create(
                 actor="test", name="pipeline", origin=str(self.world.origin)
             )
-        outcome = services.repository_sync(repository=self.repository, actor="test", force=force)
+        outcome = sync.repository_sync(repository=self.repository, actor="test", force=force)
         assert not outcome.error, outcome.error
         return outcome
 

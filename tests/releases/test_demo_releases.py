@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from releases import services
+from releases import services, sync
 from releases.demo_pipeline import build_demo_origin
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def demo(tmp_path_factory):
 @pytest.fixture
 def synced(demo):
     repository = services.repository_create(actor="test", name="views", origin=str(demo.path))
-    services.repository_sync(repository=repository, actor="test", force=True)
+    sync.repository_sync(repository=repository, actor="test", force=True)
     out = StringIO()
     call_command("repo", "status", "views", "--json", stdout=out)
     return json.loads(out.getvalue())
@@ -57,7 +57,11 @@ def test_the_demo_hotfix_is_one_back_port_item(synced, demo):
 
 
 def test_the_demo_overview_shows_live_release_next_version_and_back_port(synced, demo, login):
-    page = login("analyst").get(reverse("repository", kwargs={"name": "views"})).content.decode()
+    page = (
+        login("analyst")
+        .get(reverse("repository_overview", kwargs={"name": "views"}))
+        .content.decode()
+    )
     assert 'data-testid="live-release"' in page and demo.latest_release in page
     assert demo.next_version in page
     assert page.count('data-testid="backport-row"') == 1

@@ -38,7 +38,7 @@ def get(login, name, **kwargs):
 
 
 def test_the_releases_page_lists_versions_newest_first_with_their_facts(history, login):
-    page = get(login, "releases")
+    page = get(login, "release_list")
     order = [page.index(f'data-version="{v}"') for v in ("2.0.0-rc.1", "1.0.1", "1.0.0")]
     assert order == sorted(order)
     assert page.count('data-testid="release-row"') == 3
@@ -50,25 +50,25 @@ def test_the_releases_page_lists_versions_newest_first_with_their_facts(history,
 
 
 def test_the_releases_page_lists_tags_that_are_not_releases(history, login):
-    page = get(login, "releases")
+    page = get(login, "release_list")
     assert page.count('data-testid="not-semver-row"') == 2
     assert "incomplete version" in page
 
 
 def test_markup_in_tags_and_subjects_is_escaped(history, login):
     for page in (
-        get(login, "releases"),
-        get(login, "repository"),
-        get(login, "release", version="1.0.1"),
+        get(login, "release_list"),
+        get(login, "repository_overview"),
+        get(login, "release_detail", version="1.0.1"),
     ):
         assert "<script>alert" not in page and "<svg>x" not in page
         assert "<b>bold</b>" not in page
-    assert "&lt;svg&gt;x" in get(login, "releases")
-    assert "&lt;script&gt;alert" in get(login, "repository")
+    assert "&lt;svg&gt;x" in get(login, "release_list")
+    assert "&lt;script&gt;alert" in get(login, "repository_overview")
 
 
 def test_the_release_page_shows_commit_tags_and_changelog(history, login):
-    page = get(login, "release", version="1.0.1")
+    page = get(login, "release_detail", version="1.0.1")
     release = history.release("1.0.1")
     assert release.commit in page
     assert "v1.0.1" in page and "1.0.1" in page
@@ -78,16 +78,16 @@ def test_the_release_page_shows_commit_tags_and_changelog(history, login):
 
 
 def test_a_release_can_be_named_with_its_v(history, login):
-    assert "v1.0.0" in get(login, "release", version="v1.0.0")
+    assert "v1.0.0" in get(login, "release_detail", version="v1.0.0")
 
 
 def test_an_unknown_release_is_404(history, login):
-    url = reverse("release", kwargs={"name": "pipeline", "version": "9.9.9"})
+    url = reverse("release_detail", kwargs={"name": "pipeline", "version": "9.9.9"})
     assert login("viewer").get(url).status_code == 404
 
 
 def test_the_overview_shows_live_release_next_version_and_back_ports(history, login):
-    page = get(login, "repository")
+    page = get(login, "repository_overview")
     assert 'data-testid="live-release"' in page and "1 commit past v1.0.1" in page
     assert 'data-testid="next-version-tag">v2.0.0<' in page  # rc.1 is finalised
     assert page.count('data-testid="backport-row"') == 2  # the hotfix and the chore
@@ -99,13 +99,13 @@ def test_pages_before_the_first_sync_say_so(governed, login):
     from releases import services
 
     services.repository_create(actor="test", name="pipeline", origin=str(governed.world.origin))
-    assert "No releases recorded" in get(login, "releases")
-    assert "Not synced yet" in get(login, "repository")
+    assert "No releases recorded" in get(login, "release_list")
+    assert "Not synced yet" in get(login, "repository_overview")
 
 
 @pytest.mark.parametrize(
     ("name", "kwargs"),
-    [("releases", {}), ("release", {"version": "1.0.1"}), ("repository", {})],
+    [("release_list", {}), ("release_detail", {"version": "1.0.1"}), ("repository_overview", {})],
 )
 def test_pages_make_a_fixed_number_of_queries(
     history, login, django_assert_max_num_queries, name, kwargs
@@ -159,7 +159,7 @@ def test_a_long_history_is_paged_newest_first(history, login):
         for n in range(120)
     )
     client = login("viewer")
-    url = reverse("releases", kwargs={"name": "pipeline"})
+    url = reverse("release_list", kwargs={"name": "pipeline"})
     first = client.get(url).content.decode()
     assert first.count('data-testid="release-row"') == 50
     assert 'data-testid="release-pager"' in first and "Page 1 of" in first

@@ -6,7 +6,8 @@ import textwrap
 
 import pytest
 
-from monitoring import execution, services
+from ewsdash import queue
+from monitoring import execution
 from monitoring.models import CheckResult, CheckStatus, ValidationRun
 
 
@@ -49,7 +50,7 @@ def run_queued_inline(*runs: ValidationRun, rounds: int = 20) -> None:
         if not queued:
             return
         for check_id in queued:
-            execution.check_execute(check_id=check_id, worker="inline", last_try=True)
+            execution.check_result_run(check_id=check_id, worker="inline", last_try=True)
     raise AssertionError("checks kept being queued")
 
 
@@ -57,9 +58,12 @@ def run_queued_inline(*runs: ValidationRun, rounds: int = 20) -> None:
 def no_enqueue(monkeypatch):
     """No broker messages: the test runs queued checks itself."""
     sent: list[int] = []
-    monkeypatch.setattr(
-        services, "_enqueue_on_commit", lambda check_id, timeout_s: sent.append(check_id)
-    )
+
+    def enqueue_on_commit(task: str, **kwargs) -> None:
+        if task == queue.CHECK_RESULT_RUN:
+            sent.append(kwargs["check_id"])
+
+    monkeypatch.setattr(queue, "enqueue_on_commit", enqueue_on_commit)
     return sent
 
 

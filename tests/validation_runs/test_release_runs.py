@@ -3,8 +3,8 @@
 import pytest
 
 from monitoring.models import ValidationRun
-from monitoring.services import validation_runs_for_releases
-from releases import services
+from monitoring.runs import validation_runs_for_releases
+from releases import services, sync
 from releases.demo_pipeline import build_demo_origin
 from releases.models import Release
 
@@ -18,7 +18,7 @@ def test_each_release_on_production_gets_one_reference_run(
     repository = services.repository_create(
         actor="test", name="views-pipeline", origin=str(origin.path)
     )
-    services.repository_sync(repository=repository)
+    sync.repository_sync(repository=repository)
     with django_capture_on_commit_callbacks(execute=False):
         runs = validation_runs_for_releases(repository=repository, actor=None)
         again = validation_runs_for_releases(repository=repository, actor=None)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from monitoring import services
+from monitoring import runs
 from monitoring.models import CheckResult, ModelMetric
 from releases import services as release_services
 from releases.demo_pipeline import build_demo_origin
@@ -27,7 +27,7 @@ def demo(tmp_path, db):
 def test_the_demo_candidate_is_validated_against_production(demo, no_enqueue):
     origin, repository = demo
     started = time.monotonic()
-    run = services.validation_run_start(
+    run = runs.validation_run_start(
         repository=repository, commit=origin.development, actor="test", purpose="candidate"
     )
     assert run.reference is not None and run.reference.purpose == "reference"
@@ -71,7 +71,7 @@ def test_the_demo_manifest_runs_through_on_the_worker(celery_worker_process, dem
 
     origin, repository = demo
     started = time.monotonic()
-    run = services.validation_run_start(
+    run = runs.validation_run_start(
         repository=repository, commit=origin.development, actor="test", purpose="candidate"
     )
     wait_for(

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from monitoring import services
+from monitoring import runs
 from monitoring.models import Artifact, CheckArtifact, ValidationRun
 from tests.validation_runs.conftest import PASSING, commit_on
 from tests.validation_runs.factories import make_run
@@ -15,7 +15,7 @@ from tests.validation_runs.factories import make_run
 pytestmark = pytest.mark.django_db
 
 
-def run_url(run: ValidationRun, view: str = "validation-run") -> str:
+def run_url(run: ValidationRun, view: str = "validation_run_detail") -> str:
     return reverse(view, kwargs={"name": "pipeline", "run_id": run.pk})
 
 
@@ -72,7 +72,7 @@ def test_the_run_page_makes_the_same_queries_however_many_checks(login, register
 
 def test_the_monitoring_page_lists_runs_in_a_fixed_number_of_queries(login, registered):
     client = login("viewer")
-    url = reverse("monitoring", kwargs={"name": "pipeline"})
+    url = reverse("monitoring_home", kwargs={"name": "pipeline"})
     make_run()
     one = queries(client, url)
     for _ in range(5):
@@ -86,10 +86,10 @@ def test_the_monitoring_page_lists_runs_in_a_fixed_number_of_queries(login, regi
 def test_a_release_manager_validates_a_branch_from_the_form(login, registered, world, no_enqueue):
     sha = commit_on(world, "development", "ci", {"ewsdash.toml": PASSING})
     client = login("rm-ana")
-    page = client.get(reverse("monitoring", kwargs={"name": "pipeline"})).content.decode()
+    page = client.get(reverse("monitoring_home", kwargs={"name": "pipeline"})).content.decode()
     assert 'data-testid="validate-form"' in page
     response = client.post_form(
-        reverse("validation-start", kwargs={"name": "pipeline"}), {"ref": "development"}
+        reverse("validation_run_start", kwargs={"name": "pipeline"}), {"ref": "development"}
     )
     run = ValidationRun.objects.get()
     assert response.status_code == 302 and response["Location"] == run_url(run)
@@ -99,7 +99,7 @@ def test_a_release_manager_validates_a_branch_from_the_form(login, registered, w
 def test_an_unknown_ref_is_refused_with_a_message(login, registered):
     client = login("rm-ana")
     response = client.post_form(
-        reverse("validation-start", kwargs={"name": "pipeline"}), {"ref": "nope"}, follow=True
+        reverse("validation_run_start", kwargs={"name": "pipeline"}), {"ref": "nope"}, follow=True
     )
     assert "is neither a branch, a tag nor a commit" in response.content.decode()
     assert not ValidationRun.objects.exists()
@@ -107,24 +107,24 @@ def test_an_unknown_ref_is_refused_with_a_message(login, registered):
 
 def test_rerun_makes_a_new_attempt_and_shows_it(login, registered, world, no_enqueue):
     sha = commit_on(world, "development", "ci", {"ewsdash.toml": PASSING})
-    run = services.validation_run_start(
+    run = runs.validation_run_start(
         repository=registered, commit=sha, actor="test", purpose="manual"
     )
-    services.validation_run_cancel(run=run, actor="test")
-    response = login("rm-ana").post_form(run_url(run, "validation-rerun"))
+    runs.validation_run_cancel(run=run, actor="test")
+    response = login("rm-ana").post_form(run_url(run, "validation_run_rerun"))
     again = ValidationRun.objects.get(attempt=2)
     assert response["Location"] == run_url(again)
 
 
 def test_cancel_of_a_finished_run_says_why_not(login, registered):
     run = make_run(status="passed")
-    response = login("rm-ana").post_form(run_url(run, "validation-cancel"), follow=True)
+    response = login("rm-ana").post_form(run_url(run, "validation_run_cancel"), follow=True)
     assert "has already finished" in response.content.decode()
 
 
 def test_a_manifest_error_is_shown_on_the_page(login, registered, world):
     sha = commit_on(world, "development", "ci", {"ewsdash.toml": "[[check]]\nname = 3\n"})
-    run = services.validation_run_start(
+    run = runs.validation_run_start(
         repository=registered, commit=sha, actor="test", purpose="manual"
     )
     html = login("viewer").get(run_url(run)).content.decode()

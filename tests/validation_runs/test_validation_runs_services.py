@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring import services
+from monitoring import claims, reaper, runs
 from monitoring.models import CheckResult, ValidationRun
 from releases.errors import ActionRefused
 from releases.models import AuditEvent
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def start(repository, commit, purpose="manual"):
-    return services.validation_run_start(
+    return runs.validation_run_start(
         repository=repository, commit=commit, actor="test", purpose=purpose
     )
 
@@ -106,12 +106,12 @@ def test_starting_again_returns_the_current_run_and_rerun_makes_a_new_attempt(
     run = start(registered, sha)
     assert start(registered, sha).pk == run.pk
     with pytest.raises(ActionRefused, match="cancel it first"):
-        services.validation_run_rerun(run=run, actor="test")
+        runs.validation_run_rerun(run=run, actor="test")
     run_queued_inline(run)
     run.refresh_from_db()
-    again = services.validation_run_rerun(run=run, actor="test")
+    again = runs.validation_run_rerun(run=run, actor="test")
     assert (again.attempt, again.status) == (2, "queued")
-    assert services.current_run(repository=registered, commit=sha).pk == again.pk
+    assert runs.current_run(repository=registered, commit=sha).pk == again.pk
     assert start(registered, sha).pk == again.pk
 
 
@@ -179,11 +179,11 @@ def test_cancel_cancels_checks_not_started_and_refuses_a_finished_run(
 ):
     sha = commit_on(world, "development", "ci", {"ewsdash.toml": PASSING})
     run = start(registered, sha)
-    cancelled = services.validation_run_cancel(run=run, actor="test")
+    cancelled = runs.validation_run_cancel(run=run, actor="test")
     assert cancelled.status == "cancelled"
     assert run.checks.get().status == "cancelled"
     with pytest.raises(ActionRefused, match="already finished"):
-        services.validation_run_cancel(run=cancelled, actor="test")
+        runs.validation_run_cancel(run=cancelled, actor="test")
     # A cancelled run is no verdict: starting again makes a new attempt.
     assert start(registered, sha).attempt == 2
 
@@ -192,17 +192,17 @@ def test_the_reaper_requeues_a_running_check_whose_heartbeat_stopped(registered,
     sha = commit_on(world, "development", "ci", {"ewsdash.toml": PASSING})
     run = start(registered, sha)
     check = run.checks.get()
-    claim = services.check_claim(check_id=check.pk, worker="doomed")
+    claim = claims.claim_take(check_id=check.pk, worker="doomed")
     assert claim is not None
-    assert services.check_claim(check_id=check.pk, worker="second") is None
+    assert claims.claim_take(check_id=check.pk, worker="second") is None
     CheckResult.objects.filter(pk=check.pk).update(heartbeat_at="2000-01-01T00:00:00Z")
-    outcome = services.validation_reap_stale(heartbeat_timeout=5)
+    outcome = reaper.validation_reap_stale(heartbeat_timeout=5)
     assert outcome.requeued == [check.pk]
     check.refresh_from_db()
     assert check.status == "queued" and check.claim_token == ""
     # The dead worker's late result is discarded: its claim no longer holds.
-    report = services.CheckReport("passed", "too late")
-    assert services.check_finish(claim=claim, report=report) is False
+    report = claims.CheckReport("passed", "too late")
+    assert claims.claim_finish(claim=claim, report=report) is False
     run_queued_inline(run)
     check.refresh_from_db()
     assert (check.status, check.claims) == ("passed", 2)
@@ -212,10 +212,10 @@ def test_the_reaper_gives_up_after_max_claims(registered, world, no_enqueue):
     sha = commit_on(world, "development", "ci", {"ewsdash.toml": PASSING})
     run = start(registered, sha)
     check = run.checks.get()
-    for _ in range(services.MAX_CLAIMS):
-        assert services.check_claim(check_id=check.pk, worker="doomed")
+    for _ in range(reaper.MAX_CLAIMS):
+        assert claims.claim_take(check_id=check.pk, worker="doomed")
         CheckResult.objects.filter(pk=check.pk).update(heartbeat_at="2000-01-01T00:00:00Z")
-        services.validation_reap_stale(heartbeat_timeout=5)
+        reaper.validation_reap_stale(heartbeat_timeout=5)
     check.refresh_from_db()
     assert check.status == "error"
     assert "stopped responding, 3 times" in check.summary
@@ -275,10 +275,10 @@ def test_a_worktree_failure_is_retried_then_reported_as_error(
 
     monkeypatch.setattr(execution, "_prepare", broken)
     with pytest.raises(execution.WorktreeUnavailable):
-        execution.check_execute(check_id=check.pk, worker="w", last_try=False)
+        execution.check_result_run(check_id=check.pk, worker="w", last_try=False)
     check.refresh_from_db()
     assert check.status == "queued"  # given back for the task's retry
-    execution.check_execute(check_id=check.pk, worker="w", last_try=True)
+    execution.check_result_run(check_id=check.pk, worker="w", last_try=True)
     check.refresh_from_db()
     assert check.status == "error"
     assert check.summary == "could not prepare the worktree: fatal: cannot lock ref"

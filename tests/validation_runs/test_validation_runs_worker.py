@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from monitoring import services
+from monitoring import runs
 from monitoring.models import Artifact, CheckResult, ValidationRun
 from tests.support.worker import wait_for
 from tests.validation_runs.conftest import commit_on, toml
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def start(repository, commit, purpose="manual"):
-    return services.validation_run_start(
+    return runs.validation_run_start(
         repository=repository, commit=commit, actor="test", purpose=purpose
     )
 
@@ -149,11 +149,13 @@ def test_cancel_stops_a_running_check_and_kills_its_processes(
     check = run.checks.get(name="forever")
     assert CheckResult.objects.get(pk=check.pk).status == "running"
     client = login("rm-ana")
-    page = client.get(reverse("validation-run", kwargs={"name": "pipeline", "run_id": run.pk}))
+    page = client.get(
+        reverse("validation_run_detail", kwargs={"name": "pipeline", "run_id": run.pk})
+    )
     assert b'data-testid="cancel-run"' in page.content and b'hx-trigger="every 2s"' in page.content
     started = time.monotonic()
     response = client.post_form(
-        reverse("validation-cancel", kwargs={"name": "pipeline", "run_id": run.pk})
+        reverse("validation_run_cancel", kwargs={"name": "pipeline", "run_id": run.pk})
     )
     assert response.status_code == 302
     run = finished(run, timeout=30)
@@ -164,7 +166,9 @@ def test_cancel_stops_a_running_check_and_kills_its_processes(
     assert took < 10
     child = int(pidfile.read_text())
     wait_for(lambda: not alive(child), timeout=10, message="the child survived the cancel")
-    page = client.get(reverse("validation-run", kwargs={"name": "pipeline", "run_id": run.pk}))
+    page = client.get(
+        reverse("validation_run_detail", kwargs={"name": "pipeline", "run_id": run.pk})
+    )
     assert b"hx-trigger" not in page.content  # polling stops once the run is finished
 
 

@@ -14,7 +14,7 @@ import time
 import pytest
 from django.conf import settings
 
-from monitoring import services
+from monitoring import reaper, runs
 from monitoring.models import CheckResult, ValidationRun
 from releases.models import AuditEvent
 from tests.support.worker import WorkerProcess, wait_for
@@ -75,7 +75,7 @@ def test_a_killed_worker_loses_no_check_and_runs_none_twice(worker_factory, regi
         sha = commit_on(
             world, "development", f"ci: round {round_no}", {"ewsdash.toml": manifest(round_no)}
         )
-        run = services.validation_run_start(
+        run = runs.validation_run_start(
             repository=registered, commit=sha, actor="test", purpose="manual"
         )
         slow = run.checks.get(name="slow")
@@ -90,7 +90,7 @@ def test_a_killed_worker_loses_no_check_and_runs_none_twice(worker_factory, regi
         worker = worker_factory()
 
         def settled(run=run):
-            services.validation_reap_stale(heartbeat_timeout=HEARTBEAT_TIMEOUT)
+            reaper.validation_reap_stale(heartbeat_timeout=HEARTBEAT_TIMEOUT)
             return ValidationRun.objects.get(pk=run.pk).is_finished
 
         wait_for(
@@ -110,10 +110,10 @@ def test_a_killed_worker_loses_no_check_and_runs_none_twice(worker_factory, regi
     assert not CheckResult.objects.filter(status__in=["running", "queued", "waiting"]).exists()
 
     # A redelivered message for a finished check does nothing.
-    from monitoring.tasks import run_check
+    from monitoring.tasks import check_result_run
 
     before = AuditEvent.objects.count()
-    run_check.delay(check_id=slow.pk)
+    check_result_run.delay(check_id=slow.pk)
     time.sleep(2)
     slow.refresh_from_db()
     assert (slow.status, slow.claims) == ("passed", 2)

@@ -10,9 +10,14 @@ import json
 import time
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from monitoring.drift import DriftInputError, compare_files
+from monitoring.drift_jobs import drift_job_start, run_label
+from monitoring.models import DriftJob, ValidationRun
+from releases.errors import ActionRefused
+from releases.models import Repository
 
 
 def _fmt(v: Any) -> str:
@@ -119,13 +124,6 @@ class Command(BaseCommand):
         return "\n".join(lines)
 
     def _job(self, options: dict[str, Any]) -> None:
-        from django.contrib.auth import get_user_model
-
-        from monitoring.drift_jobs import drift_job_start, run_label
-        from monitoring.models import DriftJob, ValidationRun
-        from releases.errors import ActionRefused
-        from releases.models import Repository
-
         repository = Repository.objects.filter(name=options["name"]).first()
         if repository is None:
             raise CommandError(f"no repository {options['name']!r}")

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from monitoring import services
+from monitoring import runs
 from monitoring.models import CheckResult, RunPurpose, RunStatus, ValidationRun
 from releases.errors import ActionRefused
 from releases.models import Repository
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         if repository is None:
             raise CommandError(f"No repository named {options['name']!r}.")
         try:
-            run = services.validation_run_start(
+            run = runs.validation_run_start(
                 repository=repository,
                 commit=options["ref"],
                 actor="manage.py validate",

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from releases import selectors, services
+from releases import selectors, services, sync
 from releases.errors import ActionRefused
 from releases.models import Repository
 
@@ -66,7 +66,7 @@ class Command(BaseCommand):
         self._sync(_repository(options["name"]), force=options["force"])
 
     def _sync(self, repository: Repository, *, force: bool) -> None:
-        outcome = services.repository_sync(repository=repository, actor="cli", force=force)
+        outcome = sync.repository_sync(repository=repository, actor="cli", force=force)
         if outcome.error:
             raise CommandError(outcome.summary)
         self.stdout.write(outcome.summary)

@@ -13,13 +13,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from ewsdash.roles import ADMIN, ANALYST, RELEASE_MANAGER, VIEWER
-from monitoring.tasks import validate_releases
-from releases import services
+from monitoring.tasks import validation_runs_for_releases
+from releases import services, sync
 from releases.audit import audit_record
 from releases.demo_pipeline import build_demo_origin
 from releases.errors import ActionRefused
 from releases.models import Repository
-from releases.tasks import create_candidate, sync_repository
+from releases.tasks import candidate_create, repository_sync
 
 DEMO_REPOSITORY = "views-pipeline"
 DEMO_PASSWORD = "ewsdash-demo"
@@ -50,15 +50,15 @@ class Command(BaseCommand):
             self.stdout.write(f"The demo repository {DEMO_REPOSITORY} is already registered.")
         self._users()
         if options["sync_here"]:
-            self.stdout.write(services.repository_sync(repository=repository).summary)
+            self.stdout.write(sync.repository_sync(repository=repository).summary)
         else:
             # The worker syncs first, then validates each release so model health has a
             # history to draw, then freezes development as rm-ana's first candidate (its
             # validation shows checks, drift and a performance regression to look into).
             chain(
-                sync_repository.si(repository_id=repository.pk),
-                validate_releases.si(repository_id=repository.pk),
-                create_candidate.si(repository_id=repository.pk, username="rm-ana"),
+                repository_sync.si(repository_id=repository.pk),
+                validation_runs_for_releases.si(repository_id=repository.pk),
+                candidate_create.si(repository_id=repository.pk, username="rm-ana"),
             ).delay()
             self.stdout.write(
                 "Sync, release validations and a first candidate queued: the "

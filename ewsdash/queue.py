@@ -1,0 +1,61 @@
+"""Work for the Celery workers, queued by task name once the transaction commits.
+
+Tasks import services (a task loads rows by id and calls one); services never import a
+tasks module. They queue work through `enqueue_on_commit` with one of the names below,
+so a task never sees an uncommitted row and no import cycle runs through the tasks.
+`tests/test_queue.py` checks that every name here is a registered task.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from ewsdash.celery import app
+
+REPOSITORY_SYNC = "releases.tasks.repository_sync"
+CANDIDATE_CREATE = "releases.tasks.candidate_create"
+CANDIDATE_PROMOTE = "releases.tasks.candidate_promote"
+CHECK_RESULT_RUN = "monitoring.tasks.check_result_run"
+DRIFT_PART_RUN = "monitoring.tasks.drift_part_run"
+DEPLOYMENT_STATUSES_RECORD = "monitoring.tasks.deployment_statuses_record"
+VALIDATION_RUNS_FOR_RELEASES = "monitoring.tasks.validation_runs_for_releases"
+
+TASK_NAMES = (
+    REPOSITORY_SYNC,
+    CANDIDATE_CREATE,
+    CANDIDATE_PROMOTE,
+    CHECK_RESULT_RUN,
+    DRIFT_PART_RUN,
+    DEPLOYMENT_STATUSES_RECORD,
+    VALIDATION_RUNS_FOR_RELEASES,
+)
+
+
+def enqueue(
+    task: str,
+    *,
+    soft_time_limit: int | None = None,
+    time_limit: int | None = None,
+    **kwargs: Any,
+) -> None:
+    """Send one message now (outside a transaction, or when the caller knows it committed)."""
+    if task not in TASK_NAMES:
+        raise ValueError(f"unknown task {task!r}")
+    app.send_task(task, kwargs=kwargs, soft_time_limit=soft_time_limit, time_limit=time_limit)
+
+
+def enqueue_on_commit(
+    task: str,
+    *,
+    soft_time_limit: int | None = None,
+    time_limit: int | None = None,
+    **kwargs: Any,
+) -> None:
+    """Send one message when the current transaction commits (at once outside one)."""
+    if task not in TASK_NAMES:
+        raise ValueError(f"unknown task {task!r}")
+    transaction.on_commit(
+        lambda: enqueue(task, soft_time_limit=soft_time_limit, time_limit=time_limit, **kwargs)
+    )

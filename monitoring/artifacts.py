@@ -1,0 +1,61 @@
+"""The artifact store: files checks produced, kept once by the sha256 of their content.
+
+Files live under EWSDASH_ARTIFACTS_DIR/sha256/ab/cdef..., read-only; a check only ever
+gets private copies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from monitoring.models import Artifact
+
+
+def artifact_path(sha256: str) -> Path:
+    return Path(settings.EWSDASH_ARTIFACTS_DIR) / "sha256" / sha256[:2] / sha256[2:]
+
+
+def artifact_store(path: Path) -> Artifact:
+    """Store a file by its content's sha256 (once, read-only) and return its row."""
+    root = Path(settings.EWSDASH_ARTIFACTS_DIR)
+    scratch_dir = root / "incoming"
+    scratch_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    handle, scratch_name = tempfile.mkstemp(dir=scratch_dir)
+    scratch = Path(scratch_name)
+    try:
+        with os.fdopen(handle, "wb") as out, open(path, "rb") as source:
+            for block in iter(lambda: source.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block)
+        sha = digest.hexdigest()
+        final = artifact_path(sha)
+        size = scratch.stat().st_size
+        if final.exists():
+            scratch.unlink()
+        else:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            scratch.chmod(0o444)
+            os.replace(scratch, final)  # atomic: a reader never sees half a file
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise
+    try:
+        with transaction.atomic():
+            artifact, _ = Artifact.objects.get_or_create(sha256=sha, defaults={"size": size})
+    except IntegrityError:  # another worker stored the same content at the same moment
+        artifact = Artifact.objects.get(sha256=sha)
+    return artifact
+
+
+def artifact_copy_to(artifact: Artifact, dest: Path) -> None:
+    """A private, writable copy: a check must never be able to change the store."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(artifact_path(artifact.sha256), dest)

@@ -1,0 +1,267 @@
+"""What stands between a candidate and production, and who may act on it.
+
+One selector (`gate_facts`) gathers every fact the gates need in a fixed number of
+queries; one small function per gate judges it. The promote service and the candidate
+page both call `gates(gate_facts(candidate))`, so the Promote button and the server's
+decision can never disagree. The `*_refusal` predicates say why a person may not act
+(None when they may); services raise them, pages show them beside disabled buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from releases.models import (
+    Approval,
+    Branch,
+    BranchKind,
+    CandidateKind,
+    Decision,
+    FreezeWindow,
+    PromotionCandidate,
+    Repository,
+)
+from releases.workflow import OPEN, S
+
+
+@dataclass(frozen=True)
+class Gate:
+    key: str
+    label: str
+    ok: bool
+    detail: str
+
+
+def active_freeze(repository: Repository, *, at: datetime | None = None) -> FreezeWindow | None:
+    """The freeze window in force now (or at `at`), the one ending first if several are."""
+    now = at or timezone.now()
+    return (
+        FreezeWindow.objects.filter(repository=repository, starts_at__lte=now, ends_at__gt=now)
+        .order_by("ends_at")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class GateFacts:
+    """Everything the gates of one candidate depend on, read at one moment."""
+
+    candidate: PromotionCandidate
+    decisions: list[Approval]  # every decision ever made on it, voided ones included
+    production_head: str | None
+    other_promoting: int | None  # the id of another candidate being promoted
+    freeze: FreezeWindow | None
+
+    @property
+    def live_approvals(self) -> list[Approval]:
+        """Approvals that count: not voided, given for the frozen commit and current run."""
+        candidate = self.candidate
+        return [
+            a
+            for a in self.decisions
+            if a.voided_at is None
+            and a.decision == Decision.APPROVE
+            and a.commit == candidate.commit
+            and a.validation_run_id == candidate.validation_run_id
+        ]
+
+    def has_decided(self, user: Any) -> bool:
+        return any(a.user_id == user.pk and a.voided_at is None for a in self.decisions)
+
+
+def gate_facts(*, candidate: PromotionCandidate) -> GateFacts:
+    """The facts, in four queries (decisions with their people, production, promotions,
+    the freeze). The candidate's repository and validation run should be loaded already."""
+    repository = candidate.repository
+    return GateFacts(
+        candidate=candidate,
+        decisions=list(
+            Approval.objects.filter(candidate=candidate)
+            .select_related("user")
+            .order_by("created_at", "pk")
+        ),
+        production_head=Branch.objects.filter(
+            repository=repository, kind=BranchKind.PRODUCTION, gone_at__isnull=True
+        )
+        .values_list("head", flat=True)
+        .first(),
+        other_promoting=PromotionCandidate.objects.filter(repository=repository, status=S.PROMOTING)
+        .exclude(pk=candidate.pk)
+        .values_list("pk", flat=True)
+        .first(),
+        freeze=active_freeze(repository),
+    )
+
+
+# -- one function per gate --------------------------------------------------------------------
+
+
+def gate_validation(facts: GateFacts) -> Gate:
+    candidate, label = facts.candidate, "Staging validation"
+    run = candidate.validation_run
+    if candidate.waived_by_id:
+        return Gate("validation", label, True, f"waived: {candidate.waiver_reason}")
+    if run is None:
+        return Gate("validation", label, False, "not started")
+    detail = run.manifest_error or run.summary or run.status
+    return Gate("validation", label, run.status == "passed", f"run #{run.pk}: {detail}")
+
+
+def gate_contains_production(facts: GateFacts) -> Gate:
+    candidate, label = facts.candidate, "Contains production's head"
+    head = facts.production_head
+    if head is not None and head != candidate.checked_production_head:
+        return Gate(
+            "contains_production",
+            label,
+            False,
+            "production moved since this was checked; sync to re-check",
+        )
+    if candidate.contains_production_head:
+        return Gate(
+            "contains_production",
+            label,
+            True,
+            f"contains {candidate.checked_production_head[:10]}",
+        )
+    what = (
+        "development is behind production: merge production into development first"
+        if candidate.kind == CandidateKind.PROMOTION
+        else "the hotfix branch is not based on production's current head"
+    )
+    return Gate("contains_production", label, False, what)
+
+
+def gate_no_other_promotion(facts: GateFacts) -> Gate:
+    busy = facts.other_promoting
+    detail = f"candidate #{busy} is promoting" if busy else "none"
+    return Gate("none_promoting", "No other promotion in flight", busy is None, detail)
+
+
+def gate_no_freeze(facts: GateFacts) -> Gate:
+    label, freeze = "No freeze window", facts.freeze
+    if freeze is None:
+        return Gate("no_freeze", label, True, "none active")
+    if facts.candidate.freeze_override_reason:
+        return Gate(
+            "no_freeze", label, True, f"glass broken: {facts.candidate.freeze_override_reason}"
+        )
+    until = f"{freeze.ends_at:%Y-%m-%d %H:%M} UTC"
+    return Gate("no_freeze", label, False, f"frozen until {until}: {freeze.reason}")
+
+
+def gate_approvals(facts: GateFacts) -> Gate:
+    count = len(facts.live_approvals)
+    required = facts.candidate.repository.required_approvals
+    return Gate("approvals", "Approvals", count >= required, f"{count} of {required}")
+
+
+GATES: tuple[Callable[[GateFacts], Gate], ...] = (
+    gate_validation,
+    gate_contains_production,
+    gate_no_other_promotion,
+    gate_no_freeze,
+    gate_approvals,
+)
+
+
+def gates(facts: GateFacts) -> list[Gate]:
+    """The promotion checklist, in the order the page shows it."""
+    return [gate(facts) for gate in GATES]
+
+
+# -- who may do what (None: they may) ---------------------------------------------------------
+
+
+# The statuses in which each action applies at all.
+APPROVABLE = frozenset({S.VALIDATED, S.APPROVED})
+PROMOTABLE = frozenset({S.APPROVED, S.PROMOTION_FAILED})
+RERUNNABLE = frozenset({S.VALIDATED, S.VALIDATION_FAILED, S.APPROVED, S.PROMOTION_FAILED})
+
+
+def _label(candidate: PromotionCandidate) -> str:
+    return S(candidate.status).label
+
+
+def approve_refusal(candidate: PromotionCandidate, user: Any, facts: GateFacts) -> str | None:
+    """Why `user` may not approve this candidate now."""
+    if not user.has_perm("releases.approve_candidate"):
+        return "Your role does not allow this (approve candidate)."
+    if candidate.status not in APPROVABLE:
+        return (
+            f"A {_label(candidate)} candidate cannot be approved: approvals are given once "
+            "validation passed (or was waived)."
+        )
+    if candidate.created_by_id == user.pk:
+        return "You created this candidate; another release manager must approve it."
+    email = (user.email or "").strip().lower()
+    if not candidate.repository.authors_may_approve and email and email in candidate.commit_people:
+        return (
+            "You authored or committed a commit in this candidate; this repository does "
+            "not let authors approve their own changes."
+        )
+    if facts.has_decided(user):
+        return "You have already decided on this candidate."
+    return None
+
+
+def reject_refusal(candidate: PromotionCandidate, user: Any) -> str | None:
+    """Anyone who may approve may reject an open candidate (its creator included)."""
+    if not user.has_perm("releases.approve_candidate"):
+        return "Your role does not allow this (approve candidate)."
+    if candidate.status not in OPEN or candidate.status == S.PROMOTING:
+        return f"A {_label(candidate)} candidate cannot be rejected."
+    return None
+
+
+def cancel_refusal(candidate: PromotionCandidate, user: Any) -> str | None:
+    """Its creator or an admin may withdraw an open candidate."""
+    if not user.has_perm("releases.create_candidate"):
+        return "Your role does not allow this (create candidate)."
+    if candidate.created_by_id != user.pk and not user.has_perm("releases.rollback_release"):
+        return "Only the candidate's creator or an admin can cancel it."
+    if candidate.status == S.PROMOTING:
+        return "The promotion is under way; it cannot be cancelled now."
+    if candidate.status not in OPEN:
+        return f"A {_label(candidate)} candidate cannot be cancelled."
+    return None
+
+
+def rerun_refusal(candidate: PromotionCandidate, user: Any) -> str | None:
+    if not user.has_perm("releases.rerun_validation"):
+        return "Your role does not allow this (rerun validation)."
+    if candidate.status not in RERUNNABLE:
+        return f"A {_label(candidate)} candidate cannot be validated again."
+    return None
+
+
+def waive_refusal(candidate: PromotionCandidate, user: Any) -> str | None:
+    if not user.has_perm("releases.waive_check"):
+        return "Your role does not allow this (waive check)."
+    if candidate.status != S.VALIDATION_FAILED:
+        return "Only a candidate whose validation failed can be waived."
+    return None
+
+
+def promote_refusal(candidate: PromotionCandidate, user: Any, facts: GateFacts) -> str | None:
+    """Why `user` may not promote now: their role, the candidate's state, a failing gate."""
+    if not user.has_perm("releases.promote_candidate"):
+        return "Your role does not allow this (promote candidate)."
+    if candidate.status not in PROMOTABLE:
+        return f"A {_label(candidate)} candidate cannot be promoted."
+    failed = [gate for gate in gates(facts) if not gate.ok]
+    if failed:
+        return "Not every gate holds: " + "; ".join(f"{g.label}: {g.detail}" for g in failed)
+    return None
+
+
+def break_glass_refusal(candidate: PromotionCandidate, user: Any) -> str | None:
+    """Only an admin may promote through a freeze, and only a hotfix."""
+    if candidate.kind != CandidateKind.HOTFIX or not user.has_perm("releases.manage_freeze"):
+        return "Only an admin may break a freeze, and only for a hotfix."
+    return None
