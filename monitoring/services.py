@@ -61,7 +61,7 @@ from monitoring.models import (
     RunStatus,
     ValidationRun,
 )
-from monitoring.validation import Manifest, ManifestError, MetricRow, parse_manifest
+from monitoring.validation import Manifest, ManifestError, MetricRow, get_kind, parse_manifest
 from releases import git
 from releases.audit import audit_record
 from releases.errors import ActionRefused
@@ -73,8 +73,6 @@ log = logging.getLogger(__name__)
 # A check whose worker died this many times is marked `error` instead of re-queued:
 # a command that kills its worker every time must not loop for ever.
 MAX_CLAIMS = 3
-# Checks that compare the candidate with the production reference.
-COMPARISON_KINDS = ("performance", "drift")
 # Time a task may take beyond its command's timeout (worktree, reading files, drift).
 EVALUATION_MARGIN_S = 600
 
@@ -193,7 +191,9 @@ def _reference_for(
     repository: Repository, commit: str, manifest: Manifest | None, actor: Any
 ) -> ValidationRun | None:
     """The production reference run a run of `commit` compares with (started if missing)."""
-    if manifest is None or not any(spec.kind in COMPARISON_KINDS for spec in manifest.checks):
+    if manifest is None or not any(
+        get_kind(spec.kind).compares_with_production for spec in manifest.checks
+    ):
         return None
     head = _production_head(repository)
     if head is None or head == commit:
@@ -376,7 +376,7 @@ def _dispatch_ready_checks(run: ValidationRun) -> list[int]:
             elif waiting_for:
                 continue
             else:
-                if spec.kind in COMPARISON_KINDS:
+                if get_kind(spec.kind).compares_with_production:
                     baseline = _reference_check(run, check.name)
                     if baseline is not None and baseline.status not in CHECK_FINAL:
                         continue
