@@ -18,7 +18,7 @@ from .outcome import CheckOutcome
 from .patterns import expand_placeholders, find_files
 from .process import CommandResult, safe_environment
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # manifest imports this module (via kinds); CheckSpec is only an annotation
     from .manifest import CheckSpec
 
 __all__ = ["check_environment", "check_files", "command_line", "command_outcome"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # metrics imports this module; MetricRow is only an annotation here
     from .metrics import MetricRow
 
 __all__ = ["CheckOutcome", "Status", "file_record", "sha256_file"]

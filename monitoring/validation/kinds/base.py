@@ -43,7 +43,7 @@ from ..outcome import CheckOutcome
 from ..patterns import PathEscapeError
 from ..process import CommandResult
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # manifest imports this module; CheckSpec is only an annotation here
     from ..manifest import CheckSpec
 
 __all__ = [

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..outcome import CheckOutcome
 from .base import CheckKind, JudgeContext, command_verdict
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # manifest imports this module; CheckSpec is only an annotation here
     from ..manifest import CheckSpec
 
 __all__ = ["COMMAND", "CommandKind"]

@@ -20,7 +20,7 @@ from ..outcome import CheckOutcome, file_record
 from ..patterns import PathEscapeError
 from .base import CheckKind, JudgeContext, pattern_or_from
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # manifest imports this module; CheckSpec is only an annotation here
     from ..manifest import CheckSpec
 
 __all__ = ["DRIFT", "DriftKind"]

@@ -15,7 +15,7 @@ from ..outcome import CheckOutcome
 from ..predictions import check_inference
 from .base import CheckKind, JudgeContext, judge_files
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # manifest imports this module; CheckSpec is only an annotation here
     from ..manifest import CheckSpec
 
 __all__ = ["INFERENCE", "InferenceKind"]

@@ -16,7 +16,7 @@ from ..outcome import CheckOutcome
 from ..schema import RULE_FIELDS, SCALAR_TYPES, ColumnRule, check_schema
 from .base import CheckKind, JudgeContext, judge_files, pattern_or_from
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # manifest imports this module; CheckSpec is only an annotation here
     from ..manifest import CheckSpec
 
 __all__ = ["SCHEMA", "SchemaKind"]
