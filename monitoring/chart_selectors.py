@@ -28,6 +28,7 @@ from monitoring.models import (
     ReleaseModelStatus,
     ValidationRun,
 )
+from monitoring.validation.kinds import PERFORMANCE
 from releases.models import CANDIDATE_OPEN as OPEN_CANDIDATE_STATUSES
 from releases.models import PromotionCandidate, Release, ReleaseLine, Repository
 
@@ -160,7 +161,7 @@ def open_candidate(*, repository: Repository) -> PromotionCandidate | None:
 def performance_tolerance(manifest: dict | None) -> tuple[float, float]:
     """(tolerance, abs_tolerance) of the manifest's performance check; (0, 0) without one."""
     for check in (manifest or {}).get("check", []) or []:
-        if isinstance(check, dict) and check.get("kind") == "performance":
+        if isinstance(check, dict) and check.get("kind") == PERFORMANCE.name:
             return float(check.get("tolerance") or 0.0), float(check.get("abs_tolerance") or 0.0)
     return 0.0, 0.0
 

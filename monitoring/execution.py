@@ -12,6 +12,7 @@ EWSDASH_CLONES_DIR/worktrees/check-<id>-<token>/ and are removed afterwards:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shlex
@@ -32,20 +33,15 @@ from monitoring.models import CheckArtifact, CheckResult, CheckStatus, RunPurpos
 from monitoring.validation import (
     CheckSpec,
     CommandResult,
+    JudgeContext,
     LogSnapshot,
     Manifest,
     MetricRow,
-    MetricsError,
-    PathEscapeError,
     check_environment,
     command_line,
-    evaluate_check,
-    file_record,
-    load_metrics,
-    metric_direction,
+    get_kind,
     run_command,
 )
-from monitoring.validation.checks import check_files
 from releases import git
 from releases.clones import clone_dir, clone_session
 
@@ -58,7 +54,6 @@ LOG_TAIL_BYTES = 96 * 1024
 MAX_ARTIFACT_FILES = 500
 # Kind of an artifact a check read from another check's folder (not its own output).
 INPUT = "input"
-OUTPUT_KIND = {"inference": "predictions", "performance": "metrics", "drift": "predictions"}
 LIVE_LOG_INTERVAL_S = 1.0
 
 
@@ -339,14 +334,15 @@ def _run_and_judge(
             )
 
     beat.phase("checking the files")
-    if spec.kind == "drift":
-        report = _judge_drift(run, spec, tree, folders, command)
-    elif spec.kind == "performance":
-        report = _judge_performance(run, spec, tree, folders, command)
-    else:
-        outcome = evaluate_check(spec, worktree=tree, folders=folders, command=command)
-        report = CheckReport(outcome.status, outcome.summary, dict(outcome.details))
-        report.files = _records_to_files(outcome.artifacts, folders, spec)
+    kind = get_kind(spec.kind)
+    context = JudgeContext(worktree=tree, folders=folders, command=command)
+    if kind.compares_with_production:
+        context = _with_production(context, run, spec)
+    outcome = kind.judge(spec, context)
+    report = CheckReport(outcome.status, outcome.summary, dict(outcome.details))
+    report.files = _records_to_files(outcome.artifacts, folders, spec)
+    report.metrics = outcome.metrics
+    report.directions = outcome.directions
     return _with_evaluation(_with_command(report, command, folders[spec.name]), spec)
 
 
@@ -391,7 +387,7 @@ def _records_to_files(
 ) -> list[tuple[str, Path, str, int | None]]:
     """Files an outcome names (paths relative to the folder it read) as (name, path, kind, rows)."""
     root = folders[spec.artifacts_owner]
-    kind = OUTPUT_KIND.get(spec.kind, "file") if spec.artifacts_owner == spec.name else INPUT
+    kind = get_kind(spec.kind).output_kind if spec.artifacts_owner == spec.name else INPUT
     files = []
     for record in records:
         path = Path(record["path"])
@@ -437,130 +433,19 @@ def _baseline(run: ValidationRun, spec: CheckSpec) -> tuple[CheckResult | None, 
     return baseline, None, ""
 
 
-def _judge_performance(
-    run: ValidationRun,
-    spec: CheckSpec,
-    tree: Path,
-    folders: dict[str, Path],
-    command: CommandResult | None,
-) -> CheckReport:
-    rows: list[MetricRow] = []
-    try:
-        for path in check_files(spec, worktree=tree, folders=folders):
-            rows.extend(load_metrics(path))
-    except (MetricsError, PathEscapeError):
-        rows = []  # evaluate_check reports the same problem as the check's failure
+def _with_production(context: JudgeContext, run: ValidationRun, spec: CheckSpec) -> JudgeContext:
+    """The context with the production baseline of a check that compares with production."""
     baseline, refusal, note = _baseline(run, spec)
-    baseline_rows = None
-    if baseline is not None:
-        baseline_rows = [
-            MetricRow(m.model, m.target, m.metric, m.step, m.value) for m in baseline.metrics.all()
-        ]
-    outcome = evaluate_check(
-        spec, worktree=tree, folders=folders, command=command, baseline_metrics=baseline_rows
-    )
-    if refusal is not None and outcome.status == "passed":
-        report = CheckReport(CheckStatus.FAILED, refusal, dict(outcome.details))
-    else:
-        summary = f"{note}; {outcome.summary}" if note else outcome.summary
-        report = CheckReport(outcome.status, summary, dict(outcome.details))
-    if baseline is not None:
-        report.details["baseline"] = {"run": baseline.run_id, "check": baseline.pk}
-    report.files = _records_to_files(outcome.artifacts, folders, spec)
-    report.metrics = rows
-    report.directions = {
-        row.metric: metric_direction(row.metric, spec.direction_overrides) or "" for row in rows
-    }
-    return report
-
-
-def _judge_drift(
-    run: ValidationRun,
-    spec: CheckSpec,
-    tree: Path,
-    folders: dict[str, Path],
-    command: CommandResult | None,
-) -> CheckReport:
-    if command is not None and not command.succeeded:
-        how = f"exited with status {command.exit_code}"
-        return CheckReport(CheckStatus.FAILED, f"the command {how}")
-    try:
-        files = check_files(spec, worktree=tree, folders=folders)
-    except PathEscapeError as error:
-        return CheckReport(CheckStatus.FAILED, str(error), {"pattern": spec.pattern})
-    root = folders[spec.artifacts_owner]
-    records = [file_record(path, root=root) for path in files]
-    stored = _records_to_files(records, folders, spec)
-    current = {name: path for name, path, _kind, _rows in stored}
-    if not current:
-        return CheckReport(CheckStatus.FAILED, f"no prediction files matched {spec.pattern}")
-    baseline, refusal, note = _baseline(run, spec)
-    if refusal is not None:
-        report = CheckReport(CheckStatus.FAILED, refusal)
-        report.files = stored
-        return report
     if baseline is None:
-        report = CheckReport(
-            CheckStatus.PASSED, f"{note}; {len(current)} prediction files", {"compared": {}}
-        )
-        report.files = stored
-        return report
-    report = _compare_with(baseline, spec, current)
-    report.details["baseline"] = {"run": baseline.run_id, "check": baseline.pk}
-    report.files = stored
-    return report
-
-
-def _compare_with(baseline: CheckResult, spec: CheckSpec, current: dict[str, Path]) -> CheckReport:
-    try:
-        from monitoring.drift import DEFAULT_CONFIG, DriftInputError, compare_files
-    except ImportError:
-        # Never "passed" without the engine: advisory at most, and said plainly.
-        return CheckReport(CheckStatus.ERROR, "drift engine not available on this worker")
-    try:
-        config = DEFAULT_CONFIG.with_(**dict(spec.options))
-    except (TypeError, ValueError) as error:
-        return CheckReport(CheckStatus.FAILED, f"invalid drift options: {error}")
-    reference = {use.name: use.artifact for use in baseline.artifacts.select_related("artifact")}
-    compared: dict[str, Any] = {}
-    drifted: list[str] = []
-    cell_notes: list[str] = []
-    for name, path in sorted(current.items()):
-        if name not in reference:
-            compared[name] = {"status": "new", "reason": "production has no file of this name"}
-            continue
-        try:
-            result = compare_files(
-                artifacts.artifact_path(reference[name].sha256),
-                path,
-                columns=list(spec.columns) or None,
-                config=config,
-            )
-        except DriftInputError as error:
-            return CheckReport(CheckStatus.FAILED, f"{name}: {error}", {"compared": compared})
-        columns = result["columns"]
-        compared[name] = {"summary": result["summary"], "columns": columns}
-        for column, data in columns.items():
-            if data.get("drifted"):
-                drifted.append(f"{column} ({name})")
-            cells = data.get("cells") or {}
-            if cells.get("drifted"):
-                # Reported, not judged: the engine's verdict is per column (DESIGN.md 6).
-                cell_notes.append(
-                    f"{column} ({name}) {cells['drifted']:,}/{cells.get('tested', 0):,} cells"
-                )
-    missing = sorted(set(reference) - set(current))
-    details: dict[str, Any] = {"compared": compared, "missing": missing}
-    tested = sum(1 for item in compared.values() if "columns" in item)
-    if drifted:
-        return CheckReport(
-            CheckStatus.FAILED,
-            f"drift in {len(drifted)} column(s): {', '.join(drifted[:5])}",
-            details,
-        )
-    extra = f"; {len(missing)} production file(s) missing" if missing else ""
-    if cell_notes:
-        extra += f"; drifted cells: {', '.join(cell_notes[:5])}"
-    return CheckReport(
-        CheckStatus.PASSED, f"no drift in {tested} file(s) against production{extra}", details
+        return dataclasses.replace(context, refusal=refusal, no_baseline_note=note)
+    return dataclasses.replace(
+        context,
+        baseline_metrics=[
+            MetricRow(m.model, m.target, m.metric, m.step, m.value) for m in baseline.metrics.all()
+        ],
+        baseline_files={
+            use.name: artifacts.artifact_path(use.artifact.sha256)
+            for use in baseline.artifacts.select_related("artifact")
+        },
+        baseline_ref={"run": baseline.run_id, "check": baseline.pk},
     )

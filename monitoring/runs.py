@@ -47,15 +47,13 @@ from monitoring.models import (
     ValidationRun,
 )
 from monitoring.signals import run_finished
-from monitoring.validation import Manifest, ManifestError, parse_manifest
+from monitoring.validation import Manifest, ManifestError, get_kind, parse_manifest
 from releases import git
 from releases.audit import audit_record
 from releases.clones import clone_session
 from releases.errors import ActionRefused
 from releases.models import Release, Repository
 
-# Checks that compare the candidate with the production reference.
-COMPARISON_KINDS = ("performance", "drift")
 # Time a task may take beyond its command's timeout (worktree, reading files, drift).
 EVALUATION_MARGIN_S = 600
 
@@ -120,7 +118,9 @@ def _manifest_at(repo: git.GitRepo, repository: Repository, commit: str) -> Mani
 
 def _compares_with_production(read: ManifestRead) -> bool:
     manifest = read.manifest
-    return manifest is not None and any(spec.kind in COMPARISON_KINDS for spec in manifest.checks)
+    return manifest is not None and any(
+        get_kind(spec.kind).compares_with_production for spec in manifest.checks
+    )
 
 
 def run_plan(*, repository: Repository, ref: str) -> RunPlan:
@@ -377,7 +377,7 @@ def checks_dispatch_ready(run: ValidationRun) -> list[int]:
             elif waiting_for:
                 continue
             else:
-                if spec.kind in COMPARISON_KINDS:
+                if get_kind(spec.kind).compares_with_production:
                     baseline = _reference_check(run, check.name)
                     if baseline is not None and baseline.status not in CHECK_FINAL:
                         continue

@@ -1,10 +1,17 @@
-"""Staging validation without Django: the manifest, the command runner and the file checks.
+"""Staging validation without Django: the manifest, the check kinds, the command runner and
+the file checks.
 
-Nothing in this package imports Django, so it can be used and tested on its own; the
-Celery task in ``monitoring`` stores what these functions return.
+``manifest`` parses the manifest (the fields every check has) and hands each check's own
+fields to its kind; ``kinds/`` holds one module per kind of check (its fields, its output,
+whether it compares with production, its verdict); ``checks`` and ``patterns`` are what the
+kinds share; ``predictions``, ``schema`` and ``metrics`` are the rules the built-in kinds
+apply, ``process`` runs a command. Nothing in this package imports Django, so it can be
+used and tested on its own; the Celery task in ``monitoring`` reads the production
+baseline, asks the check's kind to judge, and stores what it returns.
 """
 
-from .checks import check_environment, check_files, command_line, evaluate_check
+from .checks import check_environment, check_files, command_line
+from .kinds import KIND_NAMES, KINDS, CheckKind, JudgeContext, get_kind
 from .manifest import (
     CheckSpec,
     ColumnRule,
@@ -23,10 +30,14 @@ from .process import CommandResult, LogSnapshot, run_command, safe_environment
 from .schema import check_schema
 
 __all__ = [
+    "KINDS",
+    "KIND_NAMES",
+    "CheckKind",
     "CheckOutcome",
     "CheckSpec",
     "ColumnRule",
     "CommandResult",
+    "JudgeContext",
     "LogSnapshot",
     "Manifest",
     "ManifestError",
@@ -39,10 +50,10 @@ __all__ = [
     "check_performance",
     "check_schema",
     "command_line",
-    "evaluate_check",
     "expand_placeholders",
     "file_record",
     "find_files",
+    "get_kind",
     "is_count_target",
     "load_metrics",
     "metric_direction",

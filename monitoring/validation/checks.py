@@ -1,24 +1,27 @@
-"""From a declared check and what its command did to a :class:`CheckOutcome`.
+"""What every kind of check shares: its command line and environment, the files it reads,
+and the verdict of its command.
 
 The caller (the Celery task) owns the order and the folders: for each check it creates an
-empty artifacts folder, runs ``spec.run`` (if any) with :func:`command_line` and
-:func:`~monitoring.validation.process.run_command`, and then calls :func:`evaluate_check`.
-``drift`` checks are judged by the drift engine; :func:`check_files` finds their files.
+empty artifacts folder, runs ``spec.run`` (if any) with :func:`command_line`,
+:func:`check_environment` and :func:`~monitoring.validation.process.run_command`, and then
+asks the check's kind to judge (``get_kind(spec.kind).judge``, see ``kinds/``). The kinds
+use :func:`check_files` and :func:`command_outcome`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .manifest import CheckSpec, PathEscapeError, expand_placeholders, find_files
-from .metrics import MetricRow, MetricsError, check_performance, load_metrics
-from .outcome import CheckOutcome, file_record
-from .predictions import check_inference
+from .outcome import CheckOutcome
+from .patterns import expand_placeholders, find_files
 from .process import CommandResult, safe_environment
-from .schema import check_schema
 
-__all__ = ["CheckOutcome", "check_environment", "check_files", "command_line", "evaluate_check"]
+if TYPE_CHECKING:  # manifest imports this module (via kinds); CheckSpec is only an annotation
+    from .manifest import CheckSpec
+
+__all__ = ["check_environment", "check_files", "command_line", "command_outcome"]
 
 
 def command_line(spec: CheckSpec, *, worktree: Path, folders: Mapping[str, Path]) -> str:
@@ -60,6 +63,7 @@ def check_files(spec: CheckSpec, *, worktree: Path, folders: Mapping[str, Path])
 
 
 def command_outcome(spec: CheckSpec, result: CommandResult) -> CheckOutcome:
+    """Passed when the command exited with 0; otherwise failed (or error: not started)."""
     details = {
         "exit_code": result.exit_code,
         "timed_out": result.timed_out,
@@ -81,90 +85,3 @@ def command_outcome(spec: CheckSpec, result: CommandResult) -> CheckOutcome:
         )
         return CheckOutcome("failed", f"the command {how}", details)
     return CheckOutcome("passed", f"the command exited with 0 in {result.duration_s:.1f}s", details)
-
-
-def evaluate_check(
-    spec: CheckSpec,
-    *,
-    worktree: Path,
-    folders: Mapping[str, Path],
-    command: CommandResult | None = None,
-    baseline_metrics: list[MetricRow] | None = None,
-) -> CheckOutcome:
-    """Judge a ``command``, ``inference``, ``schema`` or ``performance`` check.
-
-    ``command`` is the result of ``spec.run`` (required when the check has one): a command
-    that did not exit with 0 fails the check before any file is read. ``baseline_metrics``
-    are the production release's metrics (None for a first release).
-    """
-    if spec.kind == "drift":
-        raise ValueError("drift checks are judged by the drift engine")
-    ran: CheckOutcome | None = None
-    if spec.run is not None:
-        if command is None:
-            raise ValueError(f"check {spec.name!r} has a command; pass its result")
-        ran = command_outcome(spec, command)
-        if spec.kind == "command" or not ran.passed:
-            return ran
-
-    try:
-        files = check_files(spec, worktree=worktree, folders=folders)
-    except PathEscapeError as exc:
-        return CheckOutcome("failed", str(exc), {"pattern": spec.pattern})
-    root = folders.get(spec.artifacts_owner)
-
-    if spec.kind == "inference":
-        assert spec.unit is not None and spec.steps is not None
-        outcome = check_inference(
-            files,
-            unit=spec.unit,
-            time=spec.time,
-            steps=spec.steps,
-            first_month=spec.first_month,
-            count_targets=spec.count_targets,
-            root=root,
-        )
-    elif spec.kind == "schema":
-        outcome = check_schema(
-            files,
-            columns=spec.column_rules,
-            extreme_sd=spec.extreme_sd,
-            time=spec.time,
-            root=root,
-        )
-    elif spec.kind == "performance":
-        outcome = _performance(spec, files, baseline_metrics, root)
-    else:
-        raise ValueError(f"unknown check kind {spec.kind!r}")
-
-    if not files:
-        outcome = CheckOutcome(
-            outcome.status, f"{outcome.summary} (pattern {spec.pattern})", outcome.details
-        )
-    if ran is not None:
-        outcome.details["command"] = ran.details
-    return outcome
-
-
-def _performance(
-    spec: CheckSpec, files: list[Path], baseline: list[MetricRow] | None, root: Path | None
-) -> CheckOutcome:
-    if not files:
-        return CheckOutcome("failed", "no metrics file was written")
-    rows: list[MetricRow] = []
-    artifacts = []
-    try:
-        for path in files:
-            loaded = load_metrics(path)
-            rows.extend(loaded)
-            artifacts.append(file_record(path, rows=len(loaded), root=root))
-    except MetricsError as exc:
-        return CheckOutcome("failed", str(exc))
-    outcome = check_performance(
-        rows,
-        baseline,
-        tolerance=spec.tolerance,
-        abs_tolerance=spec.abs_tolerance,
-        directions=spec.direction_overrides,
-    )
-    return CheckOutcome(outcome.status, outcome.summary, outcome.details, artifacts)

@@ -13,7 +13,7 @@ Fields every check has
     ``timeout``   ``"90s"``, ``"10m"``, ``"1h"`` or an integer number of seconds.
                   Default ``"10m"``, at most ``"2h"``.
 
-Kinds and their own fields
+Kinds and their own fields (each kind is a module of ``kinds/`` that reads them)
     ``command``      ``run`` (required): a shell line; passes when it exits with status 0.
     ``inference``    ``run`` (required) writes forecasts; then the files matching
                      ``predictions`` (required) are validated: every ``unit`` (required,
@@ -64,6 +64,12 @@ Paths
     ``run``, the placeholders are replaced by shell-quoted absolute paths; other braces are
     left alone for the shell.
 
+This module reads the fields every check has (and ``run`` and ``from``, which work the same
+for every kind) and hands the rest of the table to the check's kind; it also holds
+:class:`CheckSpec`, one frozen record for every kind (a field that does not apply keeps its
+default), and :class:`Manifest`, which a run stores as :meth:`Manifest.to_dict`. File
+patterns and placeholders are in ``patterns.py``.
+
 Commands run with ``/bin/sh -c`` in the candidate's worktree, in their own process group,
 with the time limit, a bounded log and an environment that carries no ewsdash secret
 (``EWSDASH_ARTIFACTS`` and ``EWSDASH_WORKTREE`` are set).
@@ -88,17 +94,18 @@ Example::
 
 from __future__ import annotations
 
-import math
 import re
-import shlex
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from .fields import CheckTable, suggest
+from .kinds import KINDS, get_kind
+from .patterns import PLACEHOLDER, PathEscapeError, expand_placeholders, find_files
+from .schema import ColumnRule
+
 __all__ = [
-    "ALL_KINDS",
     "CheckSpec",
     "ColumnRule",
     "DEFAULT_TIMEOUT_S",
@@ -114,63 +121,12 @@ __all__ = [
 
 DEFAULT_TIMEOUT_S = 600
 MAX_TIMEOUT_S = 2 * 3600
-ALL_KINDS = ("command", "drift", "inference", "performance", "schema")
-
-# Type names a schema rule may use; ``schema.py`` maps them onto Arrow types.
-SCALAR_TYPES = (
-    "bool",
-    "date32",
-    "float",
-    "float16",
-    "float32",
-    "float64",
-    "int",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "number",
-    "string",
-    "timestamp",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-)
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _DURATION = re.compile(r"\s*(\d+)\s*(s|m|h)\s*")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
-_PLACEHOLDER = re.compile(r"\{(artifacts|worktree)(?::([^{}\s]*))?\}")
-_TYPE = re.compile(r"(?:list<\s*(\w+)\s*>|(\w+))")
 
 _COMMON = ("name", "kind", "required", "timeout")
-_KIND_FIELDS: dict[str, tuple[str, ...]] = {
-    "command": ("run",),
-    "inference": ("run", "predictions", "unit", "time", "steps", "first_month", "count_targets"),
-    "schema": ("run", "from", "files", "time", "columns", "extreme_sd"),
-    "performance": (
-        "run",
-        "from",
-        "metrics",
-        "tolerance",
-        "abs_tolerance",
-        "directions",
-    ),
-    "drift": ("run", "from", "predictions", "columns", "options"),
-}
-_RULE_FIELDS = (
-    "type",
-    "required",
-    "max_missing",
-    "max_missing_month",
-    "max_zero",
-    "max_zero_month",
-    "min",
-    "max",
-    "extreme_sd",
-)
-_SHARE_FIELDS = ("max_missing", "max_missing_month", "max_zero", "max_zero_month")
 
 
 class ManifestError(ValueError):
@@ -198,34 +154,6 @@ class ManifestError(ValueError):
         if field is not None:
             where.append(f'field "{field}"')
         super().__init__(f"{', '.join(where)}: {problem}")
-
-
-class PathEscapeError(ValueError):
-    """A file pattern or a matched file that leaves the folder it must stay in."""
-
-
-@dataclass(frozen=True)
-class ColumnRule:
-    """What a ``schema`` check demands of one column."""
-
-    column: str
-    type: str | None = None
-    required: bool = True
-    max_missing: float | None = None
-    max_missing_month: float | None = None
-    max_zero: float | None = None
-    max_zero_month: float | None = None
-    min: float | None = None
-    max: float | None = None
-    extreme_sd: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"required": self.required}
-        for name in _RULE_FIELDS:
-            value = getattr(self, name)
-            if value is not None:
-                out[name] = value
-        return out
 
 
 @dataclass(frozen=True)
@@ -267,7 +195,7 @@ class CheckSpec:
         if self.from_check:
             names.append(self.from_check)
         for text in (self.run, self.pattern):
-            for match in _PLACEHOLDER.finditer(text or ""):
+            for match in PLACEHOLDER.finditer(text or ""):
                 if match.group(1) == "artifacts" and match.group(2):
                     if match.group(2) not in names:
                         names.append(match.group(2))
@@ -276,13 +204,8 @@ class CheckSpec:
     @property
     def pattern(self) -> str | None:
         """The file pattern this check validates, whatever its kind calls it."""
-        if self.kind == "schema":
-            return self.files
-        if self.kind == "performance":
-            return self.metrics
-        if self.kind in ("inference", "drift"):
-            return self.predictions
-        return None
+        key = get_kind(self.kind).pattern_field
+        return getattr(self, key) if key else None
 
     @property
     def direction_overrides(self) -> dict[str, str]:
@@ -296,24 +219,12 @@ class CheckSpec:
             "required": self.required,
             "timeout": self.timeout_s,
         }
-        for key in _KIND_FIELDS[self.kind]:
-            value = self._field_value(key)
+        kind = get_kind(self.kind)
+        for key in kind.fields:
+            value = kind.field_value(self, key)
             if value is not None:
                 out[key] = value
         return out
-
-    def _field_value(self, key: str) -> Any:
-        if key == "from":
-            return self.from_check
-        if key == "columns":
-            if self.kind == "schema":
-                return {rule.column: rule.to_dict() for rule in self.column_rules}
-            return list(self.columns) if self.columns else None
-        if key == "directions":
-            return dict(self.directions) if self.directions else None
-        if key == "options":
-            return dict(self.options) if self.options else None
-        return getattr(self, key)
 
 
 @dataclass(frozen=True)
@@ -461,16 +372,8 @@ def _build_check(
     def fail(problem: str, *keys: str) -> ManifestError:
         return b.fail(problem, index=index, check=label, keys=keys)
 
-    def get(key: str, kind: type | tuple[type, ...], what: str, default: Any = None) -> Any:
-        if key not in raw:
-            return default
-        value = raw[key]
-        # bool is an int in Python; a number field must not accept true/false.
-        if isinstance(value, bool) and bool not in _as_tuple(kind):
-            raise fail(f"expected {what}, got {_show(value)}", key)
-        if not isinstance(value, kind):
-            raise fail(f"expected {what}, got {_show(value)}", key)
-        return value
+    table = CheckTable(raw, fail, [spec.name for spec in earlier])
+    get = table.get
 
     if "name" not in raw:
         raise fail("missing required field (every check needs a name)", "name")
@@ -486,13 +389,14 @@ def _build_check(
     if "kind" not in raw:
         raise fail("missing required field", "kind")
     kind = get("kind", str, "a string")
-    if kind not in _KIND_FIELDS:
-        raise fail(f'unknown kind "{kind}" (expected one of {", ".join(ALL_KINDS)})', "kind")
+    if kind not in KINDS:
+        raise fail(f'unknown kind "{kind}" (expected one of {", ".join(sorted(KINDS))})', "kind")
+    check_kind = KINDS[kind]
 
-    allowed = set(_COMMON) | set(_KIND_FIELDS[kind])
+    allowed = set(_COMMON) | set(check_kind.fields)
     for key in raw:
         if key not in allowed:
-            hint = _suggest(key, sorted(allowed))
+            hint = suggest(key, sorted(allowed))
             raise fail(
                 f"unknown field for a {kind} check{hint} (allowed: {', '.join(sorted(allowed))})",
                 key,
@@ -514,7 +418,7 @@ def _build_check(
     run = get("run", str, "a shell command (string)")
     if run is not None and not run.strip():
         raise fail("run must not be empty", "run")
-    if kind in ("command", "inference") and run is None:
+    if check_kind.requires_run and run is None:
         raise fail(f"missing required field (a {kind} check runs a command)", "run")
 
     from_check = get("from", str, "the name of an earlier check")
@@ -546,232 +450,30 @@ def _build_check(
         "line": b.lines.of(index),
     }
 
-    known = [spec.name for spec in earlier]
     if run is not None:
-        _check_run_placeholders(run, known, lambda p: fail(p, "run"))
+        _check_run_placeholders(run, table.known, lambda p: fail(p, "run"))
 
-    if kind == "inference":
-        values["predictions"] = _pattern(raw, "predictions", known, fail, required=True)
-        values["unit"] = _identifier(get("unit", str, "a column name"), "unit", fail, True)
-        values["time"] = _identifier(
-            get("time", str, "a column name", "month_id"), "time", fail, True
-        )
-        steps = get("steps", int, "an integer", None)
-        if steps is None:
-            raise fail("missing required field (how many months ahead, e.g. 36)", "steps")
-        if not 1 <= steps <= 1200:
-            raise fail(f"steps must be between 1 and 1200, got {steps}", "steps")
-        values["steps"] = steps
-        values["first_month"] = get("first_month", int, "an integer month id")
-        values["count_targets"] = get("count_targets", bool, "true or false")
-
-    if kind in ("schema", "drift"):
-        key = "files" if kind == "schema" else "predictions"
-        pattern = _pattern(raw, key, known, fail, required=False)
-        if pattern is None and source is not None and source.predictions:
-            pattern = source.predictions
-        if pattern is None:
-            raise fail(
-                "missing required field (a file pattern, or from naming an inference check)",
-                key,
-            )
-        values[key] = pattern
-
-    if kind == "performance":
-        values["metrics"] = _pattern(raw, "metrics", known, fail, required=True)
-        for key in ("tolerance", "abs_tolerance"):
-            value = get(key, (int, float), "a number", 0.0)
-            if not (math.isfinite(value) and value >= 0):
-                raise fail(f"{key} must be a finite number >= 0, got {value}", key)
-            values[key] = float(value)
-        directions = get("directions", dict, 'a table like { my_metric = "higher" }', {})
-        for metric, direction in directions.items():
-            if direction not in ("lower", "higher"):
-                raise fail(
-                    f'direction of "{metric}" must be "lower" or "higher", got {_show(direction)}',
-                    "directions",
-                    metric,
-                )
-        values["directions"] = tuple(sorted(directions.items()))
-
-    if kind == "schema":
-        values["time"] = _identifier(
-            get("time", str, "a column name", "month_id"), "time", fail, True
-        )
-        values["extreme_sd"] = _positive(
-            get("extreme_sd", (int, float), "a number"), "extreme_sd", fail
-        )
-        rules = get("columns", dict, "a table of column rules", {})
-        values["column_rules"] = tuple(
-            _column_rule(column, rule, fail) for column, rule in rules.items()
-        )
-
-    if kind == "drift":
-        columns = get("columns", list, "a list of column names", [])
-        for column in columns:
-            if not isinstance(column, str) or not column:
-                raise fail(f"expected column names (strings), got {_show(column)}", "columns")
-        values["columns"] = tuple(columns)
-        values["options"] = dict(get("options", dict, "a table", {}))
+    values.update(check_kind.parse(table, source=source))
 
     spec = CheckSpec(**values)
     if spec.from_check is None and spec.run is None and spec.pattern is not None:
         if spec.pattern.startswith("{artifacts}"):
-            key = {"schema": "files", "performance": "metrics"}.get(kind, "predictions")
+            assert check_kind.pattern_field is not None  # spec.pattern is read from it
             raise fail(
                 "{artifacts} is this check's own folder, but it runs no command to fill it; "
                 'add from = "<check that writes the files>"',
-                key,
+                check_kind.pattern_field,
             )
     return spec
 
 
 def _check_run_placeholders(run: str, known: Sequence[str], fail: Any) -> None:
-    for match in _PLACEHOLDER.finditer(run):
+    for match in PLACEHOLDER.finditer(run):
         ref = match.group(2)
         if match.group(1) == "worktree" and ref is not None:
             raise fail(f"unknown placeholder {match.group(0)}")
         if match.group(1) == "artifacts" and ref is not None and ref not in known:
             raise fail(f'{match.group(0)} must name an earlier check; "{ref}" is not one')
-
-
-def _pattern(
-    raw: Mapping[str, Any], key: str, known: Sequence[str], fail: Any, *, required: bool
-) -> str | None:
-    if key not in raw:
-        if required:
-            raise fail("missing required field (a file path or glob)", key)
-        return None
-    value = raw[key]
-    if not isinstance(value, str) or not value.strip():
-        raise fail(f"expected a file path or glob (string), got {_show(value)}", key)
-    try:
-        _split_pattern(value, known)
-    except PathEscapeError as exc:
-        raise fail(str(exc), key) from None
-    return value
-
-
-def _split_pattern(pattern: str, known: Sequence[str] | None = None) -> tuple[str, str | None, str]:
-    """Split a pattern into (root kind, check name, relative glob) and refuse escapes.
-
-    The root is ``"worktree"`` or ``"artifacts"``; the check name is set for
-    ``{artifacts:NAME}``. ``known`` (when given) lists the checks that may be named.
-    """
-    root, ref, rest = "worktree", None, pattern
-    found = _PLACEHOLDER.match(pattern)
-    if found:
-        root, ref = found.group(1), found.group(2)
-        if root == "worktree" and ref is not None:
-            raise PathEscapeError(f"unknown placeholder {found.group(0)}")
-        if ref is not None and known is not None and ref not in known:
-            raise PathEscapeError(f'{found.group(0)} must name an earlier check; "{ref}" is not')
-        rest = pattern[found.end() :]
-        if not rest.startswith("/"):
-            raise PathEscapeError(f"expected a / after {found.group(0)} in {pattern!r}")
-        rest = rest.lstrip("/")
-    elif rest.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:", rest):
-        raise PathEscapeError(
-            f"{pattern!r} is absolute; use a path relative to the worktree or {{artifacts}}"
-        )
-    if "{" in rest or "}" in rest:
-        if _PLACEHOLDER.search(rest):
-            raise PathEscapeError(f"placeholders may only start a pattern: {pattern!r}")
-    parts = re.split(r"[/\\]", rest)
-    if ".." in parts:
-        raise PathEscapeError(f"{pattern!r} leaves its folder (.. is not allowed)")
-    if not rest or all(part in ("", ".") for part in parts):
-        raise PathEscapeError(f"{pattern!r} names a folder, not files")
-    return root, ref, rest
-
-
-def _identifier(value: Any, key: str, fail: Any, required: bool) -> str | None:
-    if value is None:
-        if required:
-            raise fail("missing required field (a column name)", key)
-        return None
-    if not value.strip():
-        raise fail("must not be empty", key)
-    return str(value)
-
-
-def _positive(value: Any, key: str, fail: Any, *keys: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise fail(f"expected a number, got {_show(value)}", *(keys or (key,)))
-    if not (math.isfinite(value) and value > 0):
-        raise fail(f"must be a finite number > 0, got {value}", *(keys or (key,)))
-    return float(value)
-
-
-def _column_rule(column: str, rule: Any, fail: Any) -> ColumnRule:
-    if not isinstance(rule, dict):
-        raise fail(
-            f'expected a table of rules like {{ type = "float32" }}, got {_show(rule)}',
-            "columns",
-            column,
-        )
-    for key in rule:
-        if key not in _RULE_FIELDS:
-            hint = _suggest(key, list(_RULE_FIELDS))
-            raise fail(
-                f"unknown column rule{hint} (allowed: {', '.join(_RULE_FIELDS)})",
-                "columns",
-                column,
-                key,
-            )
-    values: dict[str, Any] = {"column": column}
-    if "type" in rule:
-        type_name = rule["type"]
-        if not isinstance(type_name, str) or not _valid_type(type_name):
-            raise fail(
-                f"unknown type {_show(type_name)} (expected one of {', '.join(SCALAR_TYPES)}, "
-                'or "list<...>" of one of them)',
-                "columns",
-                column,
-                "type",
-            )
-        values["type"] = type_name.replace(" ", "")
-    if "required" in rule:
-        if not isinstance(rule["required"], bool):
-            raise fail(
-                f"expected true or false, got {_show(rule['required'])}",
-                "columns",
-                column,
-                "required",
-            )
-        values["required"] = rule["required"]
-    for key in _SHARE_FIELDS:
-        if key in rule:
-            value = rule[key]
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not (0 <= value <= 1)
-            ):
-                raise fail(
-                    f"expected a share between 0 and 1, got {_show(value)}", "columns", column, key
-                )
-            values[key] = float(value)
-    for key in ("min", "max"):
-        if key in rule:
-            value = rule[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise fail(f"expected a number, got {_show(value)}", "columns", column, key)
-            values[key] = float(value)
-    if "extreme_sd" in rule:
-        values["extreme_sd"] = _positive(
-            rule["extreme_sd"], "extreme_sd", fail, "columns", column, "extreme_sd"
-        )
-    return ColumnRule(**values)
-
-
-def _valid_type(name: str) -> bool:
-    found = _TYPE.fullmatch(name.strip().replace(" ", ""))
-    if not found:
-        return False
-    return (found.group(1) or found.group(2)) in SCALAR_TYPES
 
 
 def _later_names(b: _Builder, index: int) -> set[str]:
@@ -785,95 +487,3 @@ def _later_names(b: _Builder, index: int) -> set[str]:
             if found:
                 names.add(found.group(1))
     return names
-
-
-def _suggest(key: str, allowed: Sequence[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(key, allowed, n=1)
-    return f' (did you mean "{close[0]}"?)' if close else ""
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
-
-
-def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
-
-
-# --- using a manifest at run time ----------------------------------------------------------
-
-
-def expand_placeholders(
-    text: str,
-    *,
-    worktree: Path,
-    artifacts: Path,
-    named: Mapping[str, Path] | None = None,
-    quote: bool = False,
-) -> str:
-    """Replace ``{worktree}``, ``{artifacts}`` and ``{artifacts:NAME}`` in ``text``.
-
-    ``artifacts`` is the folder ``{artifacts}`` means for this check (its own, or its
-    ``from`` check's); ``named`` maps earlier checks to their folders. With ``quote=True``
-    each path is shell-quoted so that a folder with spaces stays one word. Other braces are
-    left alone (``${HOME}``, ``awk '{print $1}'``).
-    """
-
-    def substitute(match: re.Match[str]) -> str:
-        if match.group(1) == "worktree":
-            if match.group(2) is not None:
-                return match.group(0)
-            folder = worktree
-        elif match.group(2):
-            if named is None or match.group(2) not in named:
-                raise KeyError(f"no artifacts folder for check {match.group(2)!r}")
-            folder = named[match.group(2)]
-        else:
-            folder = artifacts
-        value = str(Path(folder).absolute())
-        return shlex.quote(value) if quote else value
-
-    return _PLACEHOLDER.sub(substitute, text)
-
-
-def find_files(
-    pattern: str,
-    *,
-    worktree: Path,
-    artifacts: Path,
-    named: Mapping[str, Path] | None = None,
-) -> list[Path]:
-    """The files matching a manifest pattern, sorted; refuses anything outside its folder.
-
-    A matched file that is a symbolic link resolving outside the folder raises
-    :class:`PathEscapeError` instead of being read.
-    """
-    root_kind, ref, rest = _split_pattern(pattern)
-    if root_kind == "worktree":
-        root = worktree
-    elif ref:
-        if named is None or ref not in named:
-            raise KeyError(f"no artifacts folder for check {ref!r}")
-        root = named[ref]
-    else:
-        root = artifacts
-    real_root = Path(root).resolve()
-    matches: list[Path] = []
-    for path in sorted(Path(root).glob(rest)):
-        if not path.is_file():
-            continue
-        real = path.resolve()
-        if not real.is_relative_to(real_root):
-            raise PathEscapeError(f"{path} resolves to {real}, outside {real_root}")
-        matches.append(path)
-    return matches

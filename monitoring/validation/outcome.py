@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # metrics imports this module; MetricRow is only an annotation here
+    from .metrics import MetricRow
 
 __all__ = ["CheckOutcome", "Status", "file_record", "sha256_file"]
 
@@ -22,12 +25,16 @@ class CheckOutcome:
     ``failed`` means the candidate's files or metrics break a rule (a missing or unreadable
     file the candidate was to write counts as that); ``error`` means the check itself could
     not be evaluated (ewsdash's side). ``details`` and ``artifacts`` are JSON-able.
+    ``metrics`` are the model metrics the check read (a ``performance`` check's), with the
+    direction of each metric by name; the worker stores them with the run.
     """
 
     status: Status
     summary: str
     details: dict[str, Any] = field(default_factory=dict)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[MetricRow] = field(default_factory=list)
+    directions: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:

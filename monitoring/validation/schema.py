@@ -11,13 +11,13 @@ name accepts any numeric column.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from .manifest import ColumnRule
 from .outcome import CheckOutcome, examples, file_record
 from .tables import (
     LazyTable,
@@ -32,7 +32,66 @@ from .tables import (
     positions_where,
 )
 
-__all__ = ["check_schema", "type_matches"]
+__all__ = ["RULE_FIELDS", "SCALAR_TYPES", "ColumnRule", "check_schema", "type_matches"]
+
+# Type names a schema rule may use; ``_EXACT`` below maps them onto Arrow types.
+SCALAR_TYPES = (
+    "bool",
+    "date32",
+    "float",
+    "float16",
+    "float32",
+    "float64",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "number",
+    "string",
+    "timestamp",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+)
+# The rules a column may carry, as the manifest names them.
+RULE_FIELDS = (
+    "type",
+    "required",
+    "max_missing",
+    "max_missing_month",
+    "max_zero",
+    "max_zero_month",
+    "min",
+    "max",
+    "extreme_sd",
+)
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """What a ``schema`` check demands of one column."""
+
+    column: str
+    type: str | None = None
+    required: bool = True
+    max_missing: float | None = None
+    max_missing_month: float | None = None
+    max_zero: float | None = None
+    max_zero_month: float | None = None
+    min: float | None = None
+    max: float | None = None
+    extreme_sd: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"required": self.required}
+        for name in RULE_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
 
 _EXACT: dict[str, pa.DataType] = {
     "bool": pa.bool_(),

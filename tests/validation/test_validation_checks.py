@@ -1,4 +1,4 @@
-"""A manifest end to end: commands write forecasts and metrics, built-in checks judge them."""
+"""A manifest end to end: commands write forecasts and metrics, their kinds judge them."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.validation.checks import (
-    check_environment,
-    command_line,
-    evaluate_check,
-)
+from monitoring.validation.checks import check_environment, command_line
+from monitoring.validation.kinds import JudgeContext, get_kind
 from monitoring.validation.manifest import Manifest, parse_manifest
 from monitoring.validation.metrics import MetricRow
 from monitoring.validation.outcome import CheckOutcome
@@ -81,9 +78,10 @@ def run_all(
                 log_path=tmp_path / "logs" / f"{spec.name}.log",
                 env=check_environment(spec, worktree=worktree, folders=folders),
             )
-        outcomes[spec.name] = evaluate_check(
-            spec, worktree=worktree, folders=folders, command=result, baseline_metrics=baseline
+        context = JudgeContext(
+            worktree=worktree, folders=folders, command=result, baseline_metrics=baseline
         )
+        outcomes[spec.name] = get_kind(spec.kind).judge(spec, context)
     return outcomes
 
 
