@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install demo serve test test-fast lint clean
+.PHONY: install demo serve test test-fast lint screenshots clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -m "not slow and not browser"
+
+screenshots: install
+	EWSDASH_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -m browser
 
 lint: install
 	$(VENV)/bin/ruff check .
