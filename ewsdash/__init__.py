@@ -1,3 +1,6 @@
-from ewsdash.celery import app as celery_app
+"""The ewsdash project package.
 
-__all__ = ["celery_app"]
+The Celery app (`ewsdash.celery`) is not imported here, so that commands and pages that
+queue nothing start without it: `celery -A ewsdash` finds it as `ewsdash.celery.app`,
+the tasks modules bind to it with `@app.task`, and `ewsdash.queue` loads it on first use.
+"""

@@ -12,8 +12,6 @@ from typing import Any
 
 from django.db import transaction
 
-from ewsdash.celery import app
-
 REPOSITORY_SYNC = "releases.tasks.repository_sync"
 CANDIDATE_CREATE = "releases.tasks.candidate_create"
 CANDIDATE_PROMOTE = "releases.tasks.candidate_promote"
@@ -43,6 +41,10 @@ def enqueue(
     """Send one message now (outside a transaction, or when the caller knows it committed)."""
     if task not in TASK_NAMES:
         raise ValueError(f"unknown task {task!r}")
+    # Loaded on first use, not at import: a command or page that queues nothing starts
+    # without Celery (see ewsdash/__init__.py).
+    from ewsdash.celery import app
+
     app.send_task(task, kwargs=kwargs, soft_time_limit=soft_time_limit, time_limit=time_limit)
 
 

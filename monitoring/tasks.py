@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import socket
 
-from celery import shared_task
 from django.conf import settings
 
+from ewsdash.celery import app
 from monitoring import deployments, drift_jobs, execution, reaper, runs
 from releases.models import Repository
 
@@ -16,7 +16,7 @@ from releases.models import Repository
 RETRY_COUNTDOWN_S = 15
 
 
-@shared_task(
+@app.task(
     name="monitoring.tasks.check_result_run",
     bind=True,
     autoretry_for=(execution.WorktreeUnavailable,),
@@ -30,7 +30,7 @@ def check_result_run(self, *, check_id: int) -> str:  # type: ignore[no-untyped-
     return execution.check_result_run(check_id=check_id, worker=worker, last_try=last_try)
 
 
-@shared_task(name="monitoring.tasks.validation_reap_stale")
+@app.task(name="monitoring.tasks.validation_reap_stale")
 def validation_reap_stale() -> str:
     outcome = reaper.validation_reap_stale(
         heartbeat_timeout=settings.EWSDASH_CHECK_HEARTBEAT_TIMEOUT,
@@ -42,7 +42,7 @@ def validation_reap_stale() -> str:
     )
 
 
-@shared_task(name="monitoring.tasks.validation_runs_for_releases")
+@app.task(name="monitoring.tasks.validation_runs_for_releases")
 def validation_runs_for_releases(*, repository_id: int) -> str:
     """Queue a validation run for every release on production that lacks one."""
     repository = Repository.objects.filter(pk=repository_id).first()
@@ -52,12 +52,12 @@ def validation_runs_for_releases(*, repository_id: int) -> str:
     return f"{len(started)} release runs"
 
 
-@shared_task(name="monitoring.tasks.drift_part_run")
+@app.task(name="monitoring.tasks.drift_part_run")
 def drift_part_run(*, job_id: int, part: int) -> str:
     return drift_jobs.drift_part_run(job_id=job_id, part=part)
 
 
-@shared_task(name="monitoring.tasks.deployment_statuses_record")
+@app.task(name="monitoring.tasks.deployment_statuses_record")
 def deployment_statuses_record(*, repository_id: int) -> str:
     """Read the models and deployment statuses of releases not read yet (after a sync)."""
     repository = Repository.objects.filter(pk=repository_id).first()

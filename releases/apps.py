@@ -12,9 +12,13 @@ class ReleasesConfig(AppConfig):
         # registry is ready. Candidates take a run's verdict when monitoring says it
         # finished, so monitoring never imports releases' services.
         from monitoring.signals import run_finished
-        from releases.candidates import candidates_follow_run
 
         def follow(sender: Any, *, run_id: int, **kwargs: Any) -> None:
+            # Imported when a run first finishes, not at start-up: the candidate services
+            # pull in the validation engine (pyarrow), which a page or a command that
+            # never follows a run should not pay for.
+            from releases.candidates import candidates_follow_run
+
             candidates_follow_run(run_id=run_id)
 
         run_finished.connect(follow, dispatch_uid="releases.candidates_follow_run", weak=False)

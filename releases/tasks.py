@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
 from django.contrib.auth import get_user_model
 
+from ewsdash.celery import app
 from releases import candidates, promotion, sync
 from releases.errors import ActionRefused
 from releases.models import Repository
@@ -14,7 +14,7 @@ from releases.models import Repository
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="releases.tasks.repository_sync")
+@app.task(name="releases.tasks.repository_sync")
 def repository_sync(*, repository_id: int, actor_id: int | None = None) -> str:
     repository = Repository.objects.filter(pk=repository_id).first()
     if repository is None:
@@ -23,20 +23,20 @@ def repository_sync(*, repository_id: int, actor_id: int | None = None) -> str:
     return sync.repository_sync(repository=repository, actor=actor).summary
 
 
-@shared_task(name="releases.tasks.repositories_sync_all")
+@app.task(name="releases.tasks.repositories_sync_all")
 def repositories_sync_all() -> None:
     """Beat's periodic sync: one task per repository so a slow origin delays no other."""
     for repository_id in Repository.objects.values_list("pk", flat=True):
         repository_sync.delay(repository_id=repository_id)
 
 
-@shared_task(name="releases.tasks.candidate_promote")
+@app.task(name="releases.tasks.candidate_promote")
 def candidate_promote(*, candidate_id: int) -> str:
     """Merge, tag and push one approved candidate. Safe to run twice: see promotion_run."""
     return promotion.promotion_run(candidate_id=candidate_id)
 
 
-@shared_task(name="releases.tasks.candidate_create")
+@app.task(name="releases.tasks.candidate_create")
 def candidate_create(*, repository_id: int, username: str, source_branch: str = "") -> str:
     """Freeze a branch head as a candidate on behalf of a user (seed_demo's first one)."""
     repository = Repository.objects.filter(pk=repository_id).first()
@@ -52,7 +52,7 @@ def candidate_create(*, repository_id: int, username: str, source_branch: str = 
     return f"candidate #{candidate.pk} ({candidate.version})"
 
 
-@shared_task(name="releases.tasks.candidates_catch_up")
+@app.task(name="releases.tasks.candidates_catch_up")
 def candidates_catch_up() -> str:
     """Validating candidates whose run finished while the follow-up was lost."""
     return f"{candidates.candidates_catch_up()} runs followed up"

@@ -14,13 +14,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from .config import DEFAULT_CONFIG, DriftConfig, js_base_label
 from .numeric import js_distance
 
 #: How many unseen categories are listed by name in a result.
 MAX_LISTED_UNSEEN = 20
+
+
+def _scipy_stats():  # type: ignore[no-untyped-def]
+    # scipy.stats takes about a second to import; only a comparison needs it, so every
+    # command and page that merely imports the engine starts without it.
+    from scipy import stats
+
+    return stats
 
 
 def _is_missing(v: Any) -> bool:
@@ -66,7 +73,7 @@ def chi_square(table: np.ndarray) -> tuple[float, float]:
     dof = table.shape[1] - 1
     if dof == 0:
         return 0.0, 1.0
-    return stat, float(stats.chi2.sf(stat, dof))
+    return stat, float(_scipy_stats().chi2.sf(stat, dof))
 
 
 def compare_categorical(

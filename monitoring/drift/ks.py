@@ -16,12 +16,19 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from .config import KS_MAX_EXACT_N
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+
+
+def _scipy_stats():  # type: ignore[no-untyped-def]
+    # scipy.stats takes about a second to import; only a comparison needs it, so every
+    # command and page that merely imports the engine starts without it.
+    from scipy import stats
+
+    return stats
 
 
 def resolve_method(n1: int, n2: int, method: str = "auto") -> str:
@@ -132,7 +139,7 @@ def asymp_sf(n1: int, n2: int, d: FloatArray) -> FloatArray:
     en = float(np.round(m * n / (m + n)))
     d = np.asarray(d, dtype=np.float64)
     values, inverse = np.unique(d, return_inverse=True)
-    return np.clip(stats.kstwo.sf(values, en), 0.0, 1.0)[inverse].reshape(d.shape)
+    return np.clip(_scipy_stats().kstwo.sf(values, en), 0.0, 1.0)[inverse].reshape(d.shape)
 
 
 def ks_pvalues(
