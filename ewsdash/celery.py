@@ -16,32 +16,19 @@ def _transport_options() -> dict:
     from django.conf import settings
 
     url = settings.CELERY_BROKER_URL
-    if url.startswith("filesystem://"):
-        # kombu's filesystem transport: one folder is both the inbox and outbox,
-        # so every process on this machine shares the queue.
-        folder = url.removeprefix("filesystem://") or str(settings.VAR_DIR / "broker")
-        queue = os.path.join(folder, "queue")
-        processed = os.path.join(folder, "processed")
-        control = os.path.join(folder, "control")
-        for path in (queue, processed, control):
-            os.makedirs(path, exist_ok=True)
-        return {
-            "data_folder_in": queue,
-            "data_folder_out": queue,
-            "processed_folder": processed,
-            # Broadcast (pidbox) files; kombu's default is ./control in the cwd.
-            "control_folder": control,
-            "store_processed": False,
-            "polling_interval": 0.25,
-        }
+    if url.startswith("sqla+sqlite:"):
+        # The embedded broker: kombu's SQLAlchemy transport on a SQLite file. Every
+        # message is put and taken in a transaction (`BEGIN IMMEDIATE`), so a reader never
+        # sees half a message; kombu's filesystem transport could (celery/kombu#1551),
+        # which took the demo's worker down.
+        return {"connect_args": {"timeout": 30}}
     return {"visibility_timeout": settings.EWSDASH_BROKER_VISIBILITY_TIMEOUT}
 
 
 def configure() -> None:
     from django.conf import settings
 
-    url = settings.CELERY_BROKER_URL
-    app.conf.broker_url = "filesystem://" if url.startswith("filesystem://") else url
+    app.conf.broker_url = settings.CELERY_BROKER_URL
     app.conf.broker_transport_options = _transport_options()
 
 

@@ -92,8 +92,8 @@ def database_from_url(name: str, url: str) -> dict:
 
 def broker_url(name: str, default: str) -> str:
     url = env_str(name, default)
-    if not url.startswith(("filesystem://", "redis://", "rediss://", "memory://")):
+    if not url.startswith(("sqla+sqlite:///", "redis://", "rediss://", "memory://")):
         raise ImproperlyConfigured(
-            f"{name} must be a filesystem://, redis:// or rediss:// URL, got {url!r}"
+            f"{name} must be a redis://, rediss:// or sqla+sqlite:/// URL, got {url!r}"
         )
     return url

@@ -164,7 +164,7 @@ EWSDASH_GIT_EMAIL = env_str("EWSDASH_GIT_EMAIL", "ewsdash@localhost")
 
 # Celery: a real worker in every mode. The database holds every job's state, so
 # there is no result backend.
-CELERY_BROKER_URL = broker_url("CELERY_BROKER_URL", f"filesystem://{VAR_DIR / 'broker'}")
+CELERY_BROKER_URL = broker_url("CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -206,6 +206,7 @@ CELERY_BEAT_SCHEDULE = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"forbidden_one_line": {"()": "ewsdash.logs.ForbiddenWithoutTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["forbidden_one_line"]}},
     "root": {"handlers": ["console"], "level": env_str("EWSDASH_LOG_LEVEL", "INFO")},
 }

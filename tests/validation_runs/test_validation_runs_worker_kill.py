@@ -1,7 +1,7 @@
 """SIGKILL the worker in the middle of a check, start another: the run still finishes right.
 
-Needs a broker that keeps unacknowledged messages (Redis); the filesystem broker of the
-embedded setup drops a message once a worker took it. The reaper, called here the way
+Needs a broker that keeps unacknowledged messages (Redis); the embedded SQLite broker
+hides a message once a worker took it. The reaper, called here the way
 beat calls it, re-queues the check whose heartbeat stopped; the killed worker's own
 message would come back only after Redis's visibility timeout (hours), and then finds
 the check finished and does nothing (shown at the end with a deliberate redelivery).
