@@ -21,7 +21,6 @@ demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
-	@echo "Serving on http://127.0.0.1:8000 (web + worker + beat); Ctrl-C stops all three."
 	bin/serve
 
 serve: install
