@@ -154,7 +154,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Where ewsdash keeps its cache clones of governed repositories and its artifacts.
 EWSDASH_CLONES_DIR = env_path("EWSDASH_CLONES_DIR", VAR_DIR / "clones")
 EWSDASH_ARTIFACTS_DIR = env_path("EWSDASH_ARTIFACTS_DIR", VAR_DIR / "artifacts")
-EWSDASH_SYNC_INTERVAL = env_int("EWSDASH_SYNC_INTERVAL", 300, minimum=10)
+EWSDASH_SYNC_INTERVAL = env_int("EWSDASH_SYNC_INTERVAL", 300, minimum=1)
 EWSDASH_GIT_TIMEOUT = env_int("EWSDASH_GIT_TIMEOUT", 600, minimum=5)
 # How many per-branch `git rev-list` counts a sync runs side by side.
 EWSDASH_GIT_WORKERS = env_int("EWSDASH_GIT_WORKERS", 4, minimum=1)
