@@ -121,13 +121,15 @@ def main() -> int:
     manage(env, "collectstatic", "--noinput", "-v0")
     manage(env, "seed_demo")
     origin = work / "var" / "demo" / "views-pipeline.git"
+    # A file, not a pipe: nobody reads a pipe until the end, and once it is full every
+    # process of bin/serve would block writing its log.
+    serve_log = work / "serve.log"
     serve = subprocess.Popen(
         [PY, str(ROOT / "bin" / "serve")],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stdout=serve_log.open("w"),
+        stderr=subprocess.STDOUT,
     )
     started = time.monotonic()
     end = started + options.minutes * 60
@@ -163,10 +165,12 @@ def main() -> int:
             time.sleep(5)
     finally:
         serve.send_signal(signal.SIGINT)
-        _, log = serve.communicate(timeout=120)
+        serve.wait(timeout=120)
+        log = serve_log.read_text(errors="replace")
     crashes = re.findall(r"\[serve\] (\w+) exited with status", log)
     minutes = (time.monotonic() - started) / 60
     print(f"soak: {minutes:.1f} min of web + worker + beat (beat every 5 s), embedded stack")
+    print(f"  logs: {serve_log}")
     print(f"  process deaths (restarted by bin/serve): {len(crashes)} {sorted(set(crashes))}")
     print(f"  syncs asked: {requested}, syncs that recorded changes: {synced}")
     print(f"  validations queued: {total}, finished: {finished}, still pending: {pending}")

@@ -80,3 +80,27 @@ def test_a_dying_worker_is_restarted_with_back_off_and_the_site_stays_up(tmp_pat
     assert "restarting in 2s" in errors and "restarting in 4s" in errors
     every = starts(log, "celery:worker") + starts(log, "celery:beat") + starts(log, "gunicorn:web")
     wait_for(lambda: not any(alive(pid) for pid in every), 10, "a child outlived bin/serve")
+
+
+def test_its_children_stop_when_bin_serve_is_killed(tmp_path):
+    fake_bin, log = tmp_path / "bin", tmp_path / "starts.log"
+    fake_bin.mkdir()
+    for name in ("celery", "gunicorn"):
+        script = fake_bin / name
+        text = FAKE.format(python=sys.executable, name=name, log=str(log))
+        script.write_text(text.replace("starts <= 2", "starts <= 0"))
+        script.chmod(0o755)
+    serve = subprocess.Popen(
+        [sys.executable, str(BASE / "bin" / "serve")],
+        env={**os.environ, "VENV_BIN": str(fake_bin), "EWSDASH_BIND": "127.0.0.1:8766"},
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(
+        lambda: len(log.read_text().splitlines()) == 3 if log.exists() else False,
+        30,
+        "the three processes did not start",
+    )
+    serve.kill()
+    serve.wait()
+    pids = [int(line.split()[1]) for line in log.read_text().splitlines()]
+    wait_for(lambda: not any(alive(pid) for pid in pids), 10, "a child outlived bin/serve")
