@@ -37,6 +37,7 @@ screenshots: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy ewsdash releases monitoring
 
 clean:
