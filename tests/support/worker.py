@@ -77,6 +77,22 @@ class WorkerProcess:
             time.sleep(0.1)
         raise RuntimeError(f"worker not ready:\n{self.log_path.read_text()[-3000:]}")
 
+    def wait_for_task(self, task_id: str, timeout: float = 30) -> str:
+        """Wait until this worker has run the task (its log says so); returns the line.
+
+        For "a late duplicate changes nothing": assert after the duplicate ran, not after
+        a pause that may be too short on a busy machine.
+        """
+        marks = (f"[{task_id}] succeeded", f"[{task_id}] raised", f"[{task_id}] retry")
+
+        def line() -> str | None:
+            for text in self.log_path.read_text(errors="replace").splitlines():
+                if any(mark in text for mark in marks):
+                    return text
+            return None
+
+        return wait_for(line, timeout=timeout, message=f"the worker never ran task {task_id}")
+
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, sig)
