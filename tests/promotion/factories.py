@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+from datetime import timedelta
 
-from releases.models import Branch, PromotionCandidate, Repository
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from releases.models import Branch, FreezeWindow, PromotionCandidate, Repository
 
 
 def make_candidate(*, status: str = "validated", name: str = "pipeline") -> PromotionCandidate:
@@ -56,3 +59,24 @@ def gates_of(candidate: PromotionCandidate) -> list:
     from releases.gates import gate_facts, gates
 
     return gates(gate_facts(candidate=candidate))
+
+
+def make_freeze(
+    *,
+    starts_in: timedelta = timedelta(hours=-1),
+    lasts: timedelta = timedelta(days=1),
+    name: str = "pipeline",
+) -> FreezeWindow:
+    """A freeze window (by default in force now), made straight in the database."""
+    starts_at = timezone.now() + starts_in
+    return FreezeWindow.objects.create(
+        repository=Repository.objects.get(name=name),
+        starts_at=starts_at,
+        ends_at=starts_at + lasts,
+        reason="quarterly board meeting",
+        created_by=get_user_model().objects.get_or_create(username="admin")[0],
+    )
+
+
+def active_freeze() -> int:
+    return make_freeze().pk
