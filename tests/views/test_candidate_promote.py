@@ -1,0 +1,45 @@
+"""Promote: with every gate holding, the candidate is promoting and the git work queued."""
+
+import pytest
+
+from ewsdash import queue
+from tests.promotion.factories import make_freeze
+from tests.views.candidate_urls import action_url, detail_url
+from tests.views.conftest import events, flashes
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_marks_an_approved_candidate_promoting_and_queues_the_work(post, approved, sent):
+    response = post("rm-ana", action_url("candidate_promote", approved))
+
+    assert response["Location"] == detail_url(approved)
+    assert flashes(response) == ["Promotion started: the worker merges, tags and pushes."]
+    approved.refresh_from_db()
+    assert (approved.status, approved.promoted_by.username) == ("promoting", "rm-ana")
+    assert sent == [
+        (
+            queue.CANDIDATE_PROMOTE,
+            {"candidate_id": approved.pk, "soft_time_limit": None, "time_limit": None},
+        )
+    ]
+    (event,) = events("candidate.promoting")
+    assert (event.actor_name, event.payload["break_glass"]) == ("rm-ana", "")
+
+
+def test_it_refuses_a_candidate_not_yet_approved(post, validated, sent):
+    response = post("rm-ana", action_url("candidate_promote", validated))
+
+    assert flashes(response) == ["A validated candidate cannot be promoted."]
+    validated.refresh_from_db()
+    assert validated.status == "validated" and sent == []
+
+
+def test_it_refuses_during_a_freeze(post, approved, sent):
+    make_freeze()
+
+    response = post("rm-ana", action_url("candidate_promote", approved))
+
+    assert "freeze" in flashes(response)[0].lower()
+    approved.refresh_from_db()
+    assert approved.status == "approved" and sent == [] and events("candidate.promoting") == []
