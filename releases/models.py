@@ -44,6 +44,8 @@ class Repository(models.Model):
     # A digest of the origin's ref listing at the last successful sync: an
     # unchanged origin re-syncs without fetching.
     refs_digest = models.CharField(max_length=64, blank=True)
+    # Branches the last sync left out, with the reason: [{"ref": ..., "reason": ...}].
+    refused_refs = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -96,11 +98,13 @@ class Branch(models.Model):
     """A branch at the origin as of the last sync. Gone branches are kept, marked gone."""
 
     repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="branches")
-    name = models.CharField(max_length=255)
+    # Ref names, versions and people's names come from the origin: text, never a length
+    # limit a hostile branch name could break a sync with.
+    name = models.TextField()
     kind = models.CharField(max_length=20, choices=BranchKind.choices)
     head = models.CharField(max_length=64)
-    author_name = models.CharField(max_length=255, blank=True)
-    author_email = models.CharField(max_length=255, blank=True)
+    author_name = models.TextField(blank=True)
+    author_email = models.TextField(blank=True)
     committed_at = models.DateTimeField(null=True, blank=True)
     subject = models.TextField(blank=True)
     ahead_of_production = models.PositiveIntegerField(default=0)
@@ -201,13 +205,13 @@ class Release(models.Model):
     """
 
     repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="releases")
-    version = models.CharField(max_length=255, help_text="Semantic version, without a v")
-    tag = models.CharField(max_length=255, help_text="The primary tag")
+    version = models.TextField(help_text="Semantic version, without a v")
+    tag = models.TextField(help_text="The primary tag")
     tags = models.JSONField(default=list, help_text="Every tag naming this version")
     commit = models.CharField(max_length=64)
     kind = models.CharField(max_length=20, choices=ReleaseKind.choices)
-    tagger_name = models.CharField(max_length=255, blank=True)
-    tagger_email = models.CharField(max_length=255, blank=True)
+    tagger_name = models.TextField(blank=True)
+    tagger_email = models.TextField(blank=True)
     tagged_at = models.DateTimeField(null=True, blank=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -272,7 +276,7 @@ class ReleaseLine(models.Model):
         help_text="The highest release reachable from production",
     )
     commits_past_latest = models.PositiveIntegerField(default=0)
-    next_version = models.CharField(max_length=255, blank=True)
+    next_version = models.TextField(blank=True)
     next_bump = models.CharField(max_length=10, blank=True)
     next_changelog = models.JSONField(default=list, blank=True)
     not_semver_tags = models.JSONField(
@@ -304,7 +308,7 @@ class BackportItem(models.Model):
     )
     commit = models.CharField(max_length=64)
     subject = models.TextField(blank=True)
-    author_name = models.CharField(max_length=255, blank=True)
+    author_name = models.TextField(blank=True)
     committed_at = models.DateTimeField(null=True, blank=True)
     release = models.ForeignKey(
         Release,
@@ -386,7 +390,7 @@ class PromotionCandidate(models.Model):
 
     repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="candidates")
     kind = models.CharField(max_length=20, choices=CandidateKind.choices)
-    source_branch = models.CharField(max_length=255)
+    source_branch = models.TextField()
     commit = models.CharField(max_length=64, help_text="The frozen commit")
     production_head = models.CharField(max_length=64, help_text="Production's head at creation")
     # The production head for which `contains_production_head` was last computed;
@@ -396,10 +400,10 @@ class PromotionCandidate(models.Model):
     branch_moved_by = models.PositiveIntegerField(
         default=0, help_text="Commits the source branch has past the frozen commit"
     )
-    version = models.CharField(max_length=255)
-    proposed_version = models.CharField(max_length=255)
+    version = models.TextField()
+    proposed_version = models.TextField()
     bump = models.CharField(max_length=10)
-    base_version = models.CharField(max_length=255, blank=True)
+    base_version = models.TextField(blank=True)
     changelog = models.JSONField(default=list, blank=True)
     commit_people = models.JSONField(
         default=list, blank=True, help_text="Author and committer emails of its commits"
