@@ -43,7 +43,13 @@ class RepositoryAddForm(forms.ModelForm):
 
 @admin.register(Repository)
 class RepositoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "origin", "production_branch", "development_branch", "last_synced_at"]
+    list_display = [
+        "name",
+        "origin_display",
+        "production_branch",
+        "development_branch",
+        "last_synced_at",
+    ]
     readonly_fields = [
         "created_at",
         "last_synced_at",
@@ -66,8 +72,12 @@ class RepositoryAdmin(admin.ModelAdmin):
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        # The origin and the clone belong together; change it by registering anew.
-        return [*self.readonly_fields, "name", "origin"] if obj else []
+        # The origin and the clone belong together; change it by registering anew. It is
+        # shown with its password or token redacted.
+        return [*self.readonly_fields, "name", "origin_display", "refused_refs"] if obj else []
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["origin"] if obj else []
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change:

@@ -8,6 +8,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from releases.redaction import redact_credentials
+
 BRANCH_NAME_RE = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/\-]+(?<!\.lock)(?<![/.])$")
 
 
@@ -76,6 +78,11 @@ class Repository(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def origin_display(self) -> str:
+        """The origin as shown and audited: a password or token in it replaced by ***."""
+        return redact_credentials(self.origin)
 
     def clean(self) -> None:
         if self.production_branch == self.development_branch:

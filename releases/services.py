@@ -70,7 +70,7 @@ def repository_create(
             check_required_branches(repository, {head.name for head in repo.branches()})
         except git.GitError as error:
             shutil.rmtree(dest, ignore_errors=True)
-            raise ActionRefused(f"Cannot clone {origin}: {error}") from None
+            raise ActionRefused(f"Cannot clone {repository.origin_display}: {error}") from None
         except ActionRefused:
             shutil.rmtree(dest, ignore_errors=True)
             raise
@@ -83,7 +83,7 @@ def repository_create(
                     obj=repository,
                     repository=repository,
                     payload={
-                        "origin": origin,
+                        "origin": repository.origin_display,
                         "production_branch": production_branch,
                         "development_branch": development_branch,
                         "required_approvals": required_approvals,

@@ -39,7 +39,7 @@ from releases.workflow import OPEN, S, approvals_void, candidate_transition
 def check_required_branches(repository: Repository, names: set[str]) -> None:
     """Refuse an origin that lacks commits or the production or development branch."""
     if not names:
-        raise ActionRefused(f"The origin {repository.origin} has no commits.")
+        raise ActionRefused(f"The origin {repository.origin_display} has no commits.")
     missing = [
         branch
         for branch in (repository.production_branch, repository.development_branch)
