@@ -75,7 +75,7 @@ class ValidationRun(models.Model):
     """
 
     repository = models.ForeignKey(
-        "releases.Repository", on_delete=models.CASCADE, related_name="validation_runs"
+        "releases.Repository", on_delete=models.PROTECT, related_name="validation_runs"
     )
     commit = models.CharField(max_length=64)
     attempt = models.PositiveIntegerField(default=1)
@@ -277,7 +277,7 @@ class DriftJob(models.Model):
     """One comparison of the prediction artifacts of two validation runs."""
 
     repository = models.ForeignKey(
-        "releases.Repository", on_delete=models.CASCADE, related_name="drift_jobs"
+        "releases.Repository", on_delete=models.PROTECT, related_name="drift_jobs"
     )
     # PROTECT: a job's results mean nothing once the runs they compare are gone.
     reference_run = models.ForeignKey(ValidationRun, on_delete=models.PROTECT, related_name="+")

@@ -48,6 +48,10 @@ class Repository(models.Model):
     refs_digest = models.CharField(max_length=64, blank=True)
     # Branches the last sync left out, with the reason: [{"ref": ..., "reason": ...}].
     refused_refs = models.JSONField(default=list, blank=True)
+    # A repository is never deleted (its history and audit trail stay): it is archived,
+    # through `releases.services.repository_archive`, and then no longer synced or changed.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    archive_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -80,6 +84,10 @@ class Repository(models.Model):
         return self.name
 
     @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
     def origin_display(self) -> str:
         """The origin as shown and audited: a password or token in it replaced by ***."""
         return redact_credentials(self.origin)
@@ -104,7 +112,7 @@ class BranchKind(models.TextChoices):
 class Branch(models.Model):
     """A branch at the origin as of the last sync. Gone branches are kept, marked gone."""
 
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="branches")
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="branches")
     # Ref names, versions and people's names come from the origin: text, never a length
     # limit a hostile branch name could break a sync with.
     name = models.TextField()
@@ -211,7 +219,7 @@ class Release(models.Model):
     or deleted at the origin sets `tag_state` (and `origin_commit`) instead.
     """
 
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="releases")
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="releases")
     version = models.TextField(help_text="Semantic version, without a v")
     tag = models.TextField(help_text="The primary tag")
     tags = models.JSONField(default=list, help_text="Every tag naming this version")
@@ -271,7 +279,7 @@ class ReleaseLine(models.Model):
     """
 
     repository = models.OneToOneField(
-        Repository, on_delete=models.CASCADE, related_name="release_line"
+        Repository, on_delete=models.PROTECT, related_name="release_line"
     )
     production_head = models.CharField(max_length=64, blank=True)
     latest_release = models.ForeignKey(
@@ -311,7 +319,7 @@ class BackportItem(models.Model):
     STALE_AFTER_DAYS = 7
 
     repository = models.ForeignKey(
-        Repository, on_delete=models.CASCADE, related_name="backport_items"
+        Repository, on_delete=models.PROTECT, related_name="backport_items"
     )
     commit = models.CharField(max_length=64)
     subject = models.TextField(blank=True)
@@ -395,7 +403,7 @@ class PromotionCandidate(models.Model):
     Its status changes only through `releases.workflow.candidate_transition`.
     """
 
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="candidates")
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="candidates")
     kind = models.CharField(max_length=20, choices=CandidateKind.choices)
     source_branch = models.TextField()
     commit = models.CharField(max_length=64, help_text="The frozen commit")
@@ -512,7 +520,7 @@ class Approval(models.Model):
 class FreezeWindow(models.Model):
     """A period in which promotions are blocked (an admin may break the glass)."""
 
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="freezes")
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="freezes")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     reason = models.TextField()

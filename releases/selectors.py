@@ -32,7 +32,7 @@ KIND_ORDER = Case(
 
 
 def repository_list() -> QuerySet[Repository]:
-    return Repository.objects.order_by("name")
+    return Repository.objects.filter(archived_at__isnull=True).order_by("name")
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,11 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from ewsdash import queue
 from releases import git
+from releases.access import require_permission
 from releases.audit import audit_record
 from releases.clones import clone_dir
 from releases.errors import ActionRefused
@@ -132,3 +134,29 @@ def repository_update_settings(*, actor: Any, repository: Repository, fields: li
             repository=repository,
             payload={name: getattr(repository, name) for name in changed},
         )
+
+
+def repository_archive(*, actor: Any, repository: Repository, reason: str) -> None:
+    """Archive a repository: its history stays, readable; nothing syncs or changes it again.
+
+    Repositories are never deleted (the admin site offers this instead), so no history
+    or audit trail is cascaded away.
+    """
+    require_permission(actor, "change_repository")
+    if not reason.strip():
+        raise ActionRefused("Archiving a repository needs a reason.")
+    with transaction.atomic():
+        locked = Repository.objects.select_for_update().get(pk=repository.pk)
+        if locked.is_archived:
+            raise ActionRefused(f"{locked.name} is already archived.")
+        locked.archived_at = timezone.now()
+        locked.archive_reason = reason.strip()
+        locked.save(update_fields=["archived_at", "archive_reason"])
+        audit_record(
+            actor=actor,
+            action="repository.archived",
+            obj=locked,
+            repository=locked,
+            payload={"reason": locked.archive_reason},
+        )
+    repository.archived_at, repository.archive_reason = locked.archived_at, locked.archive_reason
