@@ -38,7 +38,7 @@ screenshots: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy ewsdash releases monitoring
+	$(VENV)/bin/mypy ewsdash releases monitoring api
 
 clean:
 	rm -rf var/test var/staticfiles

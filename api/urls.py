@@ -1,0 +1,27 @@
+"""/api/v1/ (the REST API) and /hooks/ (webhooks in).
+
+Neither uses the session: the API authenticates Bearer tokens and the hooks verify
+signatures, so both are exempt from the site's sign-in redirect (and from CSRF: no
+cookie authenticates them).
+"""
+
+from django.urls import URLPattern, URLResolver, include, path
+
+from api import webhooks
+from api.endpoints import api
+
+
+def _no_sign_in_redirect(entries: list[URLPattern | URLResolver]) -> None:
+    for entry in entries:
+        if isinstance(entry, URLPattern):
+            entry.callback.login_required = False  # type: ignore[attr-defined]
+
+
+api_patterns, api_app, api_namespace = api.urls
+_no_sign_in_redirect(api_patterns)  # type: ignore[arg-type]
+
+urlpatterns = [
+    path("api/v1/", include((api_patterns, api_app), namespace=api_namespace)),
+    path("hooks/github/<slug:name>/", webhooks.github_webhook, name="github_webhook"),
+    path("hooks/git/<slug:name>/", webhooks.git_webhook, name="git_webhook"),
+]
