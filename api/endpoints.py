@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI, Query
+from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.operation import Operation
@@ -163,37 +163,22 @@ def _candidate(request: HttpRequest, name: str, pk: int, action: str | None = No
     return candidate
 
 
-def _candidate_detail(request: HttpRequest, candidate: PromotionCandidate) -> dict[str, Any]:
+def _candidate_detail(request: HttpRequest, candidate: PromotionCandidate) -> Any:
+    """The candidate with its gates, decisions and the asker's refusals, from the same
+    selector (and so the same gate predicates) as the candidate page."""
     page = candidate_selectors.candidate_page(candidate=candidate, user=request.user)
-    decisions = [
-        {
-            "user": a.user.get_username(),
-            "decision": a.decision,
-            "commit": a.commit,
-            "validation_run": a.validation_run_id,
-            "comment": a.comment,
-            "created_at": a.created_at,
-            "voided_at": a.voided_at,
-            "void_reason": a.void_reason,
-        }
-        for a in page.decisions + page.voided
-    ]
-    return {
-        **CandidateOut.from_orm(candidate).model_dump(),
-        "production_head": candidate.production_head,
-        "contains_production_head": candidate.contains_production_head,
-        "promotion_error": candidate.promotion_error,
-        "changelog": candidate.changelog,
-        "required_approvals": candidate.repository.required_approvals,
-        "live_approvals": page.live_approvals,
-        "ready": page.ready,
-        "gates": [vars(gate) for gate in page.gates],
-        "decisions": decisions,
-        "refusals": {"approve": page.approve_refusal, "promote": page.promote_refusal},
+    candidate.gate_list = page.gates  # type: ignore[attr-defined]
+    candidate.decision_list = page.decisions + page.voided  # type: ignore[attr-defined]
+    candidate.live_approvals = page.live_approvals  # type: ignore[attr-defined]
+    candidate.ready = page.ready  # type: ignore[attr-defined]
+    candidate.refusals = {  # type: ignore[attr-defined]
+        "approve": page.approve_refusal,
+        "promote": page.promote_refusal,
     }
+    return candidate
 
 
-def _candidate_again(request: HttpRequest, name: str, pk: int) -> dict[str, Any]:
+def _candidate_again(request: HttpRequest, name: str, pk: int) -> Any:
     return _candidate_detail(request, _candidate(request, name, pk))
 
 
@@ -216,7 +201,7 @@ def repository_sync(request: HttpRequest, name: str) -> Any:
     repository = access_repository(request, name, action="sync_repository")
     with acting(request) as user:
         services.repository_request_sync(repository=repository, actor=user)
-    return 202, {"status": "queued", "detail": f"Sync of {repository.name} queued."}
+    return Status(202, {"status": "queued", "detail": f"Sync of {repository.name} queued."})
 
 
 @api.get("/repositories/{name}/branches", response={200: Page[BranchOut], **problems.READ_ERRORS})
@@ -286,7 +271,7 @@ def candidate_create(request: HttpRequest, name: str, body: CandidateCreateIn) -
         candidate = candidates.candidate_create(
             repository=repository, actor=user, source_branch=body.source, version=body.version
         )
-    return 201, _candidate_again(request, name, candidate.pk)
+    return Status(201, _candidate_again(request, name, candidate.pk))
 
 
 @api.get(
@@ -329,7 +314,7 @@ def candidate_promote(request: HttpRequest, name: str, pk: int, body: PromoteIn)
         candidates.candidate_promote(
             candidate=candidate, actor=user, break_glass_reason=body.break_glass_reason
         )
-    return 202, _candidate_again(request, name, pk)
+    return Status(202, _candidate_again(request, name, pk))
 
 
 # -- validation runs and drift jobs -----------------------------------------------------------
@@ -343,39 +328,10 @@ def _run(request: HttpRequest, name: str, run_id: int, action: str | None = None
     return run
 
 
-def _run_detail(run: ValidationRun) -> dict[str, Any]:
+def _run_detail(run: ValidationRun) -> ValidationRun:
     panel = run_selectors.run_panel(run=run)
-    checks = [
-        {
-            **{
-                field: getattr(check, field)
-                for field in (
-                    "name",
-                    "kind",
-                    "required",
-                    "status",
-                    "exit_code",
-                    "duration_s",
-                    "summary",
-                    "started_at",
-                    "finished_at",
-                    "log_bytes",
-                )
-            },
-            "artifacts": [
-                {
-                    "name": use.name,
-                    "kind": use.kind,
-                    "sha256": use.artifact.sha256,
-                    "size": use.artifact.size,
-                    "rows": use.rows,
-                }
-                for use in panel.artifacts.get(check.pk, [])
-            ],
-        }
-        for check in panel.checks
-    ]
-    return {**RunOut.from_orm(run).model_dump(), "checks": checks}
+    run.check_rows = panel.checks  # type: ignore[attr-defined]
+    return run
 
 
 @api.get("/repositories/{name}/runs", response={200: Page[RunOut], **problems.READ_ERRORS})
@@ -398,7 +354,7 @@ def validation_run_start(request: HttpRequest, name: str, body: RunStartIn) -> A
         run = runs.validation_run_start(
             repository=repository, commit=body.ref.strip(), actor=user, purpose=RunPurpose.MANUAL
         )
-    return 201, _run_detail(_run(request, name, run.pk))
+    return Status(201, _run_detail(_run(request, name, run.pk)))
 
 
 @api.get("/repositories/{name}/runs/{run_id}", response={200: RunDetailOut, **problems.READ_ERRORS})
@@ -424,10 +380,8 @@ def drift_job_detail(request: HttpRequest, name: str, job_id: int) -> Any:
     job = drift_selectors.drift_job_for_page(repository=repository, job_id=job_id)
     if job is None:
         raise Http404("No such drift job.")
-    return {
-        **DriftJobOut.from_orm(job).model_dump(),
-        "results": list(drift_selectors.drift_result_rows(job=job)),
-    }
+    job.result_rows = list(drift_selectors.drift_result_rows(job=job))  # type: ignore[attr-defined]
+    return job
 
 
 # -- audit ------------------------------------------------------------------------------------

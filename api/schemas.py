@@ -121,11 +121,15 @@ class DecisionOut(Schema):
     user: str
     decision: str
     commit: str
-    validation_run: int | None
+    validation_run: int | None = Field(..., alias="validation_run_id")
     comment: str
     created_at: datetime
     voided_at: datetime | None
     void_reason: str
+
+    @staticmethod
+    def resolve_user(obj: Any) -> str:
+        return obj.user.get_username()
 
 
 class RefusalsOut(Schema):
@@ -143,9 +147,13 @@ class CandidateDetailOut(CandidateOut):
     required_approvals: int
     live_approvals: int
     ready: bool
-    gates: list[GateOut]
-    decisions: list[DecisionOut]
+    gates: list[GateOut] = Field(..., alias="gate_list")
+    decisions: list[DecisionOut] = Field(..., alias="decision_list")
     refusals: RefusalsOut
+
+    @staticmethod
+    def resolve_required_approvals(obj: Any) -> int:
+        return obj.repository.required_approvals
 
 
 class ArtifactOut(Schema):
@@ -154,6 +162,14 @@ class ArtifactOut(Schema):
     sha256: str
     size: int
     rows: int | None
+
+    @staticmethod
+    def resolve_sha256(obj: Any) -> str:
+        return obj.artifact.sha256
+
+    @staticmethod
+    def resolve_size(obj: Any) -> int:
+        return obj.artifact.size
 
 
 class CheckOut(Schema):
@@ -167,7 +183,7 @@ class CheckOut(Schema):
     started_at: datetime | None
     finished_at: datetime | None
     log_bytes: int
-    artifacts: list[ArtifactOut]
+    artifacts: list[ArtifactOut] = Field(..., alias="artifact_list")
 
 
 class RunOut(Schema):
@@ -190,7 +206,7 @@ class RunOut(Schema):
 
 
 class RunDetailOut(RunOut):
-    checks: list[CheckOut]
+    checks: list[CheckOut] = Field(..., alias="check_rows")
 
 
 class DriftJobOut(Schema):
@@ -233,7 +249,7 @@ class DriftResultOut(Schema):
 
 
 class DriftJobDetailOut(DriftJobOut):
-    results: list[DriftResultOut]
+    results: list[DriftResultOut] = Field(..., alias="result_rows")
 
 
 class AuditEventOut(Schema):
