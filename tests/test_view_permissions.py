@@ -15,6 +15,27 @@ from tests.validation_runs.factories import finished_run, running_run
 pytestmark = pytest.mark.django_db
 
 READERS = {"admin", "rm-ana", "analyst", "viewer"}
+
+
+def freeze_window() -> int:
+    """A freeze in force now, set by an admin."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from releases.models import FreezeWindow, Repository
+
+    now = timezone.now()
+    return FreezeWindow.objects.create(
+        repository=Repository.objects.get(name="pipeline"),
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=1),
+        reason="conference",
+        created_by=get_user_model().objects.get_or_create(username="admin")[0],
+    ).pk
+
+
 PAGES = [
     ("overview", {}),
     ("audit", {}),
@@ -56,7 +77,17 @@ ACTIONS = [
     ("hotfix_cut", {"name": "pipeline"}, {"admin", "rm-ana"}),
     ("back_merge", {"name": "pipeline"}, {"admin", "rm-ana"}),
     ("freeze_create", {"name": "pipeline"}, {"admin"}),
+    ("freeze_end", {"name": "pipeline", "pk": freeze_window}, {"admin"}),
     ("drift_job_start", {"name": "pipeline"}, {"admin", "rm-ana", "analyst"}),
+]
+
+
+# Webhooks answer to a signature, never to a session: unsigned, every role gets 401.
+# (Signed requests: tests/api/test_webhooks.py. The API's operations have their own
+# generated matrix of role x token scope: tests/api/test_api_permissions.py.)
+HOOKS = [
+    ("github_webhook", {"name": "pipeline"}),
+    ("git_webhook", {"name": "pipeline"}),
 ]
 
 
@@ -135,3 +166,29 @@ def test_admin_site_is_for_admins_only(login, registered):
     for username in ("rm-ana", "analyst", "viewer", "outsider"):
         response = login(username).get("/admin/")
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(("hook", "kwargs"), HOOKS)
+@pytest.mark.parametrize("username", [None, *ROLE_USERS])
+def test_hooks_refuse_unsigned_posts_whoever_asks(login, registered, hook, kwargs, username):
+    client = login(username)
+    response = client.post(url(hook, kwargs), b"{}", content_type="application/json")
+    assert response.status_code == 401
+    assert client.get(url(hook, kwargs)).status_code == 405
+
+
+def test_every_url_has_a_row_in_a_matrix():
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def names(resolver):
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                # The admin is Django's; the API's matrix is generated from its document.
+                if entry.app_name != "admin" and entry.namespace != "api":
+                    yield from names(entry)
+            elif isinstance(entry, URLPattern):
+                yield entry.name
+
+    covered = {row[0] for row in PAGES + RESTRICTED_PAGES + ACTIONS + HOOKS}
+    covered |= {"login", "logout"}
+    assert sorted(set(names(get_resolver())) - covered) == []
