@@ -17,6 +17,17 @@ pytestmark = pytest.mark.django_db
 READERS = {"admin", "rm-ana", "analyst", "viewer"}
 
 
+def admins_token() -> int:
+    from django.contrib.auth import get_user_model
+
+    from api.models import ApiToken
+    from api.tokens import token_create
+
+    admin = get_user_model().objects.get_or_create(username="admin")[0]
+    token_create(user=admin, name="matrix")
+    return ApiToken.objects.get(user=admin, name="matrix").pk
+
+
 def freeze_window() -> int:
     """A freeze in force now, set by an admin."""
     from datetime import timedelta
@@ -39,6 +50,7 @@ def freeze_window() -> int:
 PAGES = [
     ("overview", {}),
     ("audit", {}),
+    ("api_token_list", {}),
     ("repository_overview", {"name": "pipeline"}),
     ("branch_list", {"name": "pipeline"}),
     ("candidate_list", {"name": "pipeline"}),
@@ -79,6 +91,14 @@ ACTIONS = [
     ("freeze_create", {"name": "pipeline"}, {"admin"}),
     ("freeze_end", {"name": "pipeline", "pk": freeze_window}, {"admin"}),
     ("drift_job_start", {"name": "pipeline"}, {"admin", "rm-ana", "analyst"}),
+]
+# Actions that answer with a page (200) rather than a redirect.
+RENDERING_ACTIONS = [
+    ("api_token_create", {}, READERS),
+]
+# Actions on what the asking user owns (their own token; another's is a 404).
+OWNED_ACTIONS = [
+    ("api_token_revoke", {"pk": admins_token}, READERS),
 ]
 
 
@@ -136,7 +156,31 @@ def test_actions_by_role(
     assert response.status_code == (302 if username in allowed else 403)
 
 
-@pytest.mark.parametrize(("action", "kwargs", "allowed"), ACTIONS)
+@pytest.mark.parametrize(("action", "kwargs", "allowed"), RENDERING_ACTIONS)
+@pytest.mark.parametrize("username", ROLE_USERS)
+def test_rendering_actions_by_role(login, registered, action, kwargs, allowed, username):
+    response = login(username).post_form(url(action, kwargs), {"name": "matrix"})
+    assert response.status_code == (200 if username in allowed else 403)
+
+
+@pytest.mark.parametrize(("action", "kwargs", "allowed"), OWNED_ACTIONS)
+@pytest.mark.parametrize("username", ROLE_USERS)
+def test_owned_actions_by_role(login, users, registered, action, kwargs, allowed, username):
+    from api.tokens import token_create, tokens_of
+
+    token_create(user=users[username], name="own")
+    [own] = tokens_of(user=users[username])
+    response = login(username).post_form(url(action, {**kwargs, "pk": own.pk}))
+    assert response.status_code == (302 if username in allowed else 403)
+    if username in allowed:
+        others = login(username).post_form(url(action, kwargs))  # the admin's token
+        assert others.status_code == (302 if username == "admin" else 404)
+
+
+ALL_ACTIONS = ACTIONS + RENDERING_ACTIONS + OWNED_ACTIONS
+
+
+@pytest.mark.parametrize(("action", "kwargs", "allowed"), ALL_ACTIONS)
 def test_actions_send_anonymous_users_to_sign_in(registered, action, kwargs, allowed):
     from tests.conftest import CsrfClient
 
@@ -145,14 +189,14 @@ def test_actions_send_anonymous_users_to_sign_in(registered, action, kwargs, all
     assert response["Location"].startswith(reverse("login"))
 
 
-@pytest.mark.parametrize(("action", "kwargs", "allowed"), ACTIONS)
+@pytest.mark.parametrize(("action", "kwargs", "allowed"), ALL_ACTIONS)
 def test_actions_refuse_a_post_without_csrf_token(login, registered, action, kwargs, allowed):
     response = login("admin").post(url(action, kwargs))
     assert response.status_code == 403
     assert b"CSRF" in response.content
 
 
-@pytest.mark.parametrize(("action", "kwargs", "allowed"), ACTIONS)
+@pytest.mark.parametrize(("action", "kwargs", "allowed"), ALL_ACTIONS)
 def test_actions_refuse_get(login, registered, action, kwargs, allowed):
     assert login("admin").get(url(action, kwargs)).status_code == 405
 
@@ -189,6 +233,6 @@ def test_every_url_has_a_row_in_a_matrix():
             elif isinstance(entry, URLPattern):
                 yield entry.name
 
-    covered = {row[0] for row in PAGES + RESTRICTED_PAGES + ACTIONS + HOOKS}
+    covered = {row[0] for row in PAGES + RESTRICTED_PAGES + ALL_ACTIONS + HOOKS}
     covered |= {"login", "logout"}
     assert sorted(set(names(get_resolver())) - covered) == []
