@@ -64,8 +64,9 @@ class GitHubPullRequest(_Payload):
 
 
 class GitHubPing(_Payload):
-    zen: str
-    hook_id: int
+    # GitHub's schema requires neither.
+    zen: str | None = None
+    hook_id: int | None = None
 
 
 GITHUB_SYNC_EVENTS: dict[str, type[_Payload]] = {

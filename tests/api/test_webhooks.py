@@ -41,7 +41,7 @@ def sync_requests() -> list[AuditEvent]:
     [
         ("push", p.push(), "refs/heads/development"),
         ("create", p.ref_change(), "hotfix/1.0.1"),
-        ("delete", p.ref_change("v1.0.0", "tag"), "v1.0.0"),
+        ("delete", p.ref_delete(), "v1.0.0"),
         ("pull_request", p.pull_request(), "ewsdash/candidate-1"),
     ],
 )
@@ -100,7 +100,7 @@ def test_a_payload_off_the_schema_is_400(client: Client, hooked):
 def test_ping_answers_and_other_events_are_ignored(client: Client, hooked):
     pong = p.post_github(client, "ping", p.ping())
     assert pong.status_code == 200 and pong.json()["status"] == "pong"
-    ignored = p.post_github(client, "issues", {"action": "opened"})
+    ignored = p.post_github(client, "issues", {"action": "opened"})  # not acted on: any body
     assert ignored.status_code == 200 and ignored.json()["status"] == "ignored"
     assert not hooked
 
@@ -153,3 +153,16 @@ def test_the_command_prints_the_secret_that_signs(client: Client, hooked):
     out = StringIO()
     call_command("webhook", "secret", "pipeline", stdout=out)
     assert out.getvalue().strip() == p.secret()
+
+
+def test_an_empty_ping_as_githubs_schema_allows_is_answered(client: Client, hooked):
+    assert p.github_payload("ping") == {}
+    assert p.post_github(client, "ping", {}).json()["status"] == "pong"
+
+
+def test_a_push_of_a_new_branch_and_a_deletion_are_taken(client: Client, hooked):
+    zeros = "0" * 40
+    created = p.github_payload("push", ref="refs/heads/feature/x", before=zeros, after=p.SHA_B)
+    deleted = p.github_payload("push", ref="refs/heads/feature/x", before=p.SHA_B, after=zeros)
+    assert p.post_github(client, "push", created).status_code == 202
+    assert p.post_github(client, "push", deleted).status_code == 202

@@ -1,5 +1,5 @@
-"""Webhook payloads as GitHub sends them (trimmed to the required fields of
-@octokit/openapi-webhooks' schemas), and signed requests for both hooks."""
+"""Webhook payloads as GitHub sends them (built from, and validated against, GitHub's
+published schemas: tests/api/github_schemas.py), and signed requests for both hooks."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.conf import settings
 from django.test import Client
 
 from api.signatures import generic_signature, github_signature, repository_secret
+from tests.api.github_schemas import github_payload
 
 SHA_A = "a" * 40
 SHA_B = "b" * 40
@@ -21,43 +22,33 @@ def secret(name: str = "pipeline") -> str:
     return repository_secret(settings.EWSDASH_WEBHOOK_KEY.encode(), name)
 
 
-def repository_field() -> dict[str, Any]:
-    return {"id": 1, "name": "pipeline", "full_name": "views/pipeline", "default_branch": "main"}
-
-
 def push(ref: str = "refs/heads/development", after: str = SHA_B) -> dict[str, Any]:
-    return {
-        "ref": ref,
-        "before": SHA_A,
-        "after": after,
-        "created": False,
-        "deleted": False,
-        "forced": False,
-        "commits": [],
-        "repository": repository_field(),
-    }
+    return github_payload("push", ref=ref, before=SHA_A, after=after)
 
 
 def ref_change(ref: str = "hotfix/1.0.1", ref_type: str = "branch") -> dict[str, Any]:
-    return {"ref": ref, "ref_type": ref_type, "repository": repository_field()}
+    return github_payload("create", ref=ref, ref_type=ref_type)
+
+
+def ref_delete(ref: str = "v1.0.0", ref_type: str = "tag") -> dict[str, Any]:
+    return github_payload("delete", ref=ref, ref_type=ref_type)
 
 
 def pull_request(action: str = "synchronize") -> dict[str, Any]:
-    return {
-        "action": action,
-        "number": 7,
-        "pull_request": {
-            "number": 7,
-            "head": {"ref": "ewsdash/candidate-1", "sha": SHA_B},
-            "base": {"ref": "production", "sha": SHA_A},
-            "merged": False,
-        },
-        "repository": repository_field(),
-    }
+    return github_payload(
+        "pull_request",
+        action,
+        number=7,
+        pull_request__number=7,
+        pull_request__head__ref="ewsdash/candidate-1",
+        pull_request__head__sha=SHA_B,
+        pull_request__base__ref="production",
+        pull_request__base__sha=SHA_A,
+    )
 
 
 def ping() -> dict[str, Any]:
-    return {"zen": "Keep it logically awesome.", "hook_id": 42}
+    return github_payload("ping", zen="Keep it logically awesome.", hook_id=42)
 
 
 def post_github(
