@@ -27,4 +27,6 @@ urlpatterns = [
     path("account/tokens/", views.api_token_list, name="api_token_list"),
     path("account/tokens/new/", views.api_token_create, name="api_token_create"),
     path("account/tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    # Last: what no API route took.
+    path("api/<path:rest>", views.api_not_found, name="api_not_found"),
 ]

@@ -1,13 +1,16 @@
-"""The signed-in user's own API tokens: list, create (shown once), revoke."""
+"""The signed-in user's own API tokens (list, create: shown once, revoke); the API's 404."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from api.models import ApiToken, TokenScope
+from api.problems import problem
 from api.tokens import token_create, token_revoke, tokens_of
 from releases.access import require_reader
 from releases.errors import ActionRefused
@@ -57,3 +60,10 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     except ActionRefused as error:
         messages.error(request, str(error))
     return redirect("api_token_list")
+
+
+@csrf_exempt
+@login_not_required
+def api_not_found(request: HttpRequest, rest: str) -> HttpResponse:
+    """Any other path under /api/: a problem, like every API error, not the HTML 404 page."""
+    return problem(request, 404, "No such API path; see /api/v1/docs.")

@@ -109,6 +109,8 @@ HOOKS = [
     ("github_webhook", {"name": "pipeline"}),
     ("git_webhook", {"name": "pipeline"}),
 ]
+# Open to all, answering only a problem: any path under /api/ no operation serves.
+OPEN = [("api_not_found", {"rest": "v1/nope"})]
 
 
 def url(view: str, kwargs: dict) -> str:
@@ -233,6 +235,14 @@ def test_every_url_has_a_row_in_a_matrix():
             elif isinstance(entry, URLPattern):
                 yield entry.name
 
-    covered = {row[0] for row in PAGES + RESTRICTED_PAGES + ALL_ACTIONS + HOOKS}
+    covered = {row[0] for row in PAGES + RESTRICTED_PAGES + ALL_ACTIONS + HOOKS + OPEN}
     covered |= {"login", "logout"}
     assert sorted(set(names(get_resolver())) - covered) == []
+
+
+@pytest.mark.parametrize(("view", "kwargs"), OPEN)
+@pytest.mark.parametrize("username", [None, *ROLE_USERS])
+def test_unknown_api_paths_are_a_404_problem_for_everyone(login, view, kwargs, username):
+    response = login(username).get(url(view, kwargs))
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
