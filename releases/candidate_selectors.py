@@ -8,8 +8,6 @@ from typing import Any
 from monitoring.selectors import RunPanel, run_panel
 from releases.access import frozen_by
 from releases.gates import (
-    APPROVABLE,
-    PROMOTABLE,
     Gate,
     approve_refusal,
     break_glass_refusal,
@@ -64,11 +62,14 @@ class CandidatePage:
     panel: RunPanel | None
     live_approvals: int
     # Which buttons the person looking sees, and why they may not approve or promote now
-    # (None: they may), from the same predicates the services apply.
+    # (None: they may), from the same predicates the services apply. A button their role
+    # allows on an open candidate is shown, disabled with the refusal when it cannot be used
+    # now; a role that never may sees no button.
     can_approve: bool
     approve_refusal: str | None
     can_promote: bool
     promote_refusal: str | None
+    reject_refusal: str | None
     can_reject: bool
     can_rerun: bool
     can_waive: bool
@@ -76,6 +77,9 @@ class CandidatePage:
     can_break_glass: bool
     polling: bool
     freeze: FreezeWindow | None
+    # A finished candidate (released, rejected, superseded, cancelled) shows its final state
+    # instead of gates that no longer apply (production moved on once it was released).
+    finished: bool = False
 
     @property
     def ready(self) -> bool:
@@ -86,7 +90,8 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
     """The candidate with its gates and what `user` may do, from the same facts the
     services judge by (releases.gates)."""
     facts = gate_facts(candidate=candidate)
-    status = candidate.status
+    is_open = candidate.status in OPEN
+    reject = reject_refusal(candidate, user)
     return CandidatePage(
         candidate=candidate,
         gates=gates(facts),
@@ -94,15 +99,17 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
         voided=[a for a in facts.decisions if a.voided_at is not None],
         panel=run_panel(run=candidate.validation_run) if candidate.validation_run else None,
         live_approvals=len(facts.live_approvals),
-        can_approve=user.has_perm("releases.approve_candidate") and status in APPROVABLE,
+        can_approve=user.has_perm("releases.approve_candidate") and is_open,
         approve_refusal=approve_refusal(candidate, user, facts),
-        can_promote=user.has_perm("releases.promote_candidate") and status in PROMOTABLE,
+        can_promote=user.has_perm("releases.promote_candidate") and is_open,
         promote_refusal=promote_refusal(candidate, user, facts),
-        can_reject=reject_refusal(candidate, user) is None,
+        reject_refusal=reject,
+        can_reject=reject is None,
         can_rerun=rerun_refusal(candidate, user) is None,
         can_waive=waive_refusal(candidate, user) is None,
         can_cancel=cancel_refusal(candidate, user) is None,
         can_break_glass=facts.freeze is not None and break_glass_refusal(candidate, user) is None,
         polling=candidate.status in (S.VALIDATING, S.PROMOTING),
         freeze=facts.freeze,
+        finished=not is_open,
     )

@@ -18,8 +18,52 @@ def page(client, candidate) -> str:
 
 def test_the_creator_is_told_why_they_cannot_approve(validated, login):
     html = page(login("rm-ana"), validated)
-    assert 'data-testid="approve"' not in html
+    assert 'data-testid="approve" disabled title="You created this candidate' in html
     assert "You created this candidate" in html
+
+
+def test_promote_is_shown_disabled_naming_what_is_missing(validated, login):
+    html = page(login("rm-ben"), validated)
+    assert 'data-testid="promote" disabled title="Still missing: Approvals: 0 of 2."' in html
+    assert 'data-testid="promote-refusal">Still missing: Approvals: 0 of 2.<' in html
+
+
+def test_a_released_candidate_shows_its_final_state_not_red_gates(approved, login, users):
+    from releases.models import Release
+
+    approved.release = Release.objects.create(
+        repository=approved.repository,
+        version="1.1.0",
+        tag="v1.1.0",
+        commit=approved.commit,
+        kind="promotion",
+    )
+    approved.status = "released"
+    approved.promoted_by = users["rm-ben"]
+    approved.save()
+    html = page(login("rm-ben"), approved)
+    assert 'data-testid="final-state"' in html and "promoted by rm-ben" in html
+    assert 'data-testid="gates"' not in html and "gate-bad" not in html
+    for button in ("approve", "reject", "promote", "cancel-candidate", "rerun-validation"):
+        assert f'data-testid="{button}"' not in html
+
+
+def test_a_refusal_returns_to_the_page_named_by_the_referer(validated, login):
+    """Browsers send a full URL as Referer; the refusal lands there, not on the Overview."""
+    client = login("rm-ana")
+    detail = reverse("candidate_detail", kwargs={"name": "pipeline", "pk": validated.pk})
+    response = client.post_form(
+        reverse("candidate_approve", kwargs={"name": "pipeline", "pk": validated.pk}),
+        {},
+        HTTP_REFERER=f"http://testserver{detail}?tab=x",
+    )
+    assert response["Location"] == f"{detail}?tab=x"
+    elsewhere = client.post_form(
+        reverse("candidate_approve", kwargs={"name": "pipeline", "pk": validated.pk}),
+        {},
+        HTTP_REFERER="http://evil.example/phish",
+    )
+    assert elsewhere["Location"] == "/"
 
 
 def test_another_release_manager_sees_approve_and_reject(validated, login):
