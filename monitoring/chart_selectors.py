@@ -18,6 +18,7 @@ from django.http import Http404
 from semver import Version
 
 from monitoring.deployments import status_changes
+from monitoring.metric_deltas import MetricDelta, worst_first
 from monitoring.models import (
     RUN_FINAL,
     CheckResult,
@@ -277,16 +278,69 @@ class Side:
     run: ValidationRun | None = None
     checks: list[CheckResult] = field(default_factory=list)
 
+    @property
+    def commit(self) -> str:
+        if self.candidate is not None:
+            return self.candidate.commit
+        return self.release.commit if self.release is not None else ""
+
 
 @dataclass
 class ComparePage:
     before: Side
     after: Side
     changelog: list[dict[str, Any]]  # {"version", "entries"} per release in between
-    metrics: list[tuple[str, str, str, float, float, str]]  # model, target, metric, a, b, dir
+    deltas: list[MetricDelta]  # per model, target, metric and step, worst first
     drift_job: DriftJob | None
     drift_results: list[DriftResult]
     live_version: str
+    tolerance: float = 0.0
+    abs_tolerance: float = 0.0
+    status_changes: list[Any] = field(default_factory=list)  # deployments.StatusChange
+    statuses_read: bool = False  # both sides' deployment status is known
+
+    @property
+    def regressions(self) -> list[MetricDelta]:
+        return [d for d in self.deltas if d.regressed]
+
+
+def deltas_between(
+    before_run_id: int | None,
+    after_run_id: int | None,
+    *,
+    tolerance: float = 0.0,
+    abs_tolerance: float = 0.0,
+) -> list[MetricDelta]:
+    """Every metric both runs reported (each model, target, metric and step), judged with
+    the given tolerance, worst first (one query; none without both runs)."""
+    if before_run_id is None or after_run_id is None:
+        return []
+    values: dict[tuple[str, str, str, int | None], dict[int, float]] = {}
+    directions: dict[str, str] = {}
+    rows = ModelMetric.objects.filter(run_id__in=[before_run_id, after_run_id]).values_list(
+        "run_id", "model", "target", "metric", "step", "value", "direction"
+    )
+    for run_id, model, target, metric, step, value, direction in rows:
+        values.setdefault((model, target, metric, step), {})[run_id] = value
+        if direction:
+            directions[metric] = direction
+    return worst_first(
+        [
+            MetricDelta(
+                model,
+                target,
+                metric,
+                pair[before_run_id],
+                pair[after_run_id],
+                directions.get(metric, ""),
+                step=step,
+                tolerance=tolerance,
+                abs_tolerance=abs_tolerance,
+            )
+            for (model, target, metric, step), pair in values.items()
+            if before_run_id in pair and after_run_id in pair
+        ]
+    )
 
 
 def _side(ref: str, releases: list[ReleaseRef], repository: Repository) -> Side:
@@ -382,21 +436,10 @@ def release_compare(*, repository: Repository, before: str, after: str) -> Compa
     )
     for side in (a, b):
         side.checks = [c for c in checks if c.run_id == side.run_id]
-    values: dict[tuple[str, str, str], dict[int, float]] = {}
-    directions: dict[str, str] = {}
-    if run_ids:
-        rows = ModelMetric.objects.filter(run_id__in=run_ids, step=None).values_list(
-            "run_id", "model", "target", "metric", "value", "direction"
-        )
-        for run_id, model, target, metric, value, direction in rows:
-            values.setdefault((model, target, metric), {})[run_id] = value
-            if direction:
-                directions[metric] = direction
-    metrics = [
-        (model, target, metric, pair[a.run_id], pair[b.run_id], directions.get(metric, ""))
-        for (model, target, metric), pair in sorted(values.items())
-        if a.run_id in pair and b.run_id in pair
-    ]
+    # The candidate (or the newer release) is judged by the older side's manifest, as
+    # its performance check was by production's.
+    tolerance, abs_tolerance = performance_tolerance(low.run.manifest if low.run else None)
+    deltas = deltas_between(a.run_id, b.run_id, tolerance=tolerance, abs_tolerance=abs_tolerance)
     drift_results: list[DriftResult] = []
     if a.run_id and b.run_id:
         drift_results = list(
@@ -421,11 +464,33 @@ def release_compare(*, repository: Repository, before: str, after: str) -> Compa
         before=a,
         after=b,
         changelog=changelog,
-        metrics=metrics,
+        deltas=deltas,
         drift_job=drift_results[0].job if drift_results else None,
         drift_results=drift_results,
         live_version=live.version if live else "",
+        tolerance=tolerance,
+        abs_tolerance=abs_tolerance,
+        **_status_changes(a, b),
     )
+
+
+def _status_changes(a: Side, b: Side) -> dict[str, Any]:
+    """What the deployment status of each model changes from `a` to `b`, from the recorded
+    statuses of releases (one query). A candidate's are not recorded: see
+    releases.code_changes for reading them from git."""
+    ids = [s.release.pk for s in (a, b) if s.release is not None]
+    if len(ids) < 2:
+        return {}
+    statuses: dict[int, dict[str, str]] = {pk: {} for pk in ids}
+    rows = ReleaseModelStatus.objects.filter(release_id__in=ids).values_list(
+        "release_id", "model", "status"
+    )
+    for release_id, model, status in rows:
+        statuses[release_id][model] = status
+    before, after = statuses[ids[0]], statuses[ids[1]]
+    if not before or not after:
+        return {}
+    return {"status_changes": status_changes(before, after), "statuses_read": True}
 
 
 # -- drift --------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET
 
 from monitoring import chart_selectors as selectors
 from monitoring import charts
-from monitoring.charts import Chart, DriftCell, MetricDelta, ReleaseValue
+from monitoring.charts import Chart, DriftCell, ReleaseValue
+from monitoring.code_changes import code_changes
 from monitoring.models import DriftJob, DriftResult
 from releases.access import access_repository
 
@@ -188,14 +189,15 @@ def _health_charts(page: selectors.HealthPage) -> tuple[list[Chart], list[dict[s
     return chart_list, rows[:TABLE_ROWS]
 
 
+# The regressions table shows this many rows; the CSV holds every delta.
+DELTA_ROWS = 50
+
+
 @require_GET
 def release_compare(request: HttpRequest, name: str, before: str, after: str) -> HttpResponse:
     repository = access_repository(request, name)
     page = selectors.release_compare(repository=repository, before=before, after=after)
-    deltas = [
-        MetricDelta(model, target, metric, a, b, direction)
-        for model, target, metric, a, b, direction in page.metrics
-    ]
+    deltas = page.deltas
     figure = charts.metric_deltas(deltas, before=page.before.label, after=page.after.label)
     chart = Chart(
         name="deltas",
@@ -204,11 +206,13 @@ def release_compare(request: HttpRequest, name: str, before: str, after: str) ->
             "model",
             "target",
             "metric",
+            "step",
             page.before.label,
             page.after.label,
             "change",
             "relative_change",
             "direction",
+            "allowed_change",
             "verdict",
         ],
         rows=[
@@ -216,11 +220,13 @@ def release_compare(request: HttpRequest, name: str, before: str, after: str) ->
                 d.model,
                 d.target,
                 d.metric,
+                d.step,
                 d.before,
                 d.after,
                 d.change,
                 d.relative,
                 d.direction,
+                d.allowed,
                 d.verdict,
             ]
             for d in deltas
@@ -232,7 +238,12 @@ def release_compare(request: HttpRequest, name: str, before: str, after: str) ->
         {
             "repository": repository,
             "page": page,
-            "deltas": deltas,
+            "deltas": deltas[:DELTA_ROWS],
+            "deltas_cut": max(0, len(deltas) - DELTA_ROWS),
+            "regressions": len(page.regressions),
+            "changes": code_changes(
+                repository=repository, base=page.before.commit, tip=page.after.commit
+            ),
             "sides": [page.before, page.after],
             "changelog": page.changelog[:CHANGELOG_RELEASES],
             "changelog_cut": max(0, len(page.changelog) - CHANGELOG_RELEASES),

@@ -24,6 +24,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from monitoring.metric_deltas import DIRECTION_TEXT, MetricDelta, worst_first
+
 BLACK = "#000000"
 ORANGE = "#E69F00"
 SKY_BLUE = "#56B4E9"
@@ -39,8 +41,6 @@ EFFECT_SCALE = [[0.0, "#f7f7f7"], [0.35, SKY_BLUE], [0.7, BLUE], [1.0, "#1a1a4e"
 
 MAX_POINTS = 400
 MAX_HEATMAP_CELLS = 20_000
-
-DIRECTION_TEXT = {"lower": "lower is better", "higher": "higher is better"}
 
 
 @dataclass(frozen=True)
@@ -359,59 +359,47 @@ def metric_over_releases(
 # -- compare ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class MetricDelta:
-    model: str
-    target: str
-    metric: str
-    before: float
-    after: float
-    direction: str
-
-    @property
-    def change(self) -> float:
-        return self.after - self.before
-
-    @property
-    def relative(self) -> float | None:
-        return self.change / abs(self.before) if self.before else None
-
-    @property
-    def verdict(self) -> str:
-        """better, worse, same or unknown (no direction), as seen from `after`."""
-        if self.direction not in DIRECTION_TEXT:
-            return "unknown"
-        if math.isclose(self.after, self.before, rel_tol=1e-12, abs_tol=1e-15):
-            return "same"
-        improved = self.change < 0 if self.direction == "lower" else self.change > 0
-        return "better" if improved else "worse"
+VERDICT_COLOUR = {
+    "regressed": VERMILLION,
+    "worse": ORANGE,
+    "better": BLUE,
+    "same": GREY,
+    "unknown": GREY,
+}
+# The bar chart shows the largest changes only; the table and the CSV hold every row.
+DELTA_BARS = 40
 
 
-VERDICT_COLOUR = {"better": BLUE, "worse": VERMILLION, "same": GREY, "unknown": GREY}
+def delta_label(delta: MetricDelta) -> str:
+    step = "all steps" if delta.step is None else f"step {delta.step}"
+    return f"{delta.model} · {delta.target} · {delta.metric} · {step}"
 
 
 def metric_deltas(deltas: Sequence[MetricDelta], *, before: str, after: str) -> go.Figure:
-    """Relative change of each metric from `before` to `after`, coloured better/worse."""
-    title = f"Metric change from {before} to {after} (all steps)"
-    rows = [d for d in deltas if d.relative is not None]
+    """The largest relative changes from `before` to `after`, worst first, coloured by
+    verdict (regressed beyond tolerance, worse within it, better)."""
+    rows = [d for d in worst_first(deltas) if d.relative is not None]
+    shown = rows[:DELTA_BARS]
+    title = f"Metric change from {before} to {after}, worst first"
+    if len(rows) > len(shown):
+        title += f" ({len(shown)} of {len(rows)})"
     if not rows:
         return _empty(title, "No metric was reported by both sides.")
-    rows = rows[:MAX_POINTS]
-    labels = [f"{d.model} · {d.target} · {d.metric}" for d in rows]
+    labels = [delta_label(d) for d in shown]
     traces: list[dict[str, Any]] = []
-    for verdict in ("better", "worse", "same", "unknown"):
-        picked = [i for i, d in enumerate(rows) if d.verdict == verdict]
+    for verdict in ("regressed", "worse", "better", "same", "unknown"):
+        picked = [i for i, d in enumerate(shown) if d.verdict == verdict]
         if not picked:
             continue
         traces.append(
             dict(
                 type="bar",
                 y=[labels[i] for i in picked],
-                x=[100 * (rows[i].relative or 0) for i in picked],
+                x=[100 * (shown[i].relative or 0) for i in picked],
                 orientation="h",
                 name=verdict,
                 marker={"color": VERDICT_COLOUR[verdict]},
-                customdata=[[rows[i].before, rows[i].after] for i in picked],
+                customdata=[[shown[i].before, shown[i].after] for i in picked],
                 hovertemplate="%{y}<br>%{customdata[0]:.6g} → %{customdata[1]:.6g}"
                 "<br>%{x:+.2f}%<extra>" + verdict + "</extra>",
             )
@@ -420,15 +408,15 @@ def metric_deltas(deltas: Sequence[MetricDelta], *, before: str, after: str) -> 
         traces,
         _layout(
             title,
-            height=max(260, 22 * len(rows) + 120),
+            height=max(260, 22 * len(shown) + 120),
             barmode="overlay",
-            margin={"l": 260, "r": 20, "t": 50, "b": 60},
+            margin={"l": 320, "r": 20, "t": 50, "b": 60},
             xaxis=_axis(f"change from {before} (%)", zeroline=True, zerolinecolor=BLACK),
             yaxis=_axis(
-                "model · target · metric",
+                "model · target · metric · step",
                 type="category",
                 categoryorder="array",
-                categoryarray=labels,
+                categoryarray=list(reversed(labels)),
                 automargin=True,
             ),
         ),

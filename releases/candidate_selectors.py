@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from monitoring.chart_selectors import deltas_between, performance_tolerance
+from monitoring.metric_deltas import MetricDelta
 from monitoring.selectors import RunPanel, run_panel
 from releases.access import frozen_by
 from releases.gates import (
@@ -80,6 +82,12 @@ class CandidatePage:
     # A finished candidate (released, rejected, superseded, cancelled) shows its final state
     # instead of gates that no longer apply (production moved on once it was released).
     finished: bool = False
+    # Its metrics against production's run, worst first (the compare page's table).
+    deltas: list[MetricDelta] = field(default_factory=list)
+
+    @property
+    def regressions(self) -> list[MetricDelta]:
+        return [d for d in self.deltas if d.regressed]
 
     @property
     def ready(self) -> bool:
@@ -112,4 +120,17 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
         polling=candidate.status in (S.VALIDATING, S.PROMOTING),
         freeze=facts.freeze,
         finished=not is_open,
+        deltas=_deltas(candidate),
+    )
+
+
+def _deltas(candidate: PromotionCandidate) -> list[MetricDelta]:
+    """The candidate's metrics against those of production's run its validation compared
+    with, judged by the tolerance of the manifest it was validated by (one query)."""
+    run = candidate.validation_run
+    if run is None or run.reference_id is None:
+        return []
+    tolerance, abs_tolerance = performance_tolerance(run.manifest)
+    return deltas_between(
+        run.reference_id, run.pk, tolerance=tolerance, abs_tolerance=abs_tolerance
     )

@@ -1,5 +1,7 @@
 """The candidate pages: what each person sees and can press, refusals shown plainly."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -172,3 +174,22 @@ def test_an_active_freeze_shows_a_banner_on_every_page(repo, users, login):
     for name in ("repository_overview", "branch_list", "candidate_list", "release_list"):
         html = client.get(reverse(name, kwargs={"name": "pipeline"})).content.decode()
         assert 'data-testid="freeze-banner"' in html and "election week" in html, name
+
+
+def test_the_candidate_page_lists_regressions_worst_first_logs_closed(users, registered, login):
+    """The same table as compare: production, candidate, change and tolerance, worst first;
+    the performance check's log stays closed although the check failed."""
+    from monitoring.models import CheckResult
+    from tests.monitoring_pages.factories import seed_history
+
+    history = seed_history(name="pipeline")
+    run = history.candidate.validation_run
+    assert run.reference == history.runs[-2]  # production's run, the live 2.4.0
+    CheckResult.objects.filter(run=run).update(status="failed", log="x" * 5000)
+    html = page(login("viewer"), history.candidate)
+    section = html[html.index('data-testid="candidate-regressions"') :]
+    assert "4 regressions beyond tolerance" in section
+    first_row = section[section.index("<tbody>") : section.index("</tr>", section.index("<tbody>"))]
+    assert "lr_bright_sky" in first_row and "crps" in first_row and "regressed" in first_row
+    assert re.search(r'<details\s+data-testid="log-details">', html)
+    assert 'open data-testid="log-details"' not in html
