@@ -89,6 +89,7 @@ def _release_rows(repository: Repository) -> list[dict[str, Any]]:
             "commit",
             "tagged_at",
             "rolled_back_by_id",
+            "restores_id",
             "candidate_run_id",
             "live",
         )
@@ -128,6 +129,18 @@ def release_sequence(*, repository: Repository, runs: bool = True) -> list[Relea
         if runs
         else {}
     )
+    own = {row["pk"]: row["candidate_run_id"] or fallback.get(row["commit"]) for row in rows}
+    restores = {row["pk"]: row["restores_id"] for row in rows}
+
+    def run_of(pk: int) -> int | None:
+        # A rollback commit has no run of its own, but it has the tree (and so the
+        # outputs) of the release it restores: that release's run stands for it.
+        seen: set[int] = set()
+        while own.get(pk) is None and restores.get(pk) is not None and pk not in seen:
+            seen.add(pk)
+            pk = restores[pk]  # type: ignore[assignment]
+        return own.get(pk)
+
     return [
         ReleaseRef(
             pk=row["pk"],
@@ -138,7 +151,7 @@ def release_sequence(*, repository: Repository, runs: bool = True) -> list[Relea
             tagged_at=row["tagged_at"],
             live=row["live"],
             rolled_back=row["rolled_back_by_id"] is not None,
-            run_id=row["candidate_run_id"] or fallback.get(row["commit"]),
+            run_id=run_of(row["pk"]),
         )
         for row in rows
     ]
@@ -170,6 +183,11 @@ def performance_tolerance(manifest: dict | None) -> tuple[float, float]:
 # -- model health -------------------------------------------------------------------------
 
 
+# The step x release heatmaps show the newest releases only (and the live one): every
+# step of a long history would cost more than the rest of the page.
+HEATMAP_RELEASES = 24
+
+
 @dataclass
 class HealthPage:
     releases: list[ReleaseRef]  # oldest first
@@ -181,9 +199,14 @@ class HealthPage:
     step: int | None
     metrics: list[str]
     directions: dict[str, str]
-    values: dict[tuple[int, str], float]  # (run id, metric) -> value
+    values: dict[tuple[int, str], float]  # (run id, metric) -> value at `step`
     tolerance: float = 0.0
     abs_tolerance: float = 0.0
+    # Every step of the newest releases (and the live one and the candidate), for the
+    # step x release heatmaps: (run id, metric, step) -> value.
+    step_values: dict[tuple[int, str, int | None], float] = field(default_factory=dict)
+    heat_releases: list[ReleaseRef] = field(default_factory=list)  # oldest first
+    deployed: set[str] = field(default_factory=set)  # models deployed at the live release
 
     @property
     def live(self) -> ReleaseRef | None:
@@ -196,14 +219,33 @@ class HealthPage:
     def value(self, run_id: int | None, metric: str) -> float | None:
         return self.values.get((run_id, metric)) if run_id is not None else None
 
+    def step_value(self, run_id: int | None, metric: str, step: int | None) -> float | None:
+        return self.step_values.get((run_id, metric, step)) if run_id is not None else None
+
+
+def _default_subject(subjects: list[tuple[str, str]], deployed: set[str]) -> tuple[str, str]:
+    """The first model deployed at the live release, else the first one."""
+    for model, target in subjects:
+        if model in deployed:
+            return model, target
+    return subjects[0] if subjects else ("", "")
+
 
 def model_health(
-    *, repository: Repository, model: str = "", target: str = "", step: int | None = None
+    *,
+    repository: Repository,
+    model: str = "",
+    target: str = "",
+    step: int | None = None,
+    step_chosen: bool = True,
 ) -> HealthPage:
-    """One model and target's metrics over every release, and the open candidate's.
+    """One model and target's metrics over every release, and the open candidate's, at one
+    step; and every step of the newest releases.
 
-    Six queries at most: releases, fallback runs, candidate, the choices, the values, and
-    the live run's manifest for the tolerance when there is no candidate.
+    It opens on data: without a valid choice, the first model deployed at the live release
+    and its step-less metrics (or its first step when it has none). Seven queries at most:
+    releases, fallback runs, candidate, the choices, the live release's deployed models,
+    the values, and the live run's manifest for the tolerance when there is no candidate.
     """
     releases = release_sequence(repository=repository)
     candidate = open_candidate(repository=repository)
@@ -221,20 +263,42 @@ def model_health(
         .distinct()
     )
     subjects = sorted({(m, t) for m, t, _ in keys})
+    deployed: set[str] = set()
+    if live is not None:
+        deployed = set(
+            ReleaseModelStatus.objects.filter(release_id=live.pk, status="deployed").values_list(
+                "model", flat=True
+            )
+        )
     if (model, target) not in subjects:
-        model, target = subjects[0] if subjects else ("", "")
+        model, target = _default_subject(subjects, deployed)
     steps = sorted(
         {s for m, t, s in keys if (m, t) == (model, target)}, key=lambda s: -1 if s is None else s
     )
+    if steps and (not step_chosen or step not in steps):
+        step = None if None in steps else steps[0]
+    heat_releases = releases[-HEATMAP_RELEASES:]
+    if live is not None and live not in heat_releases:
+        heat_releases = [live, *heat_releases]
+    heat_runs = {r.run_id for r in heat_releases if r.run_id is not None}
+    if candidate is not None and candidate.validation_run_id is not None:
+        heat_runs.add(candidate.validation_run_id)
     run_ids = {r.run_id for r in releases if r.run_id is not None} | choice_runs
     values: dict[tuple[int, str], float] = {}
+    step_values: dict[tuple[int, str, int | None], float] = {}
     directions: dict[str, str] = {}
     if model:
+        # One query: the chosen step of every run, and every step of the heatmap's runs.
         rows = ModelMetric.objects.filter(
-            run_id__in=run_ids, model=model, target=target, step=step
-        ).values_list("run_id", "metric", "value", "direction")
-        for run_id, metric, value, direction in rows:
-            values[(run_id, metric)] = value
+            Q(run_id__in=run_ids, step=step) | Q(run_id__in=heat_runs),
+            model=model,
+            target=target,
+        ).values_list("run_id", "metric", "step", "value", "direction")
+        for run_id, metric, row_step, value, direction in rows:
+            if row_step == step:
+                values[(run_id, metric)] = value
+            if run_id in heat_runs:
+                step_values[(run_id, metric, row_step)] = value
             if direction:
                 directions[metric] = direction
     if candidate is not None and candidate.validation_run is not None:
@@ -254,11 +318,14 @@ def model_health(
         model=model,
         target=target,
         step=step,
-        metrics=sorted({metric for _, metric in values}),
+        metrics=sorted({metric for _, metric, _ in step_values} | {m for _, m in values}),
         directions=directions,
         values=values,
         tolerance=tolerance,
         abs_tolerance=abs_tolerance,
+        step_values=step_values,
+        heat_releases=heat_releases,
+        deployed=deployed,
     )
 
 

@@ -73,9 +73,14 @@ def model_health(request: HttpRequest, name: str) -> HttpResponse:
     # metric column names, which have none. An unknown pair falls back to the first.
     model, _, target = request.GET.get("subject", "").rpartition("|")
     page = selectors.model_health(
-        repository=repository, model=model, target=target, step=_step(request)
+        repository=repository,
+        model=model,
+        target=target,
+        step=_step(request),
+        step_chosen="step" in request.GET,
     )
     chart_list, table = _health_charts(page)
+    heatmaps = _step_heatmaps(page)
     headers = [
         (m, charts.DIRECTION_TEXT.get(page.directions.get(m, ""), "direction unknown"))
         for m in page.metrics
@@ -95,9 +100,51 @@ def model_health(request: HttpRequest, name: str) -> HttpResponse:
             "headers": headers,
             "compare_url": compare_url,
             "table_cut": len(page.releases) + bool(page.candidate) - len(table),
+            "heatmap_names": [chart.name for chart in heatmaps],
         },
-        chart_list,
+        heatmaps + chart_list,
     )
+
+
+def _step_heatmaps(page: selectors.HealthPage) -> list[Chart]:
+    """One step x release heatmap per metric: every step at a glance, against live."""
+    columns: list[tuple[str, int | None, bool, bool]] = [
+        (r.version, r.run_id, r.live, False) for r in page.heat_releases
+    ]
+    if page.candidate is not None:
+        label = f"{page.candidate.version} (candidate)"
+        columns.append((label, page.candidate_run_id, False, True))
+    steps = sorted({step for _, _, step in page.step_values}, key=lambda s: -1 if s is None else s)
+    chart_list: list[Chart] = []
+    for metric in page.metrics:
+        cells = [
+            charts.StepCell(
+                label, step, page.step_value(run_id, metric, step), live=is_live, candidate=cand
+            )
+            for label, run_id, is_live, cand in columns
+            for step in steps
+        ]
+        figure = charts.step_release_heatmap(
+            cells,
+            metric=metric,
+            direction=page.directions.get(metric, ""),
+            subject=f"{page.model} · {page.target}",
+            tolerance=page.tolerance,
+            selected=page.step,
+        )
+        base = {c.step: c.value for c in cells if c.live}
+        chart_list.append(
+            Chart(
+                name=f"steps-{slugify(metric) or 'x'}-{len(chart_list)}",
+                figure=figure,
+                columns=["release", "live", "candidate", "step", "metric", "value", "live_value"],
+                rows=[
+                    [c.release, c.live, c.candidate, c.step, metric, c.value, base.get(c.step)]
+                    for c in cells
+                ],
+            )
+        )
+    return chart_list
 
 
 def _health_charts(page: selectors.HealthPage) -> tuple[list[Chart], list[dict[str, Any]]]:

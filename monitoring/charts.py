@@ -178,7 +178,9 @@ def regressions(
 
     The same rule as the performance check (monitoring.validation.metrics): worse by more
     than max(tolerance * |previous|, abs_tolerance). A candidate is compared with the live
-    release, as its check was; an unknown direction flags nothing.
+    release, as its check was; an unknown direction flags nothing. A rollback is never a
+    regression: it restores a release production already had (the rolled-back release is
+    marked instead), and the release after it is compared with what it restored.
     """
     flags = [False] * len(values)
     if direction not in DIRECTION_TEXT:
@@ -189,7 +191,7 @@ def regressions(
         base = live if item.candidate else previous
         if item.value is None or not math.isfinite(item.value):
             continue
-        if base is not None:
+        if base is not None and item.kind != "rollback":
             worse = item.value - base if direction == "lower" else base - item.value
             flags[i] = worse > max(tolerance * abs(base), abs_tolerance) + 1e-12
         if not item.candidate:
@@ -352,6 +354,142 @@ def metric_over_releases(
                 categoryarray=[p.version for p in points],
             ),
             yaxis=_axis(f"{metric} (score, {direction_text})"),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class StepCell:
+    """One release's (or the candidate's) value of one metric at one step."""
+
+    release: str  # the column label
+    step: int | None
+    value: float | None
+    live: bool = False
+    candidate: bool = False
+
+
+# Colours of the step heatmap: better than live blue, equal white, worse vermillion.
+CHANGE_SCALE = [[0.0, BLUE], [0.5, "#f7f7f7"], [1.0, VERMILLION]]
+
+
+def step_label(step: int | None) -> str:
+    return "all steps" if step is None else f"step {step}"
+
+
+def step_release_heatmap(
+    cells: Sequence[StepCell],
+    *,
+    metric: str,
+    direction: str,
+    subject: str = "",
+    tolerance: float = 0.0,
+    selected: int | None = None,
+) -> go.Figure:
+    """Every step (rows) of the newest releases and the candidate (columns), coloured by how
+    much worse (vermillion) or better (blue) each value is than the live release's at the
+    same step, in percent; ✕ marks a change worse than the tolerance. Clicking a row opens
+    that step in detail (the page's script reads `meta.step_link`).
+
+    The colour range is the 95th percentile of the releases' changes (at least twice the
+    tolerance): one wild cell, or a wild candidate, does not wash out the rest.
+    """
+    # Short: three of these sit side by side (the subject is in the page's heading).
+    title = f"{metric} · every step vs live"
+    if not any(c.value is not None for c in cells):
+        return _empty(title, "No release reported this metric.")
+    columns = list(dict.fromkeys(c.release for c in cells))
+    steps = sorted({c.step for c in cells}, key=lambda s: -1 if s is None else s)
+    live = {c.step: c.value for c in cells if c.live and c.value is not None}
+    sign = -1.0 if direction == "higher" else 1.0
+    col_at = {name: i for i, name in enumerate(columns)}
+    row_at = {step: i for i, step in enumerate(steps)}
+    z: list[list[float | None]] = [[None] * len(columns) for _ in steps]
+    raw: list[list[float | None]] = [[None] * len(columns) for _ in steps]
+    marks_x, marks_y = [], []
+    for cell in cells:
+        if cell.value is None or not math.isfinite(cell.value):
+            continue
+        i, j = row_at[cell.step], col_at[cell.release]
+        raw[i][j] = cell.value
+        base = live.get(cell.step)
+        if base is None or base == 0:
+            continue
+        change = sign * (cell.value - base) / abs(base)
+        z[i][j] = round(100 * change, 3)
+        if direction in DIRECTION_TEXT and change > tolerance + 1e-12:
+            marks_x.append(cell.release)
+            marks_y.append(step_label(cell.step))
+    # The releases set the range; a wild candidate saturates instead of washing them out.
+    history = {col_at[c.release] for c in cells if not c.candidate}
+    spread = sorted(
+        abs(v) for row in z for j, v in enumerate(row) if v is not None and j in history
+    )
+    robust = spread[int(0.95 * (len(spread) - 1))] if spread else 0.0
+    zmax = max(robust, 200 * tolerance, 1.0)
+    labels = [step_label(step) for step in steps]
+    worse_text = "worse" if direction in DIRECTION_TEXT else "higher"
+    traces: list[dict[str, Any]] = [
+        dict(
+            type="heatmap",
+            x=columns,
+            y=labels,
+            z=z,
+            zmin=-zmax,
+            zmax=zmax,
+            zmid=0,
+            colorscale=CHANGE_SCALE,
+            customdata=[
+                [[step if step is not None else "", raw[i][j]] for j in range(len(columns))]
+                for i, step in enumerate(steps)
+            ],
+            hovertemplate="%{x} · %{y}<br>"
+            + metric
+            + " = %{customdata[1]:.6g}<br>%{z:+.2f}% "
+            + worse_text
+            + " than live<extra></extra>",
+            colorbar={"title": {"text": f"% {worse_text} than live"}},
+            xgap=1,
+            ygap=1,
+        )
+    ]
+    if marks_x:
+        traces.append(
+            dict(
+                type="scatter",
+                x=marks_x,
+                y=marks_y,
+                mode="markers",
+                name="beyond tolerance",
+                marker={"symbol": "x-thin-open", "size": 8, "color": BLACK},
+                hoverinfo="skip",
+            )
+        )
+    shapes = []
+    if selected in row_at:
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "yref": "y",
+                "y0": row_at[selected] - 0.5,
+                "y1": row_at[selected] + 0.5,
+                "line": {"color": BLACK, "width": 2},
+            }
+        )
+    return _figure(
+        traces,
+        _layout(
+            title,
+            height=max(260, 14 * len(steps) + 140),
+            margin={"l": 80, "r": 20, "t": 50, "b": 90},
+            shapes=shapes,
+            showlegend=False,
+            meta={"step_link": True},
+            xaxis=_axis("release", type="category", tickangle=-45),
+            yaxis=_axis("step", type="category", autorange="reversed", categoryarray=labels),
         ),
     )
 

@@ -10,7 +10,20 @@
       Plotly.newPlot(el, figure.data, figure.layout, {
         responsive: true, displaylogo: false,
         toImageButtonOptions: { filename: el.dataset.figure }
-      }).then(function () { el.dataset.drawn = "1"; });
+      }).then(function () {
+        el.dataset.drawn = "1";
+        // A step x release heatmap: clicking a cell opens that step in detail.
+        if (figure.layout.meta && figure.layout.meta.step_link) {
+          el.on("plotly_click", function (event) {
+            var point = event.points && event.points[0];
+            if (!point || !point.customdata) { return; }
+            var url = new URL(window.location.href);
+            url.searchParams.set("step", point.customdata[0]);
+            url.hash = "detail";
+            window.location.assign(url.toString());
+          });
+        }
+      });
     });
   }
   document.addEventListener("DOMContentLoaded", function () {

@@ -73,3 +73,46 @@ def test_what_changes_in_production_if_i_promote(browser_page, history):
     assert verdicts[:4] == ["regressed"] * 4 and "regressed" not in verdicts[4:]
     assert "sync the repository first" in page.inner_text("[data-testid=code-changes]")
     shoot(page, "compare")
+
+
+def roll_back_to(history, index: int):
+    """Production rolled back to the tree of release `index` as v2.5.0 (no run of its own)."""
+    from releases.models import Release, ReleaseLine
+
+    rollback = Release.objects.create(
+        repository=history.repository,
+        version="2.5.0",
+        tag="v2.5.0",
+        commit="f" * 40,
+        kind="rollback",
+        on_production=True,
+        restores=history.releases[index],
+        rolls_back=history.releases[-1],
+    )
+    Release.objects.filter(pk=history.releases[-1].pk).update(rolled_back_by=rollback)
+    ReleaseLine.objects.filter(repository=history.repository).update(latest_release=rollback)
+    return rollback
+
+
+def test_model_health_opens_on_data_every_step_then_one(browser_page, users, registered):
+    history = seed_history(steps=[1, 2, 3], candidate=False, rollback_at=None)
+    roll_back_to(history, 1)
+    page = browser_page
+    sign_in(page, "analyst")
+    page.goto("/monitoring/pipeline/health/")
+    page.wait_for_selector("#plot-steps-crps-1 .main-svg")
+    assert "v2.5.0 ★" in page.inner_text("[data-testid=live-release]")
+    assert page.inner_text("[data-testid=tolerance]") == "5% relative"
+    assert page.inner_text("[data-testid=detail-heading]").startswith("Step 1 in detail")
+    traces = page.evaluate(
+        "() => document.getElementById('plot-metric-crps-1').data.map(t => [t.name, t.x])"
+    )
+    assert ["live on production", ["2.5.0"]] in traces
+    assert page.locator("[data-testid=step-heatmaps] .plot").count() == 3
+    shoot(page, "model-health")
+
+    # A click on the heatmap's third row (step 3) opens that step in detail.
+    box = page.locator("#plot-steps-crps-1 .nsewdrag").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.85)
+    page.wait_for_url("**step=3**")
+    assert page.inner_text("[data-testid=detail-heading]").startswith("Step 3 in detail")
