@@ -72,6 +72,7 @@ class ReleaseRef:
     live: bool
     rolled_back: bool
     run_id: int | None
+    on_production: bool = True
 
 
 def _release_rows(repository: Repository) -> list[dict[str, Any]]:
@@ -90,6 +91,7 @@ def _release_rows(repository: Repository) -> list[dict[str, Any]]:
             "tagged_at",
             "rolled_back_by_id",
             "restores_id",
+            "on_production",
             "candidate_run_id",
             "live",
         )
@@ -152,6 +154,7 @@ def release_sequence(*, repository: Repository, runs: bool = True) -> list[Relea
             live=row["live"],
             rolled_back=row["rolled_back_by_id"] is not None,
             run_id=run_of(row["pk"]),
+            on_production=row["on_production"],
         )
         for row in rows
     ]
@@ -166,7 +169,7 @@ def open_candidate(*, repository: Repository) -> PromotionCandidate | None:
             validation_run__isnull=False,
         )
         .select_related("validation_run")
-        .defer("changelog", "commit_people")
+        .defer("changelog")
         .order_by("-created_at", "-pk")
         .first()
     )

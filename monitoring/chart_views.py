@@ -21,6 +21,7 @@ from monitoring.charts import Chart, DriftCell, ReleaseValue
 from monitoring.code_changes import code_changes
 from monitoring.models import DriftJob, DriftResult
 from releases.access import access_repository
+from releases.candidate_selectors import decision_bar
 
 # Django's json_script escapes these so that a string in the data (a model name from
 # the governed repository) cannot close the <script> element it is embedded in.
@@ -79,12 +80,14 @@ def model_health(request: HttpRequest, name: str) -> HttpResponse:
         step=_step(request),
         step_chosen="step" in request.GET,
     )
-    chart_list, table = _health_charts(page)
+    may_roll_back = request.user.has_perm("releases.rollback_release")
+    chart_list, table = _health_charts(page, _point_links(repository.name, page, may_roll_back))
     heatmaps = _step_heatmaps(page)
     headers = [
         (m, charts.DIRECTION_TEXT.get(page.directions.get(m, ""), "direction unknown"))
         for m in page.metrics
     ]
+    bar = decision_bar(candidate=page.candidate, repository=repository, user=request.user)
     compare_url = ""
     if page.candidate is not None and page.live is not None:
         compare_url = reverse(
@@ -101,6 +104,8 @@ def model_health(request: HttpRequest, name: str) -> HttpResponse:
             "compare_url": compare_url,
             "table_cut": len(page.releases) + bool(page.candidate) - len(table),
             "heatmap_names": [chart.name for chart in heatmaps],
+            "bar": bar,
+            "may_roll_back": may_roll_back,
         },
         heatmaps + chart_list,
     )
@@ -147,7 +152,28 @@ def _step_heatmaps(page: selectors.HealthPage) -> list[Chart]:
     return chart_list
 
 
-def _health_charts(page: selectors.HealthPage) -> tuple[list[Chart], list[dict[str, Any]]]:
+def _point_links(
+    name: str, page: selectors.HealthPage, may_roll_back: bool
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Where each release's point leads, and the question asked first: for admins the
+    rollback preview of a release production had and no longer runs; otherwise the
+    release's page."""
+    links, confirm = {}, {}
+    for r in page.releases:
+        if may_roll_back and r.on_production and not r.live:
+            links[r.version] = reverse("rollback_preview", args=[name, r.version])
+            confirm[r.version] = (
+                f"Roll production back to {r.tag or r.version}? The rollback preview shows "
+                "what changes; nothing happens until you confirm there."
+            )
+        else:
+            links[r.version] = reverse("release_detail", args=[name, r.version])
+    return links, confirm
+
+
+def _health_charts(
+    page: selectors.HealthPage, links: tuple[dict[str, str], dict[str, str]] = ({}, {})
+) -> tuple[list[Chart], list[dict[str, Any]]]:
     """One chart per metric, and the table of the same numbers (newest release first)."""
     candidate = page.candidate
     rows: list[dict[str, Any]] = [
@@ -194,6 +220,8 @@ def _health_charts(page: selectors.HealthPage) -> tuple[list[Chart], list[dict[s
             tolerance=page.tolerance,
             abs_tolerance=page.abs_tolerance,
             subject=f"{page.model} · {page.target}",
+            links=links[0],
+            link_confirm=links[1],
         )
         chart_list.append(
             Chart(
@@ -292,6 +320,12 @@ def release_compare(request: HttpRequest, name: str, before: str, after: str) ->
                 repository=repository, base=page.before.commit, tip=page.after.commit
             ),
             "sides": [page.before, page.after],
+            "bar": decision_bar(
+                candidate=page.after.candidate or page.before.candidate,
+                repository=repository,
+                user=request.user,
+            ),
+            "may_roll_back": request.user.has_perm("releases.rollback_release"),
             "changelog": page.changelog[:CHANGELOG_RELEASES],
             "changelog_cut": max(0, len(page.changelog) - CHANGELOG_RELEASES),
         },

@@ -209,11 +209,15 @@ def metric_over_releases(
     abs_tolerance: float = 0.0,
     subject: str = "",
     limit: int = MAX_POINTS,
+    links: dict[str, str] | None = None,
+    link_confirm: dict[str, str] | None = None,
 ) -> go.Figure:
     """One metric over the releases in semver order (oldest left), candidate last.
 
     The live release is a star, a candidate a diamond set beside production's value,
     regressions beyond the tolerance are vermillion crosses, rollbacks are annotated.
+    `links` maps a version to the page its point opens when clicked (the page's script),
+    after the question `link_confirm` holds for that version, if any, is confirmed.
     """
     step_text = "all steps" if step is None else f"step {step}"
     title = f"{metric} · {subject} · {step_text}" if subject else f"{metric} · {step_text}"
@@ -342,11 +346,13 @@ def metric_over_releases(
                 }
             )
     direction_text = DIRECTION_TEXT.get(direction, "direction unknown")
+    meta = {"point_links": links, "link_confirm": link_confirm or {}} if links else {}
     return _figure(
         traces,
         _layout(
             title,
             annotations=annotations,
+            meta=meta,
             xaxis=_axis(
                 "release (semantic version order)",
                 type="category",

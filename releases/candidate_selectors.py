@@ -16,6 +16,7 @@ from releases.gates import (
     cancel_refusal,
     gate_facts,
     gates,
+    missing_for_promotion,
     promote_refusal,
     reject_refusal,
     rerun_refusal,
@@ -133,4 +134,40 @@ def _deltas(candidate: PromotionCandidate) -> list[MetricDelta]:
     tolerance, abs_tolerance = performance_tolerance(run.manifest)
     return deltas_between(
         run.reference_id, run.pk, tolerance=tolerance, abs_tolerance=abs_tolerance
+    )
+
+
+@dataclass
+class DecisionBar:
+    """Approve and Reject for an open candidate, drawn beside the evidence (model health,
+    compare) from the same predicates as its own page and the services."""
+
+    candidate: PromotionCandidate
+    live_approvals: int
+    required: int
+    approve_refusal: str | None
+    reject_refusal: str | None
+    missing: list[str]  # what production still needs before it may go in
+
+
+def decision_bar(
+    *, candidate: PromotionCandidate | None, repository: Repository, user: Any
+) -> DecisionBar | None:
+    """The bar for people whose role may decide, on an open candidate (four queries);
+    None otherwise (no query)."""
+    if (
+        candidate is None
+        or candidate.status not in OPEN
+        or not user.has_perm("releases.approve_candidate")
+    ):
+        return None
+    candidate.repository = repository  # already loaded by the page: no query
+    facts = gate_facts(candidate=candidate)
+    return DecisionBar(
+        candidate=candidate,
+        live_approvals=len(facts.live_approvals),
+        required=repository.required_approvals,
+        approve_refusal=approve_refusal(candidate, user, facts),
+        reject_refusal=reject_refusal(candidate, user),
+        missing=missing_for_promotion(facts),
     )

@@ -113,7 +113,13 @@ def candidate_create(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def _candidate_done(request: HttpRequest, name: str, pk: int, message: str) -> HttpResponse:
+    """Back to the page the decision was made on (model health, compare: their forms send
+    `next`), else the candidate's page."""
     messages.success(request, message)
+    if request.POST.get("next"):
+        back = page_it_came_from(request)
+        if back != "/":
+            return redirect(back)
     return redirect("candidate_detail", name=name, pk=pk)
 
 
