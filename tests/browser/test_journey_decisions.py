@@ -116,3 +116,65 @@ def test_model_health_opens_on_data_every_step_then_one(browser_page, users, reg
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.85)
     page.wait_for_url("**step=3**")
     assert page.inner_text("[data-testid=detail-heading]").startswith("Step 3 in detail")
+
+
+POINT_AT = """([plot, version]) => {
+    const gd = document.getElementById(plot);
+    const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+    const trace = gd.data.find(t => t.name === 'release');
+    const i = trace.x.indexOf(version);
+    const box = gd.getBoundingClientRect();
+    return [box.left + xa._offset + xa.l2p(xa.d2l(version)),
+            box.top + ya._offset + ya.l2p(trace.y[i])];
+}"""
+
+
+def test_deciding_beside_the_evidence(browser_page, users, registered):
+    """A release manager approves the candidate from model health and stays there; an admin
+    clicks the point of the imported v1.0.0 (a real commit of production) and lands on its
+    rollback preview, after a confirmation."""
+    from releases.models import Release
+    from tests.monitoring_pages.factories import make_run
+
+    history = seed_history()
+    v100 = Release.objects.get(repository=registered, version="1.0.0")
+    make_run(
+        registered,
+        v100.commit,
+        index=0,
+        models=["lr_bright_sky", "hm_calm_sea"],
+        metrics=["crps", "mse", "coverage"],
+        steps=[None, 1, 2, 3],
+    )
+    page = browser_page
+    sign_in(page, "rm-ana")
+    page.goto("/monitoring/pipeline/health/?subject=lr_bright_sky|ged_sb")
+    assert "0 of 2 approvals" in page.inner_text("[data-testid=decision-bar]")
+    page.fill("[data-testid=decision-bar] input[name=comment]", "the crps jump is a units fix")
+    page.click("[data-testid=bar-approve]")
+    page.wait_for_selector(".messages")
+    assert "/monitoring/pipeline/health/" in page.url and "lr_bright_sky" in page.url
+    assert "Your approval is recorded" in page.inner_text(".messages")
+    assert "1 of 2 approvals" in page.inner_text("[data-testid=decision-bar]")
+    assert page.locator("[data-testid=bar-approve]").is_disabled()
+    assert history.candidate.approvals.get().comment == "the crps jump is a units fix"
+    page.click("text=Sign out")
+
+    sign_in(page, "admin")
+    page.goto("/monitoring/pipeline/health/")
+    page.wait_for_selector("#plot-metric-crps-1 .main-svg")
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.locator("#plot-metric-crps-1").scroll_into_view_if_needed()
+    x, y = page.evaluate(POINT_AT, ["plot-metric-crps-1", "1.0.0"])
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    page.wait_for_url("**/releases/1.0.0/rollback/")
+    assert asked and asked[0].startswith("Roll production back to v1.0.0?")
+    assert page.locator("[data-testid=rollback-confirm]").count() == 1
+    shoot(page, "rollback-from-health")
+
+    # The table row leads to the same preview.
+    page.goto("/monitoring/pipeline/health/")
+    page.click("[data-testid=rollback-to-1\\.0\\.0]")
+    page.wait_for_url("**/releases/1.0.0/rollback/")
