@@ -158,16 +158,19 @@ def _point_links(
     """Where each release's point leads, and the question asked first: for admins the
     rollback preview of a release production had and no longer runs; otherwise the
     release's page."""
+    # Two reverse() calls, not two per release: a thousand reverses cost ~40 ms a page.
+    rollback = reverse("rollback_preview", args=[name, "0.0.0"]).replace("0.0.0", "{v}", 1)
+    detail = reverse("release_detail", args=[name, "0.0.0"]).replace("0.0.0", "{v}", 1)
     links, confirm = {}, {}
     for r in page.releases:
         if may_roll_back and r.on_production and not r.live:
-            links[r.version] = reverse("rollback_preview", args=[name, r.version])
+            links[r.version] = rollback.format(v=r.version)
             confirm[r.version] = (
                 f"Roll production back to {r.tag or r.version}? The rollback preview shows "
                 "what changes; nothing happens until you confirm there."
             )
         else:
-            links[r.version] = reverse("release_detail", args=[name, r.version])
+            links[r.version] = detail.format(v=r.version)
     return links, confirm
 
 
