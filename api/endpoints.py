@@ -32,6 +32,7 @@ from api.schemas import (
     CandidateOut,
     DriftJobDetailOut,
     DriftJobOut,
+    DriftJobStartIn,
     Page,
     PromoteIn,
     Queued,
@@ -43,7 +44,7 @@ from api.schemas import (
     RunOut,
     RunStartIn,
 )
-from monitoring import drift_selectors, runs
+from monitoring import drift_jobs, drift_selectors, runs
 from monitoring import selectors as run_selectors
 from monitoring.models import DriftJob, RunPurpose, ValidationRun
 from releases import candidate_selectors, candidates, selectors, services
@@ -369,6 +370,34 @@ def drift_job_list(request: HttpRequest, name: str, limit: Limit = 50, offset: O
     repository = access_repository(request, name)
     rows = DriftJob.objects.filter(repository=repository).order_by("-created_at", "-pk")
     return paginate(request, rows, limit=limit, offset=offset)
+
+
+def _run_in_body(repository: Any, field: str, run_id: int) -> ValidationRun:
+    run = ValidationRun.objects.filter(repository=repository, pk=run_id).first()
+    if run is None:
+        raise HttpError(400, f"{field}: {repository.name} has no validation run #{run_id}.")
+    return run
+
+
+@api.post(
+    "/repositories/{name}/drift-jobs", response={201: DriftJobDetailOut, **problems.WRITE_ERRORS}
+)
+def drift_job_start(request: HttpRequest, name: str, body: DriftJobStartIn) -> Any:
+    repository = access_repository(request, name, action="start_drift_job")
+    reference = _run_in_body(repository, "reference_run", body.reference_run)
+    current = _run_in_body(repository, "current_run", body.current_run)
+    with acting(request) as user:
+        job = drift_jobs.drift_job_start(
+            repository=repository,
+            reference_run=reference,
+            current_run=current,
+            actor=user,
+            models=body.models,
+            columns=body.columns,
+            reference_label=drift_jobs.run_label(reference),
+            current_label=drift_jobs.run_label(current),
+        )
+    return Status(201, drift_job_detail(request, name, job.pk))
 
 
 @api.get(
