@@ -57,6 +57,13 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Results per page")
 Offset = Annotated[int, Query(ge=0, description="Results to skip")]
 
 
+def _tag(path: str) -> str:
+    """The docs' group of a path: what follows the repository's name, else its own head."""
+    parts = path.removeprefix("/api/v1/").split("/")
+    tag = parts[2] if len(parts) > 2 and parts[1] == "{name}" else parts[0]
+    return "repositories" if tag == "sync" else tag
+
+
 class EwsdashAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation: Operation) -> str:
         # Clients generated from the document get short method names.
@@ -65,8 +72,9 @@ class EwsdashAPI(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         """The document, with errors declared as what they are: problem+json."""
         schema = super().get_openapi_schema(*args, **kwargs)
-        for methods in schema["paths"].values():
+        for path, methods in schema["paths"].items():
             for operation in methods.values():
+                operation["tags"] = [_tag(path)]
                 for status, response in operation["responses"].items():
                     if int(status) >= 400 and "content" in response:
                         response["content"] = {
