@@ -9,16 +9,18 @@ the same service, whose gate predicates (`releases.gates`) decide; a refusal bec
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.docs import Swagger
 from ninja.operation import Operation
 
 from api import problems
@@ -64,6 +66,16 @@ def _tag(path: str) -> str:
     return "repositories" if tag == "sync" else tag
 
 
+class LocalSwagger(Swagger):
+    """Swagger UI from ninja's files, which settings serve without installing ninja as an
+    app (ninja falls back to a CDN then; no page here loads anything from one)."""
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {"swagger_settings": json.dumps(self.settings), "api": api, "add_csrf": False}
+        return render(request, self.template, context)
+
+
 class EwsdashAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation: Operation) -> str:
         # Clients generated from the document get short method names.
@@ -95,6 +107,7 @@ api = EwsdashAPI(
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    docs=LocalSwagger(),
 )
 
 
