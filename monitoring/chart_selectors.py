@@ -466,8 +466,9 @@ def _resolve_runs(repository: Repository, sides: tuple[Side, Side]) -> None:
 
 
 def release_compare(*, repository: Repository, before: str, after: str) -> ComparePage:
-    """Two releases (or a release and a candidate) side by side, in seven queries at most:
-    releases, a candidate, changelogs, runs, checks, metrics, drift.
+    """Two releases (or a release and a candidate) side by side, in eight queries at most:
+    releases, a candidate, changelogs, runs, checks, metrics (every step), drift, and the
+    recorded deployment statuses of two releases.
     """
     releases = release_sequence(repository=repository, runs=False)
     a = _side(before, releases, repository)

@@ -72,7 +72,7 @@ def test_what_changes_in_production_if_i_promote(browser_page, history):
     verdicts = [rows.nth(i).get_attribute("data-verdict") for i in range(rows.count())]
     assert verdicts[:4] == ["regressed"] * 4 and "regressed" not in verdicts[4:]
     assert "sync the repository first" in page.inner_text("[data-testid=code-changes]")
-    shoot(page, "compare")
+    shoot(page, "compare-regressions")
 
 
 def roll_back_to(history, index: int):
@@ -109,7 +109,7 @@ def test_model_health_opens_on_data_every_step_then_one(browser_page, users, reg
     )
     assert ["live on production", ["2.5.0"]] in traces
     assert page.locator("[data-testid=step-heatmaps] .plot").count() == 3
-    shoot(page, "model-health")
+    shoot(page, "model-health-after-rollback")
 
     # A click on the heatmap's third row (step 3) opens that step in detail.
     box = page.locator("#plot-steps-crps-1 .nsewdrag").bounding_box()

@@ -119,3 +119,10 @@ def test_it_says_why_the_code_changes_are_unknown_for_commits_the_clone_lacks(lo
     html = compare(login("analyst"), "2.0.0", "2.4.0").content.decode()
     assert 'data-testid="code-changes"' in html
     assert "sync the repository first" in html
+
+
+def test_recorded_deployment_status_changes_show_when_git_cannot_answer(login, history):
+    html = compare(login("analyst"), "2.0.0", "2.4.0").content.decode()
+    changes = html[html.index('data-testid="status-changes"') :]
+    assert changes.startswith('data-testid="status-changes"><li><span class="mono">lr_bright_sky')
+    assert "shadow → <b>deployed</b>" in changes[:300]
