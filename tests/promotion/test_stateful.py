@@ -267,6 +267,9 @@ class PromotionMachine(RuleBasedStateMachine):
         ).exists()
 
 
+# A fixed amount of work (EXAMPLES × STEPS): 82 s alone, 412 s while other suites loaded
+# the machine (load average 14 on 2 cores). The time-out is for a hang, not for slowness.
+@pytest.mark.timeout(1500)
 def test_random_governance_sequences_keep_the_invariants(users, monkeypatch):
     from hypothesis.stateful import run_state_machine_as_test
 
