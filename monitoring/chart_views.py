@@ -19,6 +19,7 @@ from monitoring import chart_selectors as selectors
 from monitoring import charts
 from monitoring.charts import Chart, DriftCell, MetricDelta, ReleaseValue
 from monitoring.models import DriftJob, DriftResult
+from monitoring.validation.metrics import direction_text
 from releases.access import access_repository
 
 # Django's json_script escapes these so that a string in the data (a model name from
@@ -75,10 +76,7 @@ def model_health(request: HttpRequest, name: str) -> HttpResponse:
         repository=repository, model=model, target=target, step=_step(request)
     )
     chart_list, table = _health_charts(page)
-    headers = [
-        (m, charts.DIRECTION_TEXT.get(page.directions.get(m, ""), "direction unknown"))
-        for m in page.metrics
-    ]
+    headers = [(m, direction_text(page.directions.get(m, ""))) for m in page.metrics]
     compare_url = ""
     if page.candidate is not None and page.live is not None:
         compare_url = reverse(

@@ -24,6 +24,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from monitoring.validation.metrics import direction_text, worse_by
+
 BLACK = "#000000"
 ORANGE = "#E69F00"
 SKY_BLUE = "#56B4E9"
@@ -40,6 +42,7 @@ EFFECT_SCALE = [[0.0, "#f7f7f7"], [0.35, SKY_BLUE], [0.7, BLUE], [1.0, "#1a1a4e"
 MAX_POINTS = 400
 MAX_HEATMAP_CELLS = 20_000
 
+# Kept for callers that show a sense; direction_text() also names targets and "none".
 DIRECTION_TEXT = {"lower": "lower is better", "higher": "higher is better"}
 
 
@@ -181,8 +184,6 @@ def regressions(
     release, as its check was; an unknown direction flags nothing.
     """
     flags = [False] * len(values)
-    if direction not in DIRECTION_TEXT:
-        return flags
     previous: float | None = None
     live = next((v.value for v in values if v.live), None)
     for i, item in enumerate(values):
@@ -190,7 +191,9 @@ def regressions(
         if item.value is None or not math.isfinite(item.value):
             continue
         if base is not None:
-            worse = item.value - base if direction == "lower" else base - item.value
+            worse = worse_by(direction, item.value, base)
+            if worse is None:  # an unknown or informational sense flags nothing
+                return flags
             flags[i] = worse > max(tolerance * abs(base), abs_tolerance) + 1e-12
         if not item.candidate:
             previous = item.value
@@ -339,7 +342,7 @@ def metric_over_releases(
                     "font": {"color": GREY},
                 }
             )
-    direction_text = DIRECTION_TEXT.get(direction, "direction unknown")
+    sense = direction_text(direction)
     return _figure(
         traces,
         _layout(
@@ -351,7 +354,7 @@ def metric_over_releases(
                 categoryorder="array",
                 categoryarray=[p.version for p in points],
             ),
-            yaxis=_axis(f"{metric} (score, {direction_text})"),
+            yaxis=_axis(f"{metric} (score, {sense})"),
         ),
     )
 
@@ -379,12 +382,12 @@ class MetricDelta:
     @property
     def verdict(self) -> str:
         """better, worse, same or unknown (no direction), as seen from `after`."""
-        if self.direction not in DIRECTION_TEXT:
+        worse = worse_by(self.direction, self.after, self.before)
+        if worse is None:
             return "unknown"
-        if math.isclose(self.after, self.before, rel_tol=1e-12, abs_tol=1e-15):
+        if abs(worse) <= 1e-12 * max(1.0, abs(self.before)):
             return "same"
-        improved = self.change < 0 if self.direction == "lower" else self.change > 0
-        return "better" if improved else "worse"
+        return "better" if worse < 0 else "worse"
 
 
 VERDICT_COLOUR = {"better": BLUE, "worse": VERMILLION, "same": GREY, "unknown": GREY}
