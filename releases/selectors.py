@@ -144,11 +144,15 @@ def repository_status(*, repository: Repository) -> dict:
             }
             for r in releases.releases
         ],
-        "not_semver_tags": [item["tag"] for item in releases.not_semver_tags],
+        "not_semver_tags": [
+            {"tag": item["tag"], "reason": item.get("reason", "")}
+            for item in releases.not_semver_tags
+        ],
+        # null where nothing exists: no release yet means no count past it.
         "production_line": {
-            "head": line.production_head if line else None,
+            "head": (line.production_head or None) if line else None,
             "latest_release": releases.live.version if releases.live else None,
-            "commits_past_latest": line.commits_past_latest if line else None,
+            "commits_past_latest": line.commits_past_latest if line and releases.live else None,
         },
         "backports": [
             {
@@ -161,9 +165,9 @@ def repository_status(*, repository: Repository) -> dict:
             for row in ledger.open
         ],
         "next_version": {
-            "version": line.next_version if line else "",
-            "tag": releases.next_tag,
-            "bump": line.next_bump if line else "",
+            "version": (line.next_version or None) if line else None,
+            "tag": (releases.next_tag or None) if line and line.next_version else None,
+            "bump": (line.next_bump or None) if line else None,
             "changelog": line.next_changelog if line else [],
         },
     }
