@@ -36,6 +36,7 @@ from releases.gates import (
 from releases.models import (
     Approval,
     Branch,
+    BranchKind,
     CandidateKind,
     Decision,
     PromotionCandidate,
@@ -43,7 +44,7 @@ from releases.models import (
     ReleaseLine,
     Repository,
 )
-from releases.sync import repository_sync
+from releases.sync import kind_by_prefix, repository_sync
 from releases.workflow import (
     OPEN,
     S,
@@ -121,13 +122,23 @@ def _propose(
 
 
 def _source_kind(repository: Repository, source_branch: str) -> str:
+    """Development and release branches give promotions, hotfix branches patch releases."""
     if source_branch == repository.development_branch:
         return CandidateKind.PROMOTION
-    if source_branch.startswith("hotfix/"):
+    kind = kind_by_prefix(source_branch)
+    if kind == BranchKind.HOTFIX:
         return CandidateKind.HOTFIX
+    if kind == BranchKind.RELEASE:
+        return CandidateKind.PROMOTION
+    allowed = [
+        f"{prefix}*"
+        for kind in (BranchKind.RELEASE, BranchKind.HOTFIX)
+        for prefix in settings.EWSDASH_BRANCH_PREFIXES.get(str(kind), ())
+    ]
     raise ActionRefused(
-        f"Candidates come from {repository.development_branch} or a hotfix/* branch, "
-        f"not {source_branch!r}."
+        f"Candidates come from {repository.development_branch}"
+        + (f" or a {' or '.join(allowed)} branch" if allowed else "")
+        + f", not {source_branch!r}."
     )
 
 

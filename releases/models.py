@@ -85,10 +85,18 @@ class Repository(models.Model):
 
 
 class BranchKind(models.TextChoices):
+    """Production, development, "other", and the kinds settings.EWSDASH_BRANCH_PREFIXES
+    assigns by name prefix."""
+
     PRODUCTION = "production", "production"
     DEVELOPMENT = "development", "development"
     FEATURE = "feature", "feature"
     HOTFIX = "hotfix", "hotfix"
+    FIX = "fix", "fix"
+    RELEASE = "release", "release"
+    DOCS = "docs", "docs"
+    REFACTOR = "refactor", "refactor"
+    EXPERIMENT = "experiment", "experiment"
     OTHER = "other", "other"
 
 

@@ -25,8 +25,11 @@ KIND_ORDER = Case(
     When(kind=BranchKind.PRODUCTION, then=Value(0)),
     When(kind=BranchKind.DEVELOPMENT, then=Value(1)),
     When(kind=BranchKind.HOTFIX, then=Value(2)),
-    When(kind=BranchKind.FEATURE, then=Value(3)),
-    default=Value(4),
+    When(kind=BranchKind.RELEASE, then=Value(3)),
+    When(kind=BranchKind.FEATURE, then=Value(4)),
+    When(kind=BranchKind.FIX, then=Value(5)),
+    When(kind=BranchKind.OTHER, then=Value(7)),
+    default=Value(6),
     output_field=IntegerField(),
 )
 

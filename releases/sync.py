@@ -57,11 +57,17 @@ def branch_kind(repository: Repository, name: str) -> str:
         return BranchKind.PRODUCTION
     if name == repository.development_branch:
         return BranchKind.DEVELOPMENT
-    if name.startswith("feature/"):
-        return BranchKind.FEATURE
-    if name.startswith("hotfix/"):
-        return BranchKind.HOTFIX
-    return BranchKind.OTHER
+    return kind_by_prefix(name)
+
+
+def kind_by_prefix(name: str) -> str:
+    """The kind whose longest prefix (settings.EWSDASH_BRANCH_PREFIXES) starts `name`."""
+    best, kind = "", str(BranchKind.OTHER)
+    for candidate, prefixes in settings.EWSDASH_BRANCH_PREFIXES.items():
+        for prefix in prefixes:
+            if name.startswith(prefix) and len(prefix) > len(best):
+                best, kind = prefix, candidate
+    return kind
 
 
 @dataclass
