@@ -118,6 +118,12 @@ class Branch(models.Model):
     first_seen_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     gone_at = models.DateTimeField(null=True, blank=True)
+    # How a branch that is no ancestor of production or development is still in one of
+    # them (squash merge: "tree", cherry-picks or rebase: "patch-id"), and which.
+    merged_by = models.CharField(max_length=10, blank=True)
+    merged_into = models.CharField(max_length=255, blank=True)
+    # "<production head>:<development head>" this branch's head was last checked against.
+    merge_checked = models.CharField(max_length=129, blank=True)
 
     class Meta:
         ordering = ["repository", "name"]
@@ -135,9 +141,28 @@ class Branch(models.Model):
     @property
     def is_merged(self) -> bool:
         """Fully contained in development (or production): nothing left to merge."""
+        return bool(self.how_merged)
+
+    @property
+    def how_merged(self) -> str:
+        """ "ancestry", "tree" (squash merge), "patch-id" (cherry-picks), or "" (not merged)."""
         if self.kind in (BranchKind.PRODUCTION, BranchKind.DEVELOPMENT):
-            return False
-        return self.ahead_of_development == 0 or self.ahead_of_production == 0
+            return ""
+        if self.ahead_of_development == 0 or self.ahead_of_production == 0:
+            return "ancestry"
+        return self.merged_by
+
+    @property
+    def merged_target(self) -> str:
+        """The branch that holds this one's changes ("" when not merged)."""
+        how = self.how_merged
+        if how == "ancestry":
+            return (
+                self.repository.development_branch
+                if self.ahead_of_development == 0
+                else self.repository.production_branch
+            )
+        return self.merged_into if how else ""
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -57,6 +57,8 @@ def branch_board(*, repository: Repository) -> BranchBoard:
         .annotate(kind_order=KIND_ORDER)
         .order_by("kind_order", "-committed_at", "name")
     )
+    for row in rows:
+        row.repository = repository  # for merged_target, without a query per branch
     live = [b for b in rows if not b.is_gone]
     return BranchBoard(
         production=next((b for b in live if b.kind == BranchKind.PRODUCTION), None),
@@ -128,6 +130,8 @@ def repository_status(*, repository: Repository) -> dict:
                 "ahead_of_development": b.ahead_of_development,
                 "behind_development": b.behind_development,
                 "merged": b.is_merged,
+                "merged_by": b.how_merged or None,
+                "merged_into": b.merged_target or None,
                 "gone": b.is_gone,
             }
             for b in [*board.branches, *board.gone]

@@ -257,6 +257,9 @@ def _branch_facts(
                 "behind_production": previous.behind_production,
                 "ahead_of_development": previous.ahead_of_development,
                 "behind_development": previous.behind_development,
+                "merged_by": previous.merged_by,
+                "merged_into": previous.merged_into,
+                "merge_checked": previous.merge_checked,
             }
         else:
             ahead_p, behind_p = counted.get((production, head.head), (0, 0))
@@ -266,6 +269,17 @@ def _branch_facts(
                 "behind_production": behind_p,
                 "ahead_of_development": ahead_d,
                 "behind_development": behind_d,
+                # What releases/merges.py found stays while the branch's own head does
+                # not move; it re-checks on its own after this sync.
+                **(
+                    {
+                        "merged_by": previous.merged_by,
+                        "merged_into": previous.merged_into,
+                        "merge_checked": previous.merge_checked,
+                    }
+                    if previous and previous.head == head.head
+                    else {"merged_by": "", "merged_into": "", "merge_checked": ""}
+                ),
             }
         facts[head.name] = {
             "kind": branch_kind(repository, head.name),
@@ -370,6 +384,8 @@ def _save_facts(
             # number of calls. Releases ewsdash made (promotion, rollback) are among them:
             # their forced sync sees production move.
             queue.enqueue_on_commit(queue.DEPLOYMENT_CONFIGS_RECORD, repository_id=locked.pk)
+            # Squash-merge detection costs up to ~200 ms a branch: after the sync, too.
+            queue.enqueue_on_commit(queue.BRANCH_MERGES_RECORD, repository_id=locked.pk)
     outcome.repository = locked
 
 
