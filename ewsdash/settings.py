@@ -159,6 +159,10 @@ EWSDASH_SYNC_INTERVAL = env_int("EWSDASH_SYNC_INTERVAL", 300, minimum=1)
 EWSDASH_GIT_TIMEOUT = env_int("EWSDASH_GIT_TIMEOUT", 600, minimum=5)
 # How many per-branch `git rev-list` counts a sync runs side by side.
 EWSDASH_GIT_WORKERS = env_int("EWSDASH_GIT_WORKERS", 4, minimum=1)
+# Conventional-commit types that on their own need no release (docs-only: none proposed).
+EWSDASH_NO_RELEASE_TYPES = frozenset(
+    env_list("EWSDASH_NO_RELEASE_TYPES", ["docs", "chore", "ci", "test", "style"])
+)
 # Branch kinds by name prefix (releases.models.BranchKind has the same kinds). The
 # defaults cover the VIEWS repositories' habits; a branch matching none is "other".
 EWSDASH_BRANCH_PREFIXES = env_prefixes(

@@ -305,6 +305,7 @@ def _history_facts(
         production_head=by_name[repository.production_branch],
         development_head=by_name[repository.development_branch],
         known_release_commits=dict(shipped.values_list("version", "commit")),
+        no_release_types=settings.EWSDASH_NO_RELEASE_TYPES,
     )
 
 

@@ -353,17 +353,29 @@ def _classified(commit: CommitInfo | ConventionalCommit) -> ConventionalCommit:
     return classify(commit.subject, commit.body, commit.is_merge)
 
 
-def _bump_of(commit: ConventionalCommit) -> Bump:
+# Conventional-commit types that change nothing a user of the pipeline gets: on their own
+# they need no release (settings.EWSDASH_NO_RELEASE_TYPES replaces this set).
+NO_RELEASE_TYPES = frozenset({"docs", "chore", "ci", "test", "style"})
+
+
+def _bump_of(commit: ConventionalCommit, no_release: frozenset[str]) -> Bump | None:
     if commit.breaking:
         return "major"
     if commit.type == "feat":
         return "minor"
+    if commit.type in no_release:
+        return None
     return "patch"
 
 
-def bump_for(commits: Iterable[CommitInfo | ConventionalCommit]) -> Bump | None:
-    """The largest bump any non-merge commit asks for; ``None`` when there is none."""
-    bumps = {_bump_of(c) for c in map(_classified, commits) if not c.is_merge}
+def bump_for(
+    commits: Iterable[CommitInfo | ConventionalCommit],
+    *,
+    no_release: frozenset[str] = NO_RELEASE_TYPES,
+) -> Bump | None:
+    """The largest bump any non-merge commit asks for; ``None`` when there is none (no
+    commit, or only `no_release` types such as docs: or chore:, unless breaking)."""
+    bumps = {_bump_of(c, no_release) for c in map(_classified, commits) if not c.is_merge}
     return next((b for b in BUMPS if b in bumps), None)
 
 

@@ -32,6 +32,17 @@ def test_the_bump_follows_conventional_commits(governed, messages, version, bump
     assert (governed.line.next_version, governed.line.next_bump) == (version, bump)
 
 
+def test_docs_and_chores_alone_need_no_release(governed, settings):
+    governed.tag("v1.2.0")
+    develop(governed, "docs: the ADR on maturity", "chore: tidy", "ci: cache the venv")
+    governed.push()
+    governed.sync()
+    assert (governed.line.next_version, governed.line.next_bump) == ("", "")
+    settings.EWSDASH_NO_RELEASE_TYPES = frozenset({"ci"})
+    governed.sync(force=True)
+    assert (governed.line.next_version, governed.line.next_bump) == ("1.2.1", "patch")
+
+
 def test_the_changelog_is_grouped_with_short_shas_and_authors(governed):
     w = governed.world
     governed.tag("v1.2.0")
