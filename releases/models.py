@@ -325,6 +325,7 @@ class BackportResolution(models.TextChoices):
     ANCESTRY = "ancestry", "development contains the commit"
     PATCH_ID = "patch-id", "an equal patch is on development"
     CHERRY_PICK = "cherry-pick", "a cherry-pick trailer on development names it"
+    WONT = "wont", "a release manager decided development does not take it"
 
 
 class BackportItem(models.Model):
@@ -351,6 +352,11 @@ class BackportItem(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_how = models.CharField(max_length=20, choices=BackportResolution.choices, blank=True)
     resolved_by_commit = models.CharField(max_length=64, blank=True)
+    # "won't back-port": who decided and why (a main-only pin, say).
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["repository", "committed_at"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
@@ -13,6 +13,7 @@ from semver import Version
 from releases.models import (
     AuditEvent,
     BackportItem,
+    BackportResolution,
     Branch,
     BranchKind,
     FreezeWindow,
@@ -275,6 +276,7 @@ class BackportRow:
 @dataclass(frozen=True)
 class BackportLedger:
     open: list[BackportRow]  # by release, then oldest first
+    wont: list[BackportItem] = field(default_factory=list)  # decided, newest first
 
     @property
     def stale_count(self) -> int:
@@ -299,7 +301,12 @@ def backport_ledger(*, repository: Repository, now: datetime | None = None) -> B
             row.item.committed_at or now,
         )
     )
-    return BackportLedger(open=rows)
+    wont = list(
+        BackportItem.objects.filter(repository=repository, resolved_how=BackportResolution.WONT)
+        .select_related("decided_by")
+        .order_by("-resolved_at")[:50]
+    )
+    return BackportLedger(open=rows, wont=wont)
 
 
 def freezes_current(*, repository: Repository) -> list[FreezeWindow]:

@@ -14,6 +14,14 @@ from tests.validation_runs.factories import finished_run, running_run
 
 pytestmark = pytest.mark.django_db
 
+
+def open_backport() -> int:
+    """The basic world's hotfix, on production and not on development."""
+    from releases.models import BackportItem
+
+    return BackportItem.objects.get(resolved_at=None).pk
+
+
 READERS = {"admin", "rm-ana", "analyst", "viewer"}
 PAGES = [
     ("overview", {}),
@@ -55,6 +63,7 @@ ACTIONS = [
     ("rollback_confirm", {"name": "pipeline", "version": "1.0.0"}, {"admin"}),
     ("hotfix_cut", {"name": "pipeline"}, {"admin", "rm-ana"}),
     ("back_merge", {"name": "pipeline"}, {"admin", "rm-ana"}),
+    ("backport_wont", {"name": "pipeline", "item_id": open_backport}, {"admin", "rm-ana"}),
     ("freeze_create", {"name": "pipeline"}, {"admin"}),
     ("drift_job_start", {"name": "pipeline"}, {"admin", "rm-ana", "analyst"}),
 ]
