@@ -8,6 +8,7 @@ transaction opens, never inside it (see `releases.clones`).
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +67,7 @@ class Proposal:
     bump: str
     changelog: list[dict[str, Any]]
     people: list[str]
+    version_in_file: str = ""
 
 
 def existing_versions(repository: Repository) -> list[versioning.Version]:
@@ -76,6 +78,24 @@ def existing_versions(repository: Repository) -> list[versioning.Version]:
         if isinstance(parsed, versioning.ParsedTag):
             versions.append(parsed.version)
     return versions
+
+
+def declared_version(repo: git.GitRepo, commit: str, path: str) -> str:
+    """The version a pyproject.toml-style file declares at `commit` (`[project] version`,
+    else `[tool.poetry] version`), or "" when there is no such file or version."""
+    if not path:
+        return ""
+    data = git.read_file_at(repo, commit, path)
+    if data is None:
+        return ""
+    try:
+        parsed = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ""
+    for table in (parsed.get("project"), parsed.get("tool", {}).get("poetry")):
+        if isinstance(table, dict) and isinstance(table.get("version"), str):
+            return table["version"].strip()[:255]
+    return ""
 
 
 def _propose(
@@ -118,6 +138,7 @@ def _propose(
         bump=bump,
         changelog=versioning.build_changelog(commits).to_list(),
         people=people,
+        version_in_file=declared_version(repo, commit, repository.version_file),
     )
 
 
@@ -198,6 +219,7 @@ def candidate_create(
             proposed_version=proposal.proposed_version,
             bump=proposal.bump,
             base_version=proposal.base_version,
+            version_in_file=proposal.version_in_file,
             changelog=proposal.changelog,
             commit_people=proposal.people,
             created_by=actor,

@@ -37,6 +37,12 @@ class Repository(models.Model):
         default=False, help_text="Whether authors of a candidate's commits may approve it"
     )
     manifest_path = models.CharField(max_length=500, default="ewsdash.toml")
+    version_file = models.CharField(
+        max_length=500,
+        default="pyproject.toml",
+        blank=True,
+        help_text="A release's version must equal this file's (empty: not checked)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_sync_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -439,6 +445,8 @@ class PromotionCandidate(models.Model):
     proposed_version = models.CharField(max_length=255)
     bump = models.CharField(max_length=10)
     base_version = models.CharField(max_length=255, blank=True)
+    # The version the repository's version file declares at the frozen commit ("": none).
+    version_in_file = models.CharField(max_length=255, blank=True)
     changelog = models.JSONField(default=list, blank=True)
     commit_people = models.JSONField(
         default=list, blank=True, help_text="Author and committer emails of its commits"
