@@ -243,6 +243,11 @@ def _next_version(
     highest = max((Version.parse(v) for v in releases), default=None)
     if highest is not None and proposal <= highest:
         proposal = versioning.next_version(highest, bump)
+    # The bump counts every commit since the release; the changelog lists only what is
+    # not on production yet (views-models: 169 commits, not the 544 since 0.2.1, of
+    # which 375 are on production untagged).
+    if base != production_head:
+        infos = commit_infos(repo.log(f"{production_head}..{development_head}"))
     return str(proposal), bump, versioning.build_changelog(infos).to_list()
 
 
