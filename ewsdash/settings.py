@@ -37,6 +37,16 @@ def _embedded_secret_key() -> str:
     return path.read_text().strip()
 
 
+def _embedded_audit_key() -> str:
+    """Like the secret key: a random key under var/ for the embedded setup. Production sets
+    EWSDASH_AUDIT_KEY from a secret store; the database never holds it."""
+    path = VAR_DIR / "audit-key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
 SECRET_KEY = (
     env_str("DJANGO_SECRET_KEY", "")
     if "DJANGO_SECRET_KEY" in os.environ
@@ -200,6 +210,17 @@ EWSDASH_GIT_WORKERS = env_int("EWSDASH_GIT_WORKERS", 4, minimum=1)
 # Who ewsdash is in the commits and tags it writes (the promoting person is the author).
 EWSDASH_GIT_NAME = env_str("EWSDASH_GIT_NAME", "ewsdash")
 EWSDASH_GIT_EMAIL = env_str("EWSDASH_GIT_EMAIL", "ewsdash@localhost")
+# The audit chain's anchors outside the database (releases/audit.py): every event's MAC
+# uses this key, and each committed event's (seq, hash, MAC) is appended to this file.
+EWSDASH_AUDIT_KEY = (
+    env_str("EWSDASH_AUDIT_KEY", "") if "EWSDASH_AUDIT_KEY" in os.environ else _embedded_audit_key()
+)
+if len(EWSDASH_AUDIT_KEY) < 32:
+    raise ImproperlyConfigured("EWSDASH_AUDIT_KEY must be at least 32 characters long.")
+# PostgreSQL: the role the application runs as, granted its rights after every migrate
+# (run as the owner); see releases/db_roles.py and README "PostgreSQL and Redis".
+EWSDASH_DB_APP_ROLE = env_str("EWSDASH_DB_APP_ROLE", "")
+EWSDASH_AUDIT_ANCHOR_FILE = env_path("EWSDASH_AUDIT_ANCHOR_FILE", VAR_DIR / "audit-anchors.jsonl")
 
 # Celery: a real worker in every mode. The database holds every job's state, so
 # there is no result backend.

@@ -180,6 +180,10 @@ class AuditEvent(models.Model):
     payload = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # HMAC-SHA256 of "seq:hash" under EWSDASH_AUDIT_KEY, a key the database never holds:
+    # someone who can write the table can re-hash the chain but not re-key it. Empty on
+    # events written before keys existed.
+    mac = models.CharField(max_length=64, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 

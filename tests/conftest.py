@@ -123,6 +123,7 @@ def isolated_folders(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EWSDASH_CLONES_DIR = tmp_path / "clones"
     settings.EWSDASH_ARTIFACTS_DIR = tmp_path / "artifacts"
+    settings.EWSDASH_AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.jsonl"
     # `make demo` and the image run collectstatic for the hashed manifest; tests
     # serve the source files as they are.
     settings.STORAGES = {
