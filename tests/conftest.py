@@ -48,6 +48,15 @@ def users(django_user_model, role_groups) -> dict:
         if role:
             user.groups.add(Group.objects.get(name=role))
         made[username] = user
+    # Everyone commits as their account's e-mail, confirmed by the admin.
+    from django.utils import timezone
+
+    from releases.models import GitIdentity
+
+    for user in made.values():
+        GitIdentity.objects.create(
+            user=user, email=user.email, confirmed_by=made["admin"], confirmed_at=timezone.now()
+        )
     return made
 
 
