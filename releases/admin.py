@@ -62,6 +62,8 @@ class RepositoryChangeForm(forms.ModelForm):
             "required_approvals",
             "authors_may_approve",
             "manifest_path",
+            "require_signed_commits",
+            "allowed_signers",
         ]
 
 

@@ -65,6 +65,7 @@ class Proposal:
     bump: str
     changelog: list[dict[str, Any]]
     people: list[str]
+    unsigned: list[str] | None = None
 
 
 def existing_versions(repository: Repository) -> list[versioning.Version]:
@@ -108,7 +109,15 @@ def _propose(
             repo, production_head, commit, clean_merger=settings.EWSDASH_GIT_EMAIL.lower()
         )
     )
+    unsigned = (
+        git.unverified_commits(
+            repo, production_head, commit, allowed_signers=repository.allowed_signers
+        )
+        if repository.require_signed_commits
+        else None
+    )
     return Proposal(
+        unsigned=unsigned,
         commit=commit,
         production_head=production_head,
         contains_production_head=git.is_ancestor(repo, production_head, commit),
@@ -189,6 +198,7 @@ def candidate_create(
             base_version=proposal.base_version,
             changelog=proposal.changelog,
             commit_people=proposal.people,
+            unsigned_commits=proposal.unsigned,
             created_by=actor,
         )
         audit_record(

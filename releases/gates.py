@@ -207,8 +207,23 @@ def gate_approvals(facts: GateFacts) -> Gate:
     return Gate("approvals", "Approvals", count >= required, detail)
 
 
+def gate_signed_commits(facts: GateFacts) -> Gate:
+    """Only where the repository requires it: every commit signed by an allowed signer."""
+    candidate, label = facts.candidate, "Signed commits"
+    if not candidate.repository.require_signed_commits:
+        return Gate("signed", label, True, "not required")
+    unsigned = candidate.unsigned_commits
+    if unsigned is None:
+        return Gate("signed", label, False, "not checked: create the candidate again")
+    if unsigned:
+        shas = ", ".join(sha[:10] for sha in unsigned[:5])
+        return Gate("signed", label, False, f"{len(unsigned)} without an allowed signature: {shas}")
+    return Gate("signed", label, True, "every commit signed by an allowed signer")
+
+
 GATES: tuple[Callable[[GateFacts], Gate], ...] = (
     gate_validation,
+    gate_signed_commits,
     gate_contains_production,
     gate_no_other_promotion,
     gate_no_freeze,

@@ -40,6 +40,15 @@ class Repository(models.Model):
         default=False, help_text="Whether authors of a candidate's commits may approve it"
     )
     manifest_path = models.CharField(max_length=500, default="ewsdash.toml")
+    require_signed_commits = models.BooleanField(
+        default=False,
+        help_text="Promote only candidates whose commits carry a signature from an allowed signer",
+    )
+    allowed_signers = models.TextField(
+        blank=True,
+        help_text="SSH allowed signers (ssh-keygen's format), one per line: "
+        'email namespaces="git" ssh-ed25519 AAAA…',
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_sync_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -428,6 +437,9 @@ class PromotionCandidate(models.Model):
     commit_people = models.JSONField(
         default=list, blank=True, help_text="Author and committer emails of its commits"
     )
+    # Commits without a signature from an allowed signer, when the repository requires
+    # them (None: not checked, because it did not when the candidate was made).
+    unsigned_commits = models.JSONField(null=True, blank=True)
     status = models.CharField(
         max_length=20, choices=CandidateStatus.choices, default=CandidateStatus.VALIDATING
     )
