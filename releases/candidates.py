@@ -68,6 +68,7 @@ class Proposal:
     changelog: list[dict[str, Any]]
     people: list[str]
     version_in_file: str = ""
+    unsigned: list[str] | None = None
 
 
 def existing_versions(repository: Repository) -> list[versioning.Version]:
@@ -129,7 +130,15 @@ def _propose(
             repo, production_head, commit, clean_merger=settings.EWSDASH_GIT_EMAIL.lower()
         )
     )
+    unsigned = (
+        git.unverified_commits(
+            repo, production_head, commit, allowed_signers=repository.allowed_signers
+        )
+        if repository.require_signed_commits
+        else None
+    )
     return Proposal(
+        unsigned=unsigned,
         commit=commit,
         production_head=production_head,
         contains_production_head=git.is_ancestor(repo, production_head, commit),
@@ -222,6 +231,7 @@ def candidate_create(
             version_in_file=proposal.version_in_file,
             changelog=proposal.changelog,
             commit_people=proposal.people,
+            unsigned_commits=proposal.unsigned,
             created_by=actor,
         )
         audit_record(

@@ -817,3 +817,16 @@ def read_blobs(repo: GitRepo, blobs: list[str]) -> dict[str, bytes]:
             found[blob] = data[at : at + size]
         at += size + 1  # the content, then a newline
     return found
+
+
+def unverified_commits(repo: GitRepo, base: str, tip: str, *, allowed_signers: str) -> list[str]:
+    """Commits in base..tip (merges aside) whose SSH signature `git verify-commit` does not
+    accept against the allowed-signers list (ssh-keygen's format; checked offline)."""
+    shas = repo.run("rev-list", "--no-merges", f"{base}..{tip}").split()
+    if not shas:
+        return []
+    with tempfile.NamedTemporaryFile("w", suffix=".allowed_signers") as signers:
+        signers.write(allowed_signers.strip() + "\n")
+        signers.flush()
+        config = ["-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={signers.name}"]
+        return [sha for sha in shas if _run_with(repo, [*config, "verify-commit", sha])[0] != 0]

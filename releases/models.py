@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from releases.redaction import redact_credentials
 
@@ -44,6 +45,15 @@ class Repository(models.Model):
         default="pyproject.toml",
         blank=True,
         help_text="A release's version must equal this file's (empty: not checked)",
+    )
+    require_signed_commits = models.BooleanField(
+        default=False,
+        help_text="Promote only candidates whose commits carry a signature from an allowed signer",
+    )
+    allowed_signers = models.TextField(
+        blank=True,
+        help_text="SSH allowed signers (ssh-keygen's format), one per line: "
+        'email namespaces="git" ssh-ed25519 AAAA…',
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
@@ -219,6 +229,10 @@ class AuditEvent(models.Model):
     payload = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # HMAC-SHA256 of "seq:hash" under EWSDASH_AUDIT_KEY, a key the database never holds:
+    # someone who can write the table can re-hash the chain but not re-key it. Empty on
+    # events written before keys existed.
+    mac = models.CharField(max_length=64, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -470,6 +484,9 @@ class PromotionCandidate(models.Model):
     commit_people = models.JSONField(
         default=list, blank=True, help_text="Author and committer emails of its commits"
     )
+    # Commits without a signature from an allowed signer, when the repository requires
+    # them (None: not checked, because it did not when the candidate was made).
+    unsigned_commits = models.JSONField(null=True, blank=True)
     status = models.CharField(
         max_length=20, choices=CandidateStatus.choices, default=CandidateStatus.VALIDATING
     )
@@ -586,3 +603,50 @@ class FreezeWindow(models.Model):
 
     def __str__(self) -> str:
         return f"freeze {self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+def normalise_email(email: str) -> str:
+    """How the author rule compares e-mails: case-insensitively, without a `+tag`
+    (`Ana+ci@Example.org` is `ana@example.org`)."""
+    local, at, domain = email.strip().lower().rpartition("@")
+    if not at:
+        return domain
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+class GitIdentity(models.Model):
+    """An e-mail a person commits as. It counts (for approving, and for the rule that
+    authors may not approve their own changes) once an admin has confirmed it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="git_identities"
+    )
+    email = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "email"]
+        verbose_name_plural = "git identities"
+        constraints = [
+            # One address is one person's, whatever its case.
+            models.UniqueConstraint(Lower("email"), name="git_identity_unique_email"),
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True) | Q(confirmed_by__isnull=False),
+                name="git_identity_confirmed_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({'confirmed' if self.confirmed_at else 'unconfirmed'})"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None

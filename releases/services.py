@@ -125,6 +125,8 @@ SETTINGS_FIELDS = {
     "authors_may_approve",
     "manifest_path",
     "tag_style",
+    "require_signed_commits",
+    "allowed_signers",
 }
 
 

@@ -63,6 +63,15 @@ def users(django_user_model, role_groups) -> dict:
         if role:
             user.groups.add(Group.objects.get(name=role))
         made[username] = user
+    # Everyone commits as their account's e-mail, confirmed by the admin.
+    from django.utils import timezone
+
+    from releases.models import GitIdentity
+
+    for user in made.values():
+        GitIdentity.objects.create(
+            user=user, email=user.email, confirmed_by=made["admin"], confirmed_at=timezone.now()
+        )
     return made
 
 
@@ -138,6 +147,7 @@ def isolated_folders(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EWSDASH_CLONES_DIR = tmp_path / "clones"
     settings.EWSDASH_ARTIFACTS_DIR = tmp_path / "artifacts"
+    settings.EWSDASH_AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.jsonl"
     # `make demo` and the image run collectstatic for the hashed manifest; tests
     # serve the source files as they are.
     settings.STORAGES = {

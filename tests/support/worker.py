@@ -40,6 +40,7 @@ class WorkerProcess:
             "EWSDASH_VAR_DIR": str(settings.VAR_DIR),
             "EWSDASH_CLONES_DIR": str(settings.EWSDASH_CLONES_DIR),
             "EWSDASH_ARTIFACTS_DIR": str(settings.EWSDASH_ARTIFACTS_DIR),
+            "EWSDASH_AUDIT_ANCHOR_FILE": str(settings.EWSDASH_AUDIT_ANCHOR_FILE),
         }
 
     def start(self) -> WorkerProcess:
