@@ -16,6 +16,14 @@ def validate_branch_name(value: str) -> None:
         raise ValidationError(f"{value!r} is not a valid branch name")
 
 
+def validate_sandbox_mounts(value: str) -> None:
+    """One absolute path a line, without `..` (the sandbox mounts each read-only)."""
+    for line in value.splitlines():
+        path = line.strip()
+        if path and (not path.startswith("/") or ".." in path.split("/")):
+            raise ValidationError(f"{path!r}: give an absolute path without ..")
+
+
 class Repository(models.Model):
     """A governed git repository. Its origin is the source of truth."""
 
@@ -37,6 +45,16 @@ class Repository(models.Model):
         default=False, help_text="Whether authors of a candidate's commits may approve it"
     )
     manifest_path = models.CharField(max_length=500, default="ewsdash.toml")
+    # The sandbox of its checks (monitoring.validation.sandbox), set by an admin.
+    sandbox_mounts = models.TextField(
+        blank=True,
+        validators=[validate_sandbox_mounts],
+        help_text="Folders its checks may read (read-only), one absolute path a line: the "
+        "runtimes it uses (a conda env, a virtualenv)",
+    )
+    sandbox_network = models.BooleanField(
+        default=False, help_text="Whether its checks may use the network (off: no network)"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_sync_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -74,6 +92,9 @@ class Repository(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def sandbox_mount_paths(self) -> list[str]:
+        return [line.strip() for line in self.sandbox_mounts.splitlines() if line.strip()]
 
     def clean(self) -> None:
         if self.production_branch == self.development_branch:

@@ -113,6 +113,8 @@ SETTINGS_FIELDS = {
     "authors_may_approve",
     "manifest_path",
     "tag_style",
+    "sandbox_mounts",
+    "sandbox_network",
 }
 
 
