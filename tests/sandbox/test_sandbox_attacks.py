@@ -141,6 +141,8 @@ def test_the_tree_is_an_export_not_linked_to_the_clone(registered, world, no_enq
     assert "not a git repository" in check.log
 
 
+# Committed transactions: the heartbeat thread (its own connection) must see the claim.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("how", "timeout", "tail", "status"),
     [("normal end", "1m", "exit 0", "passed"), ("timeout", "2s", "sleep 60", "timed_out")],
