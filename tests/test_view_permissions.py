@@ -50,6 +50,7 @@ ACTIONS = [
     ("candidate_reject", {"name": "pipeline", "pk": validated_candidate}, {"admin", "rm-ana"}),
     ("candidate_rerun", {"name": "pipeline", "pk": validated_candidate}, {"admin", "rm-ana"}),
     ("candidate_waive", {"name": "pipeline", "pk": failed_candidate}, {"admin"}),
+    ("candidate_approve_manifest", {"name": "pipeline", "pk": failed_candidate}, {"admin"}),
     ("candidate_cancel", {"name": "pipeline", "pk": validated_candidate}, {"admin", "rm-ana"}),
     ("candidate_promote", {"name": "pipeline", "pk": validated_candidate}, {"admin", "rm-ana"}),
     ("rollback_confirm", {"name": "pipeline", "version": "1.0.0"}, {"admin"}),

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-import shutil
+import os
 
 import pytest
 
 from monitoring import runs
 from monitoring.models import ValidationRun
 from monitoring.validation.sandbox import sandbox_problem
+from tests.support.tools import require_tool
 from tests.validation_runs.conftest import commit_on, no_enqueue, run_queued_inline, toml
 
 __all__ = ["no_enqueue"]
 
-needs_bwrap = pytest.mark.skipif(
-    shutil.which("bwrap") is None or sandbox_problem() is not None,
-    reason=f"needs a working bubblewrap: {sandbox_problem()}",
-)
+
+@pytest.fixture
+def working_bwrap(settings) -> None:
+    """A bubblewrap that can make a sandbox here: missing, it skips locally, fails in CI."""
+    require_tool("bwrap", install="apt-get install -y bubblewrap")
+    problem = sandbox_problem()
+    if problem is not None:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    settings.EWSDASH_SANDBOX = "bwrap"
+
+
+needs_bwrap = pytest.mark.usefixtures("working_bwrap")
 
 
 def hostile(name: str, run: str, *, timeout: str = "1m", extra: str = "") -> str:
