@@ -46,7 +46,7 @@ from monitoring.validation import (
     get_kind,
     run_command,
 )
-from monitoring.validation.sandbox import SandboxLayout, SandboxPolicy, bwrap_argv
+from monitoring.validation.sandbox import INSIDE, SandboxLayout, SandboxPolicy, bwrap_argv
 from monitoring.validation.storable import clean_json, clean_text, metric_problem
 from releases import git
 from releases.clones import clone_session
@@ -314,6 +314,23 @@ def _guarded(line: str, timeout_s: int) -> str:
     return f"exec {shlex.quote(program)} -k 10 {timeout_s + 60} /bin/sh -c {shlex.quote(line)}"
 
 
+def _replaced_folders(scratch: Path, folders: list[Path]) -> list[str]:
+    """The folders (as the command saw them, under /sandbox) that are no longer plain
+    folders of the scratch folder: the command replaced one, or a folder above it, with a
+    link (or a file)."""
+    replaced = []
+    for folder in folders:
+        path = folder
+        while True:
+            if path.is_symlink() or not path.is_dir():
+                replaced.append(str(INSIDE / folder.relative_to(scratch)))
+                break
+            if path == scratch:
+                break
+            path = path.parent
+    return replaced
+
+
 def _corrupted(error: artifacts.ArtifactCorrupted) -> CheckReport:
     """A check that would read a file changed in the store fails (and is audited)."""
     return CheckReport(
@@ -386,6 +403,17 @@ def _run_and_judge(
             )
         beat.phase("running the command")
         command = _run_sandboxed(spec, policy, scratch, tree, folders, beat)
+        replaced = _replaced_folders(scratch, [tree, *folders.values()])
+        if replaced:
+            # Read nothing through them: a link would lead ewsdash to the host's files.
+            report = CheckReport(
+                CheckStatus.FAILED,
+                f"the command replaced its folder {replaced[0]} with a link; nothing was read",
+                {"replaced": replaced},
+            )
+            report.exit_code, report.log_text = command.exit_code, command.log_text
+            report.log_bytes, report.log_omitted = command.bytes_total, command.bytes_omitted
+            return report
         if command.cancelled or command.timed_out:
             status = CheckStatus.CANCELLED if command.cancelled else CheckStatus.TIMED_OUT
             summary = "cancelled" if command.cancelled else f"timed out after {spec.timeout_s}s"

@@ -269,3 +269,28 @@ def test_a_tampered_artifact_fails_the_check_that_reads_it(registered, world, no
     event = AuditEvent.objects.get(action="artifact.corrupted")
     assert event.payload["check"] == "consume"
     assert event.payload["sha256"] == stored.sha256
+
+
+def test_a_folder_replaced_by_a_link_is_not_read_through(registered, world, no_enqueue):
+    """A link left in the scratch folder would lead ewsdash, reading outputs on the host,
+    to the host's files (its secret key, another repository's clone)."""
+    var = Path(settings.VAR_DIR)
+    (var / "secret-key").write_text("host-secret-0042\n")
+    run = validate_inline(
+        registered,
+        world,
+        hostile(
+            "links",
+            f"""
+            cd / && rm -rf /sandbox/artifacts/links && ln -s {var} /sandbox/artifacts/links
+            ls -la /sandbox/artifacts
+            """,
+        ),
+    )
+    check = check_of(run)
+    assert check.status == "failed"
+    assert check.summary == (
+        "the command replaced its folder /sandbox/artifacts/links with a link; nothing was read"
+    )
+    assert not check.artifacts.exists()
+    assert "host-secret" not in check.log
