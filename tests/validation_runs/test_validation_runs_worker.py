@@ -186,11 +186,17 @@ def test_artifacts_are_stored_once_by_content(celery_worker_process, registered,
     assert run.checks.get(name="writer-again").artifacts.get().artifact.sha256 == same
 
 
-SCORES = """
+# One manifest for production and the candidate (a candidate is judged by production's
+# manifest): the score comes from the commit's score.txt; without one nothing is written.
+SCORES_RUN = (
+    'test ! -f score.txt || printf "model,target,metric,step,value\\nm,t,mse,1,%s\\n" '
+    '"$(cat score.txt)" > {artifacts}/m.csv'
+)
+SCORES = f"""
 [[check]]
 name = "scores"
 kind = "command"
-run = "printf 'model,target,metric,step,value\\nm,t,mse,1,{value}\\n' > {{artifacts}}/m.csv"
+run = '{SCORES_RUN}'
 
 [[check]]
 name = "performance"
@@ -204,9 +210,9 @@ tolerance = 0.01
 def test_performance_is_compared_with_the_production_reference_run(
     celery_worker_process, registered, world
 ):
-    commit_on(world, "production", "ci: scores", {"ewsdash.toml": SCORES.format(value=1.0)})
+    commit_on(world, "production", "ci: scores", {"ewsdash.toml": SCORES, "score.txt": "1.0"})
     candidate = commit_on(
-        world, "development", "ci: scores", {"ewsdash.toml": SCORES.format(value=1.5)}
+        world, "development", "ci: scores", {"ewsdash.toml": SCORES, "score.txt": "1.5"}
     )
     run = start(registered, candidate, purpose="candidate")
     reference = run.reference
@@ -230,10 +236,10 @@ def test_performance_is_compared_with_the_production_reference_run(
 def test_a_failed_reference_check_means_no_production_baseline(
     celery_worker_process, registered, world
 ):
-    broken = SCORES.format(value=1.0).replace("> {artifacts}/m.csv", "> /dev/null")
-    commit_on(world, "production", "ci: no scores", {"ewsdash.toml": broken})
+    # Production has no score.txt: its scores check writes nothing, its performance fails.
+    commit_on(world, "production", "ci: no scores", {"ewsdash.toml": SCORES})
     candidate = commit_on(
-        world, "development", "ci: scores", {"ewsdash.toml": SCORES.format(value=1.0)}
+        world, "development", "ci: scores", {"ewsdash.toml": SCORES, "score.txt": "1.0"}
     )
     run = finished(start(registered, candidate, purpose="candidate"))
     performance = run.checks.get(name="performance")
