@@ -3,6 +3,8 @@ approvals become void and the candidate is validated again by its own manifest."
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from releases import candidates, services, sync
 from releases.models import Approval, AuditEvent
 from tests.promotion.conftest import make_promotable
@@ -14,7 +16,7 @@ pytestmark = [needs_bwrap]
 
 
 def test_an_approved_manifest_change_voids_approvals_and_revalidates(
-    world, users, no_enqueue, django_capture_on_commit_callbacks
+    world, users, no_enqueue, login
 ):
     commit_on(world, "production", "ci: production's checks", {"ewsdash.toml": PRODUCTION})
     make_promotable(world)
@@ -28,13 +30,23 @@ def test_an_approved_manifest_change_voids_approvals_and_revalidates(
     candidates.candidates_follow_run(run_id=run.pk)
     candidate.refresh_from_db()
     assert candidate.status == "validation_failed"  # production's guard still fails
+    page = login("admin").get(
+        reverse("candidate_detail", kwargs={"name": "pipeline", "pk": candidate.pk})
+    )
+    assert b'data-testid="approve-manifest"' in page.content
+    assert b"This candidate changes the manifest" in page.content
     candidates.candidate_waive_validation(candidate=candidate, actor=users["admin"], reason="x")
     candidates.candidate_approve(candidate=candidate, actor=users["rm-ben"])
     assert Approval.objects.filter(candidate=candidate, voided_at__isnull=True).count() == 1
 
-    candidates.candidate_approve_manifest(
-        candidate=candidate, actor=users["admin"], reason="the guard is retired"
+    # Only an admin may approve the change: a release manager does not see the button.
+    url = reverse("candidate_detail", kwargs={"name": "pipeline", "pk": candidate.pk})
+    assert b'data-testid="approve-manifest"' not in login("rm-ana").get(url).content
+    response = login("admin").post_form(
+        reverse("candidate_approve_manifest", kwargs={"name": "pipeline", "pk": candidate.pk}),
+        {"reason": "the guard is retired"},
     )
+    assert response.status_code == 302
     candidate.refresh_from_db()
     assert candidate.status == "validating"
     assert not Approval.objects.filter(candidate=candidate, voided_at__isnull=True).exists()
