@@ -30,18 +30,16 @@ def test_an_approved_manifest_change_voids_approvals_and_revalidates(
     candidates.candidates_follow_run(run_id=run.pk)
     candidate.refresh_from_db()
     assert candidate.status == "validation_failed"  # production's guard still fails
-    page = login("admin").get(
-        reverse("candidate_detail", kwargs={"name": "pipeline", "pk": candidate.pk})
-    )
+    url = reverse("candidate_detail", kwargs={"name": "pipeline", "pk": candidate.pk})
+    page = login("admin").get(url)
     assert b'data-testid="approve-manifest"' in page.content
     assert b"This candidate changes the manifest" in page.content
+    # Only an admin may approve the change: a release manager does not see the button.
+    assert b'data-testid="approve-manifest"' not in login("rm-ana").get(url).content
     candidates.candidate_waive_validation(candidate=candidate, actor=users["admin"], reason="x")
     candidates.candidate_approve(candidate=candidate, actor=users["rm-ben"])
     assert Approval.objects.filter(candidate=candidate, voided_at__isnull=True).count() == 1
 
-    # Only an admin may approve the change: a release manager does not see the button.
-    url = reverse("candidate_detail", kwargs={"name": "pipeline", "pk": candidate.pk})
-    assert b'data-testid="approve-manifest"' not in login("rm-ana").get(url).content
     response = login("admin").post_form(
         reverse("candidate_approve_manifest", kwargs={"name": "pipeline", "pk": candidate.pk}),
         {"reason": "the guard is retired"},
