@@ -107,14 +107,16 @@ def _resolve(repo: git.GitRepo, repository: Repository, ref: str) -> str:
     return sha
 
 
-def _manifest_at(repo: git.GitRepo, repository: Repository, commit: str) -> ManifestRead:
-    """The manifest at `commit` (never at a branch head: later commits change nothing)."""
+def _manifest_bytes(repo: git.GitRepo, repository: Repository, commit: str) -> bytes | None:
     try:
-        data = git.read_file_at(repo, commit, repository.manifest_path)
+        return git.read_file_at(repo, commit, repository.manifest_path)
     except git.GitError as error:
         raise ActionRefused(
             f"Cannot read {repository.manifest_path} at {commit[:10]}: {error}"
         ) from None
+
+
+def _manifest_parse(repository: Repository, data: bytes | None) -> ManifestRead:
     if data is None:
         return ManifestRead(None, "", missing=True)
     try:
@@ -127,6 +129,11 @@ def _manifest_at(repo: git.GitRepo, repository: Repository, commit: str) -> Mani
         return ManifestRead(parse_manifest(text, path=repository.manifest_path), "", False)
     except ManifestError as error:
         return ManifestRead(None, str(error), False)
+
+
+def _manifest_at(repo: git.GitRepo, repository: Repository, commit: str) -> ManifestRead:
+    """The manifest at `commit` (never at a branch head: later commits change nothing)."""
+    return _manifest_parse(repository, _manifest_bytes(repo, repository, commit))
 
 
 def _manifest_diff(repository: Repository, production: bytes | None, own: bytes | None) -> str:
@@ -156,14 +163,11 @@ def _trusted_manifest(
     nothing is trusted and its own is used, marked changed) or an admin approved the
     commit's manifest change (ManifestApproval).
     """
-    own = _manifest_at(repo, repository, commit)
+    own_bytes = _manifest_bytes(repo, repository, commit)
+    own = _manifest_parse(repository, own_bytes)
     if head is None or head == commit or git.is_ancestor(repo, commit, head):
         return own, ManifestSource.PRODUCTION, False, ""
-    try:
-        own_bytes = git.read_file_at(repo, commit, repository.manifest_path)
-        production_bytes = git.read_file_at(repo, head, repository.manifest_path)
-    except git.GitError as error:
-        raise ActionRefused(f"Cannot read {repository.manifest_path}: {error}") from None
+    production_bytes = _manifest_bytes(repo, repository, head)
     changed = own_bytes != production_bytes
     diff = _manifest_diff(repository, production_bytes, own_bytes) if changed else ""
     if production_bytes is None:
@@ -172,7 +176,8 @@ def _trusted_manifest(
         approved = ManifestApproval.objects.filter(repository=repository, commit=commit).exists()
     if changed and approved:
         return own, ManifestSource.CANDIDATE, changed, diff
-    return _manifest_at(repo, repository, head), ManifestSource.PRODUCTION, changed, diff
+    production = own if not changed else _manifest_parse(repository, production_bytes)
+    return production, ManifestSource.PRODUCTION, changed, diff
 
 
 def _compares_with_production(read: ManifestRead) -> bool:
