@@ -289,6 +289,17 @@ EWSDASH_CHECK_HEARTBEAT_TIMEOUT = env_int(
     "EWSDASH_CHECK_HEARTBEAT_TIMEOUT", 12 * EWSDASH_CHECK_HEARTBEAT_INTERVAL, minimum=2
 )
 EWSDASH_REAPER_INTERVAL = env_int("EWSDASH_REAPER_INTERVAL", 60, minimum=1)
+# The sandbox every check's command runs in (monitoring.validation.sandbox): "bwrap"
+# (bubblewrap; a worker without it refuses to run checks) or "none" (the operator's
+# explicit opt-out: `check --deploy` reports it and every page shows a warning).
+EWSDASH_SANDBOX = env_str("EWSDASH_SANDBOX", "bwrap").lower()
+if EWSDASH_SANDBOX not in ("bwrap", "none"):
+    raise ImproperlyConfigured(f'EWSDASH_SANDBOX must be "bwrap" or "none": {EWSDASH_SANDBOX!r}')
+# The bubblewrap program (a name looked up on PATH, or a path).
+EWSDASH_BWRAP = env_str("EWSDASH_BWRAP", "bwrap")
+# Folders every check may read (read-only, at their own path), besides the worker's Python
+# and the ones registered for its repository: comma-separated absolute paths.
+EWSDASH_SANDBOX_MOUNTS = env_list("EWSDASH_SANDBOX_MOUNTS", [])
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "repositories-sync-all": {

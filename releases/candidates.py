@@ -360,6 +360,41 @@ def candidate_rerun_validation(*, candidate: PromotionCandidate, actor: Any) -> 
         _attach_run(candidate, run)
 
 
+def candidate_approve_manifest(*, candidate: PromotionCandidate, actor: Any, reason: str) -> None:
+    """An admin approves the candidate's changed manifest (issue 11): it is validated again,
+    judged by its own manifest this time; the approval is audited and voids earlier
+    approvals of the candidate (they were given under production's manifest)."""
+    require_permission(actor, "waive_check")
+    plan = runs.run_plan(
+        repository=candidate.repository, ref=candidate.commit, manifest_approved=True
+    )
+    if not plan.changed:
+        raise ActionRefused("This candidate does not change the manifest.")
+    with transaction.atomic():
+        candidate = candidate_lock(candidate)
+        refusal = rerun_refusal(candidate, actor)
+        if refusal:
+            raise ActionRefused(refusal)
+        runs.manifest_change_approve(
+            repository=candidate.repository, commit=candidate.commit, actor=actor, reason=reason
+        )
+        voided = approvals_void(candidate, "manifest change approved")
+        candidate.waived_by, candidate.waiver_reason = None, ""
+        candidate_transition(
+            candidate,
+            S.VALIDATING,
+            actor=actor,
+            action="candidate.manifest_approved",
+            payload={"voided_approvals": voided, "reason": reason.strip()},
+        )
+        previous = candidate.validation_run
+        if previous is not None:
+            run = runs.validation_run_rerun(run=previous, actor=actor, plan=plan)
+        else:
+            run = runs.validation_run_create(plan=plan, actor=actor, purpose=RunPurpose.CANDIDATE)
+        _attach_run(candidate, run)
+
+
 def candidate_waive_validation(*, candidate: PromotionCandidate, actor: Any, reason: str) -> None:
     """An admin lets a candidate with failed (or undeclared) validation proceed, with a reason."""
     require_permission(actor, "waive_check")

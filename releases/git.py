@@ -528,9 +528,9 @@ def clone_lock(path: Path) -> Iterator[None]:
 
 # -- reading files at a commit, throw-away worktrees (staging validation, issue 5) --------
 #
-# Validation reads the manifest at a candidate's commit and runs each check in a
-# throw-away worktree of the bare cache clone. Callers hold `clone_lock` around
-# `worktree_add` and `worktree_remove`: git keeps the worktree bookkeeping in the clone.
+# Validation reads the manifest at a candidate's commit and runs each check in a fresh
+# export of its tree (`export_tree`: no .git, nothing linked to the clone). Callers hold
+# `clone_lock` around `export_tree`, `worktree_add` and `worktree_remove`.
 
 SHA_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
@@ -568,6 +568,33 @@ def read_file_at(repo: GitRepo, commit: str, path: str) -> bytes | None:
     except GitCommandError as error:
         raise GitError(_error_text(error)) from None
     return out if isinstance(out, bytes) else str(out).encode()
+
+
+def export_tree(repo: GitRepo, commit: str, dest: Path) -> None:
+    """Write `commit`'s files into the new folder `dest`: a plain copy, no `.git`, no remote.
+
+    Through a private index (`read-tree` then `checkout-index`), so the clone gains no
+    worktree record and every file is exported (`export-ignore` does not apply, unlike
+    `git archive`). The caller holds `clone_lock`.
+    """
+    dest.mkdir(parents=True, exist_ok=False)
+    index = dest.parent / f".{dest.name}.index"
+    env = {
+        **GIT_ENV,
+        "GIT_DIR": str(repo.path),
+        "GIT_INDEX_FILE": str(index),
+        "GIT_WORK_TREE": str(dest),
+    }
+    try:
+        for args in (
+            ["read-tree", "--end-of-options", commit],
+            ["checkout-index", "--all", "--force"],
+        ):
+            repo._git.execute(["git", *args], env=env, kill_after_timeout=repo.timeout)
+    except GitCommandError as error:
+        raise GitError(_error_text(error)) from None
+    finally:
+        index.unlink(missing_ok=True)
 
 
 def worktree_add(repo: GitRepo, path: Path, commit: str) -> None:

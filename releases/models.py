@@ -19,6 +19,14 @@ def validate_branch_name(value: str) -> None:
         raise ValidationError(f"{value!r} is not a valid branch name")
 
 
+def validate_sandbox_mounts(value: str) -> None:
+    """One absolute path a line, without `..` (the sandbox mounts each read-only)."""
+    for line in value.splitlines():
+        path = line.strip()
+        if path and (not path.startswith("/") or ".." in path.split("/")):
+            raise ValidationError(f"{path!r}: give an absolute path without ..")
+
+
 class Repository(models.Model):
     """A governed git repository. Its origin is the source of truth."""
 
@@ -54,6 +62,16 @@ class Repository(models.Model):
         blank=True,
         help_text="SSH allowed signers (ssh-keygen's format), one per line: "
         'email namespaces="git" ssh-ed25519 AAAA…',
+    )
+    # The sandbox of its checks (monitoring.validation.sandbox), set by an admin.
+    sandbox_mounts = models.TextField(
+        blank=True,
+        validators=[validate_sandbox_mounts],
+        help_text="Folders its checks may read (read-only), one absolute path a line: the "
+        "runtimes it uses (a conda env, a virtualenv)",
+    )
+    sandbox_network = models.BooleanField(
+        default=False, help_text="Whether its checks may use the network (off: no network)"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
@@ -107,6 +125,9 @@ class Repository(models.Model):
     def origin_display(self) -> str:
         """The origin as shown and audited: a password or token in it replaced by ***."""
         return redact_credentials(self.origin)
+
+    def sandbox_mount_paths(self) -> list[str]:
+        return [line.strip() for line in self.sandbox_mounts.splitlines() if line.strip()]
 
     def clean(self) -> None:
         if self.production_branch == self.development_branch:

@@ -165,6 +165,18 @@ def candidate_waive(request: HttpRequest, name: str, pk: int) -> HttpResponse:
 
 @require_POST
 @refusals_as_messages
+def candidate_approve_manifest(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    candidate = _candidate(request, name, pk, action="waive_check")
+    candidates.candidate_approve_manifest(
+        candidate=candidate, actor=request.user, reason=request.POST.get("reason", "")
+    )
+    return _candidate_done(
+        request, name, pk, "Manifest change approved: validating again with its own manifest."
+    )
+
+
+@require_POST
+@refusals_as_messages
 def candidate_cancel(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     candidate = _candidate(request, name, pk, action="create_candidate")
     candidates.candidate_cancel(candidate=candidate, actor=request.user)

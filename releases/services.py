@@ -127,6 +127,8 @@ SETTINGS_FIELDS = {
     "tag_style",
     "require_signed_commits",
     "allowed_signers",
+    "sandbox_mounts",
+    "sandbox_network",
 }
 
 

@@ -27,6 +27,11 @@ urlpatterns = [
     path("r/<slug:name>/candidates/<int:pk>/reject/", pv.candidate_reject, name="candidate_reject"),
     path("r/<slug:name>/candidates/<int:pk>/rerun/", pv.candidate_rerun, name="candidate_rerun"),
     path("r/<slug:name>/candidates/<int:pk>/waive/", pv.candidate_waive, name="candidate_waive"),
+    path(
+        "r/<slug:name>/candidates/<int:pk>/approve-manifest/",
+        pv.candidate_approve_manifest,
+        name="candidate_approve_manifest",
+    ),
     path("r/<slug:name>/candidates/<int:pk>/cancel/", pv.candidate_cancel, name="candidate_cancel"),
     path(
         "r/<slug:name>/candidates/<int:pk>/promote/",

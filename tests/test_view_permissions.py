@@ -138,6 +138,7 @@ MATRIX: dict[str, Row] = {
     "candidate_reject": action(RM_AND_ADMIN, name=P, pk=validated_candidate),
     "candidate_rerun": action(RM_AND_ADMIN, name=P, pk=validated_candidate),
     "candidate_waive": action(ADMIN_ONLY, name=P, pk=failed_candidate),
+    "candidate_approve_manifest": action(ADMIN_ONLY, name=P, pk=failed_candidate),
     "candidate_cancel": action(RM_AND_ADMIN, name=P, pk=validated_candidate),
     "candidate_promote": action(RM_AND_ADMIN, name=P, pk=validated_candidate),
     "rollback_confirm": action(ADMIN_ONLY, name=P, version="1.0.0"),

@@ -172,7 +172,9 @@ def test_environment_carries_no_secret(tmp_path: Path, monkeypatch: pytest.Monke
         assert secret not in text
     assert f"EWSDASH_ARTIFACTS={tmp_path / 'art'}" in text
     assert f"HOME={tmp_path}" in text
-    assert text.strip().splitlines()[-1].startswith(str(Path(sys.executable).parent))
+    # PATH leads to the worker's Python with links resolved (the sandbox mounts the real path).
+    python_bin = str(Path(sys.executable).parent.resolve())
+    assert text.strip().splitlines()[-1].startswith(python_bin)
 
 
 def test_default_environment_is_the_safe_one(
