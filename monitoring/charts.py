@@ -20,6 +20,7 @@ import io
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -801,7 +802,25 @@ def drift_timeline(points: Sequence[TimelinePoint], markers: Sequence[ReleaseMar
         traces,
         _layout(
             title,
-            xaxis=_axis("time of the drift job (UTC)", type="date"),
+            xaxis=_axis("time of the drift job (UTC)", type="date", **_time_range(start, end)),
             yaxis=_axis("columns drifted (share)", tickformat=".0%", range=[0, 1.05]),
         ),
     )
+
+
+def _time_range(start: str, end: str) -> dict[str, Any]:
+    """At least a day on the time axis: one job (or several within minutes) otherwise gets
+    an axis in milliseconds. Minutes at most in the ticks' labels."""
+    try:
+        first, last = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    except ValueError:
+        return {}
+    extra: dict[str, Any] = {"hoverformat": "%Y-%m-%d %H:%M"}
+    if last - first < timedelta(days=1):
+        middle = first + (last - first) / 2
+        extra["range"] = [
+            (middle - timedelta(hours=12)).isoformat(),
+            (middle + timedelta(hours=12)).isoformat(),
+        ]
+        extra["tickformat"] = "%H:%M\n%b %d"
+    return extra

@@ -2,6 +2,7 @@
 labelled in the original values, colour scales that one extreme cell does not saturate."""
 
 import math
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -43,3 +44,17 @@ def test_one_extreme_cell_does_not_wash_out_the_heatmap() -> None:
     assert heat.zmax < 1.0  # the scale follows the bulk; the outlier shows at the top colour
     assert heat.zmin == 0
     assert charts.robust_zmax([None, 0.01, 0.02]) == 0.1  # never below the effect minimum
+
+
+def test_one_drift_job_gets_a_day_on_the_time_axis_not_milliseconds() -> None:
+    point = charts.TimelinePoint(
+        when="2026-03-01T10:00:00+00:00", label="v1 → c2", drifted=1, tested=4
+    )
+    axis = charts.drift_timeline([point], []).layout.xaxis
+    first, last = (datetime.fromisoformat(x) for x in axis.range)
+    assert last - first == timedelta(days=1)
+    assert first < datetime.fromisoformat(point.when) < last
+    later = charts.TimelinePoint(
+        when="2026-05-01T10:00:00+00:00", label="v2 → c3", drifted=0, tested=4
+    )
+    assert charts.drift_timeline([point, later], []).layout.xaxis.range is None  # plotly's own
