@@ -6,11 +6,13 @@ from django.http import HttpRequest
 
 from ewsdash.roles import role_of
 from releases.access import repositories_with_freeze
+from releases.incidents import incidents_open
 
 
 def dashboard(request: HttpRequest) -> dict[str, Any]:
     """The signed-in user's role, and the repository the navigation points at (with its
-    active freeze for the banner): the one the view already fetched, else the first."""
+    active freeze for the banner): the one the view already fetched, else the first; and
+    every open incident, for the banner on every page."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
@@ -23,4 +25,9 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
             if name
             else repositories.order_by("name").first()
         )
-    return {"user_role": role_of(user), "nav_repository": current}
+    return {
+        "user_role": role_of(user),
+        "nav_repository": current,
+        # Every page shows what moved at an origin without ewsdash (one query).
+        "open_incidents": incidents_open(),
+    }

@@ -187,6 +187,12 @@ EWSDASH_CHECK_HEARTBEAT_TIMEOUT = env_int(
     "EWSDASH_CHECK_HEARTBEAT_TIMEOUT", 12 * EWSDASH_CHECK_HEARTBEAT_INTERVAL, minimum=2
 )
 EWSDASH_REAPER_INTERVAL = env_int("EWSDASH_REAPER_INTERVAL", 60, minimum=1)
+# A git operation (promote, rollback, hotfix cut, back-merge) whose worker has been silent
+# this long is settled by what the origin shows (releases.operation_runner). It must exceed
+# the longest single git command (the git timeout), or a slow push could be judged dead.
+EWSDASH_OPERATION_STALE_AFTER = env_int(
+    "EWSDASH_OPERATION_STALE_AFTER", EWSDASH_GIT_TIMEOUT + 60, minimum=1
+)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "repositories-sync-all": {
@@ -195,6 +201,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "validation-reap-stale": {
         "task": "monitoring.tasks.validation_reap_stale",
+        "schedule": float(EWSDASH_REAPER_INTERVAL),
+    },
+    "operations-reap-stale": {
+        "task": "releases.tasks.operations_reap_stale",
         "schedule": float(EWSDASH_REAPER_INTERVAL),
     },
     "candidates-catch-up": {

@@ -21,7 +21,14 @@ from releases.gates import (
     rerun_refusal,
     waive_refusal,
 )
-from releases.models import Approval, Branch, FreezeWindow, PromotionCandidate, Repository
+from releases.models import (
+    Approval,
+    Branch,
+    FreezeWindow,
+    Operation,
+    PromotionCandidate,
+    Repository,
+)
 from releases.workflow import OPEN, S
 
 
@@ -76,6 +83,7 @@ class CandidatePage:
     can_break_glass: bool
     polling: bool
     freeze: FreezeWindow | None
+    operation: Operation | None = None  # the latest promote operation, with its progress
 
     @property
     def ready(self) -> bool:
@@ -105,4 +113,5 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
         can_break_glass=facts.freeze is not None and break_glass_refusal(candidate, user) is None,
         polling=candidate.status in (S.VALIDATING, S.PROMOTING),
         freeze=facts.freeze,
+        operation=Operation.objects.filter(candidate=candidate).order_by("-pk").first(),
     )

@@ -23,6 +23,7 @@ from releases.models import (
     CandidateKind,
     Decision,
     FreezeWindow,
+    Incident,
     PromotionCandidate,
     Repository,
 )
@@ -56,6 +57,7 @@ class GateFacts:
     production_head: str | None
     other_promoting: int | None  # the id of another candidate being promoted
     freeze: FreezeWindow | None
+    incident: Incident | None = None  # the oldest open incident of the repository
 
     @property
     def live_approvals(self) -> list[Approval]:
@@ -75,8 +77,9 @@ class GateFacts:
 
 
 def gate_facts(*, candidate: PromotionCandidate) -> GateFacts:
-    """The facts, in four queries (decisions with their people, production, promotions,
-    the freeze). The candidate's repository and validation run should be loaded already."""
+    """The facts, in five queries (decisions with their people, production, promotions,
+    the freeze, incidents). The candidate's repository and validation run should be loaded
+    already."""
     repository = candidate.repository
     return GateFacts(
         candidate=candidate,
@@ -95,6 +98,9 @@ def gate_facts(*, candidate: PromotionCandidate) -> GateFacts:
         .values_list("pk", flat=True)
         .first(),
         freeze=active_freeze(repository),
+        incident=Incident.objects.filter(repository=repository, acknowledged_at__isnull=True)
+        .order_by("opened_at")
+        .first(),
     )
 
 
@@ -155,6 +161,19 @@ def gate_no_freeze(facts: GateFacts) -> Gate:
     return Gate("no_freeze", label, False, f"frozen until {until}: {freeze.reason}")
 
 
+def gate_no_incident(facts: GateFacts) -> Gate:
+    label, incident = "No open incident", facts.incident
+    if incident is None:
+        return Gate("no_incident", label, True, "none")
+    return Gate(
+        "no_incident",
+        label,
+        False,
+        f"incident #{incident.pk} ({incident.get_kind_display()}): an admin must adopt it or "
+        "roll it back",
+    )
+
+
 def gate_approvals(facts: GateFacts) -> Gate:
     count = len(facts.live_approvals)
     required = facts.candidate.repository.required_approvals
@@ -166,6 +185,7 @@ GATES: tuple[Callable[[GateFacts], Gate], ...] = (
     gate_contains_production,
     gate_no_other_promotion,
     gate_no_freeze,
+    gate_no_incident,
     gate_approvals,
 )
 

@@ -10,12 +10,14 @@ from django.http import Http404
 from django.utils import timezone
 from semver import Version
 
+from releases.incidents import incident_as_json
 from releases.models import (
     AuditEvent,
     BackportItem,
     Branch,
     BranchKind,
     FreezeWindow,
+    Incident,
     Release,
     ReleaseLine,
     Repository,
@@ -98,6 +100,12 @@ def repository_status(*, repository: Repository) -> dict:
     ledger = backport_ledger(repository=repository)
     line = releases.line
     return {
+        "incidents": [
+            incident_as_json(i)
+            for i in Incident.objects.filter(repository=repository)
+            .select_related("acknowledged_by")
+            .order_by("opened_at")
+        ],
         "repository": {
             "name": repository.name,
             "origin": repository.origin,

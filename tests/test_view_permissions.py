@@ -9,7 +9,12 @@ from django.urls import reverse
 from tests.conftest import ROLE_USERS
 from tests.drift_jobs.drift_job_factories import done_drift_job
 from tests.monitoring_pages.factories import drift_job_id, drift_result_id, history_candidate_id
-from tests.promotion.factories import failed_candidate, validated_candidate
+from tests.promotion.factories import (
+    failed_candidate,
+    open_incident,
+    running_operation,
+    validated_candidate,
+)
 from tests.validation_runs.factories import finished_run, running_run
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +40,9 @@ PAGES = [
     ("drift_job_detail", {"name": "pipeline", "job_id": done_drift_job}),
     ("drift_job_charts", {"name": "pipeline", "job_id": drift_job_id}),
     ("drift_result", {"name": "pipeline", "job_id": drift_job_id, "result_id": drift_result_id}),
+    ("operation_list", {"name": "pipeline"}),
+    ("operation_detail", {"name": "pipeline", "pk": running_operation}),
+    ("incident_list", {"name": "pipeline"}),
 ]
 # Pages only some roles may open (GET), with who may.
 RESTRICTED_PAGES = [
@@ -57,6 +65,8 @@ ACTIONS = [
     ("back_merge", {"name": "pipeline"}, {"admin", "rm-ana"}),
     ("freeze_create", {"name": "pipeline"}, {"admin"}),
     ("drift_job_start", {"name": "pipeline"}, {"admin", "rm-ana", "analyst"}),
+    ("operation_reconcile", {"name": "pipeline", "pk": running_operation}, {"admin"}),
+    ("incident_acknowledge", {"name": "pipeline", "pk": open_incident}, {"admin"}),
 ]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
+from releases import operation_runner
+from releases.errors import ActionRefused
 from releases.models import Branch, PromotionCandidate, Repository
 
 
@@ -56,3 +58,51 @@ def gates_of(candidate: PromotionCandidate) -> list:
     from releases.gates import gate_facts, gates
 
     return gates(gate_facts(candidate=candidate))
+
+
+def carry_out(operation):
+    """Do what a worker does with a queued operation, here; the operation, refreshed."""
+    operation_runner.operation_run(operation_id=operation.pk)
+    operation.refresh_from_db()
+    return operation
+
+
+def carried_out(operation):
+    """`carry_out`, raising the operation's error as a refusal when it failed."""
+    operation = carry_out(operation)
+    if operation.status == "failed":
+        raise ActionRefused(operation.error)
+    return operation
+
+
+def running_operation() -> int:
+    """A back-merge a worker is carrying out (its heartbeat fresh), for page tests."""
+    from django.utils import timezone
+
+    from releases.models import Operation
+
+    now = timezone.now()
+    return Operation.objects.create(
+        repository=Repository.objects.get(name="pipeline"),
+        kind="back_merge",
+        status="running",
+        progress="pushing refs/heads/development to the origin",
+        claimed_by="host-a:123",
+        claim_token="t",
+        started_at=now,
+        heartbeat_at=now,
+        queued_at=now,
+    ).pk
+
+
+def open_incident() -> int:
+    from releases.models import Incident
+
+    return Incident.objects.create(
+        repository=Repository.objects.get(name="pipeline"),
+        kind="production_moved_outside",
+        ref="refs/heads/production",
+        commit="a" * 40,
+        previous_commit="b" * 40,
+        detail="moved by hand",
+    ).pk

@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from releases import candidates, freezes, gates, operations, promotion, sync
+from releases import candidates, freezes, gates, operation_runner, operations, sync
 from releases.errors import ActionRefused
 from releases.models import AuditEvent, Release
+from tests.promotion.factories import carried_out, carry_out
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ def two_releases(approved, users, world, repo, django_capture_on_commit_callback
     """v1.1.0 promoted, then a second change promoted as v1.2.0 (v1.0.0 was imported)."""
     with django_capture_on_commit_callbacks(execute=False):
         candidates.candidate_promote(candidate=approved, actor=users["rm-ben"])
-    promotion.promotion_run(candidate_id=approved.pk)
+    operation_runner.promotion_run(candidate_id=approved.pk)
     world.git("fetch", "--quiet", "origin")
     world.checkout("development")
     world.git("merge", "--quiet", "--no-ff", "-m", "Merge production", "origin/production")
@@ -32,7 +33,7 @@ def two_releases(approved, users, world, repo, django_capture_on_commit_callback
     candidates.candidate_approve(candidate=second, actor=users["admin"])
     with django_capture_on_commit_callbacks(execute=False):
         candidates.candidate_promote(candidate=second, actor=users["rm-ben"])
-    assert promotion.promotion_run(candidate_id=second.pk).startswith("released v1.2.0")
+    assert operation_runner.promotion_run(candidate_id=second.pk).startswith("released v1.2.0")
     return Release.objects.get(version="1.1.0"), Release.objects.get(version="1.2.0")
 
 
@@ -50,12 +51,18 @@ def test_rollback_adds_one_commit_with_the_old_tree_and_keeps_history(
 ):
     v110, v120 = two_releases
     head_before = world.origin_git("rev-parse", "production")
-    rollback = operations.release_rollback(
+    operation = operations.release_rollback(
         repository=repo,
         target=v110,
         actor=users["admin"],
         reason="v1.2.0 doubles the fatalities forecast",
     )
+    # Recorded and queued; nothing is at the origin until a worker carries it out.
+    assert (operation.status, operation.kind) == ("queued", "rollback")
+    assert world.origin_git("rev-parse", "production") == head_before
+    operation = carry_out(operation)
+    assert operation.status == "succeeded", operation.error
+    rollback = Release.objects.get(pk=operation.result["release_id"])
     head = world.origin_git("rev-parse", "production")
     assert world.origin_git("rev-parse", f"{head}^") == head_before  # no history rewritten
     assert world.origin_git("rev-parse", f"{head}^{{tree}}") == world.origin_git(
@@ -92,21 +99,25 @@ def test_a_freeze_blocks_rollback_unless_the_glass_is_broken(two_releases, repo,
         operations.release_rollback(
             repository=repo, target=v110, actor=users["admin"], reason="bad forecast"
         )
-    operations.release_rollback(
-        repository=repo,
-        target=v110,
-        actor=users["admin"],
-        reason="bad forecast",
-        break_glass_reason="forecast is wrong",
+    carry_out(
+        operations.release_rollback(
+            repository=repo,
+            target=v110,
+            actor=users["admin"],
+            reason="bad forecast",
+            break_glass_reason="forecast is wrong",
+        )
     )
     event = AuditEvent.objects.get(action="release.rolled_back")
     assert event.payload["break_glass"] == "forecast is wrong"
 
 
 def test_hotfix_cut_creates_the_branch_at_the_origin_from_production(repo, users, world):
-    branch = operations.hotfix_cut(
-        repository=repo, actor=users["rm-ana"], name="fix-missing-countries"
+    operation = carry_out(
+        operations.hotfix_cut(repository=repo, actor=users["rm-ana"], name="fix-missing-countries")
     )
+    assert operation.status == "succeeded", operation.error
+    branch = operation.params["branch"]
     assert branch == "hotfix/fix-missing-countries"
     assert world.origin_git("rev-parse", branch) == world.origin_git("rev-parse", "production")
     with pytest.raises(ActionRefused, match="already exists"):
@@ -120,16 +131,21 @@ def test_hotfix_cut_creates_the_branch_at_the_origin_from_production(repo, users
 def test_back_merge_pushes_a_real_merge_commit_on_development(registered, users, world):
     production = world.origin_git("rev-parse", "production")
     development = world.origin_git("rev-parse", "development")
-    merge = operations.production_merge_into_development(
-        repository=registered, actor=users["rm-ana"]
+    operation = carry_out(
+        operations.production_merge_into_development(repository=registered, actor=users["rm-ana"])
     )
+    merge = operation.result["merge"]
     assert world.origin_git("rev-parse", "development") == merge
     assert world.origin_git("rev-list", "--parents", "-n", "1", merge).split()[1:] == [
         development,
         production,
     ]
     with pytest.raises(ActionRefused, match="already contains"):
-        operations.production_merge_into_development(repository=registered, actor=users["rm-ana"])
+        carried_out(
+            operations.production_merge_into_development(
+                repository=registered, actor=users["rm-ana"]
+            )
+        )
 
 
 def test_a_conflicting_back_merge_pushes_nothing_and_lists_the_files(registered, users, world):
@@ -137,8 +153,11 @@ def test_a_conflicting_back_merge_pushes_nothing_and_lists_the_files(registered,
     world.commit("feat: dev", files={"hot.py": "development version\n"})
     world.push("development")
     refs_before = world.origin_git("for-each-ref")
-    with pytest.raises(ActionRefused, match="Conflicting files: hot.py"):
+    operation = carry_out(
         operations.production_merge_into_development(repository=registered, actor=users["rm-ana"])
+    )
+    assert operation.status == "failed"
+    assert "Conflicting files: hot.py" in operation.error
     assert world.origin_git("for-each-ref") == refs_before
 
 
