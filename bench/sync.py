@@ -320,7 +320,8 @@ def main() -> None:
         from releases.models import BackportItem, Release, Repository
 
         def ewsdash_full() -> None:
-            Repository.objects.filter(name="bench").delete()
+            # Repositories are never deleted; free the name for this round.
+            Repository.objects.filter(name="bench").update(name=f"bench-{time.monotonic_ns()}")
             repository = services.repository_create(actor="bench", name="bench", origin=str(origin))
             outcome = sync.repository_sync(repository=repository, actor="bench")
             assert not outcome.error, outcome.error

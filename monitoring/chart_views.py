@@ -6,6 +6,7 @@ Every chart page answers `?format=csv&chart=<name>` with that chart's full data.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,7 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from monitoring import chart_selectors as selectors
 from monitoring import charts
@@ -61,11 +62,12 @@ CHANGELOG_RELEASES = 50
 
 
 def _step(request: HttpRequest) -> int | None:
+    # ASCII digits only ("²".isdigit() is true) and short enough for any integer column.
     text = request.GET.get("step", "")
-    return int(text) if text.lstrip("-").isdigit() else None
+    return int(text) if re.fullmatch(r"-?[0-9]{1,6}", text) else None
 
 
-@require_GET
+@require_safe
 def model_health(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
     # One select names both as "model|target"; split at the last "|" because targets are
@@ -188,7 +190,7 @@ def _health_charts(page: selectors.HealthPage) -> tuple[list[Chart], list[dict[s
     return chart_list, rows[:TABLE_ROWS]
 
 
-@require_GET
+@require_safe
 def release_compare(request: HttpRequest, name: str, before: str, after: str) -> HttpResponse:
     repository = access_repository(request, name)
     page = selectors.release_compare(repository=repository, before=before, after=after)
@@ -241,7 +243,7 @@ def release_compare(request: HttpRequest, name: str, before: str, after: str) ->
     )
 
 
-@require_GET
+@require_safe
 def candidate_compare(request: HttpRequest, name: str, before: str, pk: int) -> HttpResponse:
     """A release against an open candidate: the "compare with production" link."""
     return release_compare(request, name, before, f"candidate-{pk}")
@@ -251,7 +253,7 @@ def _job_label(job: DriftJob) -> str:
     return f"#{job.pk} {job.reference_label} → {job.current_label}"
 
 
-@require_GET
+@require_safe
 def drift_overview(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
     view = selectors.drift_overview(repository=repository)
@@ -315,7 +317,7 @@ def _drift_overview_charts(
     return chart_list, counts
 
 
-@require_GET
+@require_safe
 def drift_job_charts(request: HttpRequest, name: str, job_id: int) -> HttpResponse:
     repository = access_repository(request, name)
     job, results = selectors.drift_job(repository=repository, job_id=job_id)
@@ -370,7 +372,7 @@ def drift_job_charts(request: HttpRequest, name: str, job_id: int) -> HttpRespon
     )
 
 
-@require_GET
+@require_safe
 def drift_result(request: HttpRequest, name: str, job_id: int, result_id: int) -> HttpResponse:
     repository = access_repository(request, name)
     result = selectors.drift_result(repository=repository, job_id=job_id, result_id=result_id)
@@ -459,7 +461,7 @@ def _result_charts(result: DriftResult) -> list[Chart]:
     return chart_list
 
 
-@require_GET
+@require_safe
 def deployment_status(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
     board = selectors.deployment_board(repository=repository)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from monitoring import drift_jobs, drift_selectors
 from monitoring.models import ValidationRun
@@ -13,7 +13,7 @@ from releases.access import access_repository
 from releases.errors import ActionRefused
 
 
-@require_GET
+@require_safe
 def drift_job_list(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
     context = {
@@ -65,7 +65,7 @@ def drift_job_start(request: HttpRequest, name: str) -> HttpResponse:
     return redirect("drift_job_detail", name=repository.name, job_id=job.pk)
 
 
-@require_GET
+@require_safe
 def drift_job_detail(request: HttpRequest, name: str, job_id: int) -> HttpResponse:
     repository = access_repository(request, name)
     job = drift_selectors.drift_job_for_page(repository=repository, job_id=job_id)

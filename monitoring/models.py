@@ -75,7 +75,7 @@ class ValidationRun(models.Model):
     """
 
     repository = models.ForeignKey(
-        "releases.Repository", on_delete=models.CASCADE, related_name="validation_runs"
+        "releases.Repository", on_delete=models.PROTECT, related_name="validation_runs"
     )
     commit = models.CharField(max_length=64)
     attempt = models.PositiveIntegerField(default=1)
@@ -199,7 +199,7 @@ class CheckArtifact(models.Model):
         CheckResult, on_delete=models.CASCADE, related_name="artifacts"
     )
     artifact = models.ForeignKey(Artifact, on_delete=models.PROTECT, related_name="uses")
-    name = models.CharField(max_length=500)
+    name = models.TextField()
     kind = models.CharField(max_length=20)  # predictions, metrics, file
     rows = models.PositiveBigIntegerField(null=True, blank=True)
 
@@ -220,9 +220,9 @@ class ModelMetric(models.Model):
 
     run = models.ForeignKey(ValidationRun, on_delete=models.CASCADE, related_name="metrics")
     check_result = models.ForeignKey(CheckResult, on_delete=models.CASCADE, related_name="metrics")
-    model = models.CharField(max_length=200)
-    target = models.CharField(max_length=200)
-    metric = models.CharField(max_length=100)
+    model = models.TextField()
+    target = models.TextField()
+    metric = models.TextField()
     step = models.IntegerField(null=True, blank=True)  # None: over all steps
     value = models.FloatField()
     direction = models.CharField(max_length=10, blank=True)  # lower, higher or unknown ("")
@@ -277,13 +277,13 @@ class DriftJob(models.Model):
     """One comparison of the prediction artifacts of two validation runs."""
 
     repository = models.ForeignKey(
-        "releases.Repository", on_delete=models.CASCADE, related_name="drift_jobs"
+        "releases.Repository", on_delete=models.PROTECT, related_name="drift_jobs"
     )
     # PROTECT: a job's results mean nothing once the runs they compare are gone.
     reference_run = models.ForeignKey(ValidationRun, on_delete=models.PROTECT, related_name="+")
     current_run = models.ForeignKey(ValidationRun, on_delete=models.PROTECT, related_name="+")
-    reference_label = models.CharField(max_length=200)
-    current_label = models.CharField(max_length=200)
+    reference_label = models.TextField()
+    current_label = models.TextField()
     check_name = models.CharField(max_length=63, default="inference")
     columns = models.JSONField(default=list, blank=True)  # empty: every pred_* column
     status = models.CharField(
@@ -323,8 +323,8 @@ class DriftResult(models.Model):
     """The engine's result for one column of one model's predictions file."""
 
     job = models.ForeignKey(DriftJob, on_delete=models.CASCADE, related_name="results")
-    model = models.CharField(max_length=200)  # "" when the file name names no model
-    column = models.CharField(max_length=200)
+    model = models.TextField()  # "" when the file name names no model
+    column = models.TextField()
     kind = models.CharField(max_length=20)  # numeric | categorical | draws
     status = models.CharField(max_length=40)  # the engine's status: ok, empty_reference, ...
     n_reference = models.BigIntegerField(default=0)
@@ -372,7 +372,7 @@ class ReleaseModelStatus(models.Model):
     release = models.ForeignKey(
         "releases.Release", on_delete=models.CASCADE, related_name="model_statuses"
     )
-    model = models.CharField(max_length=200)
+    model = models.TextField()
     # shadow, deployed, baseline, deprecated, or "" when the config declares none we can read.
     status = models.CharField(max_length=40, blank=True)
 

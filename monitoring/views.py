@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from monitoring import runs, selectors
 from monitoring.models import RunPurpose, ValidationRun
@@ -21,14 +21,14 @@ def _run_or_404(repository: Repository, run_id: int) -> ValidationRun:
     return run
 
 
-@require_GET
+@require_safe
 def monitoring_home(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
     run_rows = list(selectors.run_list(repository=repository))
     return render(request, "monitoring/home.html", {"repository": repository, "runs": run_rows})
 
 
-@require_GET
+@require_safe
 def validation_run_detail(request: HttpRequest, name: str, run_id: int) -> HttpResponse:
     repository = access_repository(request, name)
     panel = selectors.run_panel(run=_run_or_404(repository, run_id))

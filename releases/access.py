@@ -54,6 +54,8 @@ def access_repository(request: HttpRequest, name: str, *, action: str | None = N
     repository = get_object_or_404(repositories_with_freeze(), name=name)
     if action and not request.user.has_perm(f"releases.{action}"):
         raise PermissionDenied(f"Your role does not allow this ({action.replace('_', ' ')}).")
+    if action and repository.is_archived:
+        raise PermissionDenied(f"{repository.name} is archived; its history is read-only.")
     request.ews_repository = repository  # type: ignore[attr-defined]
     return repository
 

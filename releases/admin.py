@@ -4,9 +4,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from releases import services
+from releases import identities, services
 from releases.errors import ActionRefused
 from releases.models import AuditEvent, Branch, Repository
 
@@ -41,9 +44,36 @@ class RepositoryAddForm(forms.ModelForm):
         return data
 
 
+class RepositoryChangeForm(forms.ModelForm):
+    archive_with_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Archive this repository (it is never deleted): give the reason. Its "
+        "history stays readable; nothing syncs or changes it again.",
+    )
+
+    class Meta:
+        model = Repository
+        # The origin is shown redacted, read-only (see get_readonly_fields).
+        fields = [
+            "production_branch",
+            "development_branch",
+            "tag_style",
+            "required_approvals",
+            "authors_may_approve",
+            "manifest_path",
+        ]
+
+
 @admin.register(Repository)
 class RepositoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "origin", "production_branch", "development_branch", "last_synced_at"]
+    list_display = [
+        "name",
+        "origin_display",
+        "production_branch",
+        "development_branch",
+        "last_synced_at",
+    ]
     readonly_fields = [
         "created_at",
         "last_synced_at",
@@ -63,19 +93,46 @@ class RepositoryAdmin(admin.ModelAdmin):
                     super().__init__(*args, request_user=request.user, **kw)
 
             return BoundForm
+        kwargs["form"] = RepositoryChangeForm
         return super().get_form(request, obj, change=change, **kwargs)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # archive instead: see RepositoryChangeForm
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        # The origin and the clone belong together; change it by registering anew.
-        return [*self.readonly_fields, "name", "origin"] if obj else []
+        # The origin and the clone belong together; change it by registering anew. It is
+        # shown with its password or token redacted.
+        if obj is None:
+            return []
+        return [
+            *self.readonly_fields,
+            "name",
+            "origin_display",
+            "refused_refs",
+            "archived_at",
+            "archive_reason",
+        ]
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["origin"] if obj else []
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change:
             return  # the service saved it (with its audit event) during validation
-        services.repository_update_settings(
-            actor=request.user, repository=obj, fields=form.changed_data
-        )
-        messages.info(request, "Settings saved and audited.")
+        settings_changed = [name for name in form.changed_data if name != "archive_with_reason"]
+        if settings_changed:
+            services.repository_update_settings(
+                actor=request.user, repository=obj, fields=settings_changed
+            )
+            messages.info(request, "Settings saved and audited.")
+        reason = form.cleaned_data.get("archive_with_reason", "")
+        if reason.strip():
+            try:
+                services.repository_archive(actor=request.user, repository=obj, reason=reason)
+            except ActionRefused as error:
+                messages.error(request, str(error))
+            else:
+                messages.info(request, f"{obj.name} archived.")
 
 
 @admin.register(Branch)
@@ -111,3 +168,41 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class AccountAdmin(UserAdmin):
+    """Users are deactivated, never deleted; superuser status and per-user permissions are
+    set only from the command line (`manage.py createsuperuser`, `manage.py shell`), so an
+    admin cannot raise itself above the admin role."""
+
+    readonly_fields = ["is_superuser", "user_permissions", "last_login", "date_joined"]
+    actions = ["deactivate"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Deactivate the selected users (audited)")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for user in queryset:
+            try:
+                identities.user_deactivate(actor=request.user, user=user)
+            except ActionRefused as error:
+                messages.error(request, f"{user}: {error}")
+            else:
+                messages.info(request, f"{user} deactivated.")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            obj.is_active = True  # deactivation goes through the audited service
+            super().save_model(request, obj, form, change)
+            try:
+                identities.user_deactivate(actor=request.user, user=obj)
+            except ActionRefused as error:
+                messages.error(request, str(error))
+            return
+        super().save_model(request, obj, form, change)

@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 from git import Git
 from git.exc import GitCommandError, GitCommandNotFound
 
+from releases.redaction import redact_credentials
+
 # Remote helpers such as ext:: run arbitrary commands; only plain transports pass.
 ALLOWED_SCHEMES = ("file", "https", "ssh")
 PROTOCOL_CONFIG = [
@@ -50,11 +52,17 @@ RECORD = "\x1e"
 
 
 class GitError(Exception):
-    """A git operation failed; the message is git's own, trimmed."""
+    """A git operation failed; the message is git's own, trimmed, credentials redacted."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact_credentials(message))
 
 
 class OriginError(ValueError):
-    """An origin that ewsdash refuses to clone."""
+    """An origin that ewsdash refuses to clone (the message never shows its password)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact_credentials(message))
 
 
 def check_origin(origin: str) -> str:

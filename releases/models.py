@@ -8,6 +8,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from releases.redaction import redact_credentials
+
 BRANCH_NAME_RE = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/\-]+(?<!\.lock)(?<![/.])$")
 
 
@@ -44,6 +46,12 @@ class Repository(models.Model):
     # A digest of the origin's ref listing at the last successful sync: an
     # unchanged origin re-syncs without fetching.
     refs_digest = models.CharField(max_length=64, blank=True)
+    # Branches the last sync left out, with the reason: [{"ref": ..., "reason": ...}].
+    refused_refs = models.JSONField(default=list, blank=True)
+    # A repository is never deleted (its history and audit trail stay): it is archived,
+    # through `releases.services.repository_archive`, and then no longer synced or changed.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    archive_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -77,6 +85,15 @@ class Repository(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def origin_display(self) -> str:
+        """The origin as shown and audited: a password or token in it replaced by ***."""
+        return redact_credentials(self.origin)
+
     def clean(self) -> None:
         if self.production_branch == self.development_branch:
             raise ValidationError(
@@ -97,12 +114,14 @@ class BranchKind(models.TextChoices):
 class Branch(models.Model):
     """A branch at the origin as of the last sync. Gone branches are kept, marked gone."""
 
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="branches")
-    name = models.CharField(max_length=255)
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="branches")
+    # Ref names, versions and people's names come from the origin: text, never a length
+    # limit a hostile branch name could break a sync with.
+    name = models.TextField()
     kind = models.CharField(max_length=20, choices=BranchKind.choices)
     head = models.CharField(max_length=64)
-    author_name = models.CharField(max_length=255, blank=True)
-    author_email = models.CharField(max_length=255, blank=True)
+    author_name = models.TextField(blank=True)
+    author_email = models.TextField(blank=True)
     committed_at = models.DateTimeField(null=True, blank=True)
     subject = models.TextField(blank=True)
     ahead_of_production = models.PositiveIntegerField(default=0)
@@ -202,14 +221,14 @@ class Release(models.Model):
     or deleted at the origin sets `tag_state` (and `origin_commit`) instead.
     """
 
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="releases")
-    version = models.CharField(max_length=255, help_text="Semantic version, without a v")
-    tag = models.CharField(max_length=255, help_text="The primary tag")
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="releases")
+    version = models.TextField(help_text="Semantic version, without a v")
+    tag = models.TextField(help_text="The primary tag")
     tags = models.JSONField(default=list, help_text="Every tag naming this version")
     commit = models.CharField(max_length=64)
     kind = models.CharField(max_length=20, choices=ReleaseKind.choices)
-    tagger_name = models.CharField(max_length=255, blank=True)
-    tagger_email = models.CharField(max_length=255, blank=True)
+    tagger_name = models.TextField(blank=True)
+    tagger_email = models.TextField(blank=True)
     tagged_at = models.DateTimeField(null=True, blank=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -262,7 +281,7 @@ class ReleaseLine(models.Model):
     """
 
     repository = models.OneToOneField(
-        Repository, on_delete=models.CASCADE, related_name="release_line"
+        Repository, on_delete=models.PROTECT, related_name="release_line"
     )
     production_head = models.CharField(max_length=64, blank=True)
     latest_release = models.ForeignKey(
@@ -274,7 +293,7 @@ class ReleaseLine(models.Model):
         help_text="The highest release reachable from production",
     )
     commits_past_latest = models.PositiveIntegerField(default=0)
-    next_version = models.CharField(max_length=255, blank=True)
+    next_version = models.TextField(blank=True)
     next_bump = models.CharField(max_length=10, blank=True)
     next_changelog = models.JSONField(default=list, blank=True)
     not_semver_tags = models.JSONField(
@@ -302,11 +321,11 @@ class BackportItem(models.Model):
     STALE_AFTER_DAYS = 7
 
     repository = models.ForeignKey(
-        Repository, on_delete=models.CASCADE, related_name="backport_items"
+        Repository, on_delete=models.PROTECT, related_name="backport_items"
     )
     commit = models.CharField(max_length=64)
     subject = models.TextField(blank=True)
-    author_name = models.CharField(max_length=255, blank=True)
+    author_name = models.TextField(blank=True)
     committed_at = models.DateTimeField(null=True, blank=True)
     release = models.ForeignKey(
         Release,
@@ -386,9 +405,9 @@ class PromotionCandidate(models.Model):
     Its status changes only through `releases.workflow.candidate_transition`.
     """
 
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="candidates")
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="candidates")
     kind = models.CharField(max_length=20, choices=CandidateKind.choices)
-    source_branch = models.CharField(max_length=255)
+    source_branch = models.TextField()
     commit = models.CharField(max_length=64, help_text="The frozen commit")
     production_head = models.CharField(max_length=64, help_text="Production's head at creation")
     # The production head for which `contains_production_head` was last computed;
@@ -398,10 +417,10 @@ class PromotionCandidate(models.Model):
     branch_moved_by = models.PositiveIntegerField(
         default=0, help_text="Commits the source branch has past the frozen commit"
     )
-    version = models.CharField(max_length=255)
-    proposed_version = models.CharField(max_length=255)
+    version = models.TextField()
+    proposed_version = models.TextField()
     bump = models.CharField(max_length=10)
-    base_version = models.CharField(max_length=255, blank=True)
+    base_version = models.TextField(blank=True)
     changelog = models.JSONField(default=list, blank=True)
     commit_people = models.JSONField(
         default=list, blank=True, help_text="Author and committer emails of its commits"
@@ -503,7 +522,7 @@ class Approval(models.Model):
 class FreezeWindow(models.Model):
     """A period in which promotions are blocked (an admin may break the glass)."""
 
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="freezes")
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="freezes")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     reason = models.TextField()
@@ -554,7 +573,7 @@ class Operation(models.Model):
     succeeded, none → failed. One operation at a time per repository.
     """
 
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="operations")
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="operations")
     kind = models.CharField(max_length=20, choices=OperationKind.choices)
     status = models.CharField(
         max_length=20, choices=OperationStatus.choices, default=OperationStatus.QUEUED
@@ -620,9 +639,9 @@ class IncidentResolution(models.TextChoices):
 class Incident(models.Model):
     """Something at the origin that ewsdash did not do; promotions wait for an admin."""
 
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="incidents")
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="incidents")
     kind = models.CharField(max_length=40, choices=IncidentKind.choices)
-    ref = models.CharField(max_length=255)
+    ref = models.TextField()
     commit = models.CharField(max_length=64, blank=True)
     previous_commit = models.CharField(max_length=64, blank=True)
     detail = models.TextField(blank=True)

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from releases import candidate_selectors as selectors
 from releases import candidates, freezes, operations
@@ -60,14 +60,14 @@ def refusals_as_messages(view: Callable[..., HttpResponse]) -> Callable[..., Htt
 # -- candidates ------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def candidate_list(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
     board = selectors.candidate_board(repository=repository)
     return render(request, "releases/candidates.html", {"repository": repository, "board": board})
 
 
-@require_GET
+@require_safe
 def candidate_detail(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     candidate = _candidate(request, name, pk)
     candidate.repository = request.ews_repository  # type: ignore[attr-defined]
@@ -178,7 +178,7 @@ def _release(request: HttpRequest, name: str, version: str, action: str | None =
     )
 
 
-@require_GET
+@require_safe
 def rollback_preview(request: HttpRequest, name: str, version: str) -> HttpResponse:
     target = _release(request, name, version, action="rollback_release")
     try:
@@ -246,7 +246,10 @@ def back_merge(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def _when(value: str, field: str) -> datetime:
-    parsed = parse_datetime(value.strip()) if value else None
+    try:
+        parsed = parse_datetime(value.strip()) if value else None
+    except ValueError:  # well-formed but impossible, e.g. 2024-13-45 10:00
+        parsed = None
     if parsed is None:
         raise ActionRefused(f"{field} must be a date and time (YYYY-MM-DD HH:MM).")
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)

@@ -34,7 +34,7 @@ KIND_ORDER = Case(
 
 
 def repository_list() -> QuerySet[Repository]:
-    return Repository.objects.order_by("name")
+    return Repository.objects.filter(archived_at__isnull=True).order_by("name")
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def repository_status(*, repository: Repository) -> dict:
         ],
         "repository": {
             "name": repository.name,
-            "origin": repository.origin,
+            "origin": repository.origin_display,
             "production_branch": repository.production_branch,
             "development_branch": repository.development_branch,
             "required_approvals": repository.required_approvals,

@@ -11,9 +11,11 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from ewsdash import queue
 from releases import git
+from releases.access import require_permission
 from releases.audit import audit_record
 from releases.clones import clone_dir
 from releases.errors import ActionRefused
@@ -70,7 +72,7 @@ def repository_create(
             check_required_branches(repository, {head.name for head in repo.branches()})
         except git.GitError as error:
             shutil.rmtree(dest, ignore_errors=True)
-            raise ActionRefused(f"Cannot clone {origin}: {error}") from None
+            raise ActionRefused(f"Cannot clone {repository.origin_display}: {error}") from None
         except ActionRefused:
             shutil.rmtree(dest, ignore_errors=True)
             raise
@@ -83,7 +85,7 @@ def repository_create(
                     obj=repository,
                     repository=repository,
                     payload={
-                        "origin": origin,
+                        "origin": repository.origin_display,
                         "production_branch": production_branch,
                         "development_branch": development_branch,
                         "required_approvals": required_approvals,
@@ -132,3 +134,29 @@ def repository_update_settings(*, actor: Any, repository: Repository, fields: li
             repository=repository,
             payload={name: getattr(repository, name) for name in changed},
         )
+
+
+def repository_archive(*, actor: Any, repository: Repository, reason: str) -> None:
+    """Archive a repository: its history stays, readable; nothing syncs or changes it again.
+
+    Repositories are never deleted (the admin site offers this instead), so no history
+    or audit trail is cascaded away.
+    """
+    require_permission(actor, "change_repository")
+    if not reason.strip():
+        raise ActionRefused("Archiving a repository needs a reason.")
+    with transaction.atomic():
+        locked = Repository.objects.select_for_update().get(pk=repository.pk)
+        if locked.is_archived:
+            raise ActionRefused(f"{locked.name} is already archived.")
+        locked.archived_at = timezone.now()
+        locked.archive_reason = reason.strip()
+        locked.save(update_fields=["archived_at", "archive_reason"])
+        audit_record(
+            actor=actor,
+            action="repository.archived",
+            obj=locked,
+            repository=locked,
+            payload={"reason": locked.archive_reason},
+        )
+    repository.archived_at, repository.archive_reason = locked.archived_at, locked.archive_reason

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ewsdash import queue
-from releases import git, lineage
+from releases import git, lineage, versioning
 from releases.audit import audit_record
 from releases.clones import clone_dir, clone_session
 from releases.errors import ActionRefused
@@ -41,7 +41,7 @@ from releases.workflow import OPEN, S, approvals_void, candidate_transition
 def check_required_branches(repository: Repository, names: set[str]) -> None:
     """Refuse an origin that lacks commits or the production or development branch."""
     if not names:
-        raise ActionRefused(f"The origin {repository.origin} has no commits.")
+        raise ActionRefused(f"The origin {repository.origin_display} has no commits.")
     missing = [
         branch
         for branch in (repository.production_branch, repository.development_branch)
@@ -112,6 +112,7 @@ class OriginFacts:
 
     digest: str
     branches: dict[str, dict[str, Any]]
+    refused: list[dict[str, str]]
     history: lineage.HistoryFacts
     candidates: list[CandidateFacts]
 
@@ -155,14 +156,30 @@ def _read_origin(repository: Repository, *, force: bool) -> OriginFacts | None:
             return None
         if not rebuilt:
             repo.fetch()
-        heads = repo.branches()
+        heads, refused = _acceptable_branches(repo.branches())
         check_required_branches(repository, {head.name for head in heads})
         return OriginFacts(
             digest=digest,
+            refused=refused,
             branches=_branch_facts(repository, repo, heads),
             history=_history_facts(repository, repo, heads),
             candidates=_candidate_facts(repository, repo, {h.name: h.head for h in heads}),
         )
+
+
+def _acceptable_branches(
+    heads: list[git.BranchHead],
+) -> tuple[list[git.BranchHead], list[dict[str, str]]]:
+    """Branches a sync records, and those it leaves out with the reason (shown on the
+    Branches page): a name too long for the database's indexes."""
+    kept, refused = [], []
+    for head in heads:
+        reason = versioning.ref_too_long(head.name)
+        if reason:
+            refused.append({"ref": head.name, "reason": f"branch name {reason}"})
+        else:
+            kept.append(head)
+    return kept, refused
 
 
 def _record_sync_error(repository: Repository, message: str, actor: Any) -> None:
@@ -266,8 +283,8 @@ def _branch_facts(
         facts[head.name] = {
             "kind": branch_kind(repository, head.name),
             "head": head.head,
-            "author_name": head.author_name[:255],
-            "author_email": head.author_email[:255],
+            "author_name": head.author_name,
+            "author_email": head.author_email,
             "committed_at": head.committed_at,
             "subject": head.subject,
             **counts,
@@ -331,8 +348,10 @@ def _save_facts(
         locked.last_synced_at = now
         locked.last_sync_attempt_at = now
         locked.last_sync_error = ""
+        locked.refused_refs = origin.refused
         locked.save(
             update_fields=[
+                "refused_refs",
                 "refs_digest",
                 "last_synced_at",
                 "last_sync_attempt_at",

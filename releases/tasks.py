@@ -20,6 +20,8 @@ def repository_sync(*, repository_id: int, actor_id: int | None = None) -> str:
     repository = Repository.objects.filter(pk=repository_id).first()
     if repository is None:
         return "repository gone"
+    if repository.is_archived:
+        return f"{repository.name} is archived"
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     return sync.repository_sync(repository=repository, actor=actor).summary
 
@@ -27,7 +29,8 @@ def repository_sync(*, repository_id: int, actor_id: int | None = None) -> str:
 @app.task(name="releases.tasks.repositories_sync_all")
 def repositories_sync_all() -> None:
     """Beat's periodic sync: one task per repository so a slow origin delays no other."""
-    for repository_id in Repository.objects.values_list("pk", flat=True):
+    live = Repository.objects.filter(archived_at__isnull=True)
+    for repository_id in live.values_list("pk", flat=True):
         repository_sync.delay(repository_id=repository_id)
 
 

@@ -94,6 +94,7 @@ __all__ = [
     "next_version",
     "parse_commit_message",
     "parse_version_tag",
+    "ref_too_long",
     "validate_override",
 ]
 
@@ -148,9 +149,23 @@ def parse_version_tag(tag: str) -> ParsedTag | NotSemver:
     return ParsedTag(version=version, prefix=prefix, tag=tag)
 
 
+# Ref names are text columns; past this many bytes a name would no longer fit the
+# database's unique indexes (PostgreSQL's b-tree entries stop near 2.7 kB), so such a
+# tag or branch is refused with this reason instead of failing a sync.
+MAX_REF_BYTES = 1000
+
+
+def ref_too_long(name: str) -> str | None:
+    """The reason a ref name is refused for its length, or None."""
+    size = len(name.encode("utf-8", errors="surrogateescape"))
+    return f"longer than {MAX_REF_BYTES} bytes ({size})" if size > MAX_REF_BYTES else None
+
+
 def _obvious_problem(tag: str) -> str | None:
     if not tag:
         return "empty tag"
+    if too_long := ref_too_long(tag):
+        return too_long
     if not tag.isascii():
         return "contains non-ASCII characters"
     if any(ch.isspace() for ch in tag):
@@ -399,7 +414,8 @@ def validate_override(proposed: str, *, existing: Iterable[Version], minimum: Ve
     """Accept a person's version override only if it is valid, upward and new."""
     parsed = parse_version_tag(proposed.strip())
     if isinstance(parsed, NotSemver):
-        raise VersionError(f"{proposed!r} is not a semantic version: {parsed.reason}")
+        shown = proposed if len(proposed) <= 80 else proposed[:80] + "…"
+        raise VersionError(f"{shown!r} is not a semantic version: {parsed.reason}")
     version = parsed.version
     if version.build is not None:
         raise VersionError(

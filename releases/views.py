@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -8,13 +10,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from releases import selectors, services
 from releases.access import access_repository, require_reader
 
 
-@require_GET
+def _parse_when(text: str) -> datetime | None:
+    """A date and time from a query string, or None when it is not one (2024-13-45 too)."""
+    try:
+        return parse_datetime(text.strip())
+    except ValueError:
+        return None
+
+
+@require_safe
 def overview(request: HttpRequest) -> HttpResponse:
     require_reader(request)
     repositories = list(selectors.repository_list())
@@ -23,7 +33,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "releases/overview.html", {"repositories": repositories})
 
 
-@require_GET
+@require_safe
 def repository_overview(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
     context = {
@@ -39,12 +49,12 @@ def repository_overview(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "releases/repository.html", context)
 
 
-@require_GET
+@require_safe
 def branch_list(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
     board = selectors.branch_board(repository=repository)
     # After "Sync now" the page polls itself until the worker has finished.
-    since = parse_datetime(request.GET.get("since", "") or "")
+    since = _parse_when(request.GET.get("since", ""))
     attempt = repository.last_sync_attempt_at
     waiting = since is not None and (attempt is None or attempt < since)
     template = (
@@ -74,7 +84,7 @@ def sync_now(request: HttpRequest, name: str) -> HttpResponse:
 RELEASES_PER_PAGE = 50
 
 
-@require_GET
+@require_safe
 def release_list(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
     board = selectors.release_board(repository=repository)
@@ -85,14 +95,14 @@ def release_list(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def release_detail(request: HttpRequest, name: str, version: str) -> HttpResponse:
     repository = access_repository(request, name)
     detail = selectors.release_detail(repository=repository, version=version)
     return render(request, "releases/release.html", {"repository": repository, "detail": detail})
 
 
-@require_GET
+@require_safe
 def audit(request: HttpRequest) -> HttpResponse:
     require_reader(request)
     filters = {

@@ -1,19 +1,9 @@
 """A URL's name is its view's name, so a reader finds one from the other."""
 
-from django.urls import URLPattern, URLResolver, get_resolver
+from tests.support.urls import url_patterns as patterns
 
 # Django's own views keep Django's names.
 FOREIGN = {"login", "logout"}
-
-
-def patterns(resolver: URLResolver | None = None, prefix: str = ""):
-    for entry in (resolver or get_resolver()).url_patterns:
-        if isinstance(entry, URLResolver):
-            if entry.app_name == "admin":
-                continue
-            yield from patterns(entry, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), entry
 
 
 def test_every_url_name_is_its_view_functions_name():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -73,10 +71,10 @@ def test_a_redelivered_part_is_harmless(celery_worker_process, registered, users
         current_label="candidate #1",
     )
     # The same message twice more, as a broker does after a lost acknowledgement.
-    drift_part_run.delay(job_id=job.pk, part=0)
-    drift_part_run.delay(job_id=job.pk, part=0)
+    duplicates = [drift_part_run.delay(job_id=job.pk, part=0) for _ in range(2)]
     job = finished(job)
-    time.sleep(1.0)  # let the late duplicates land
+    for duplicate in duplicates:  # the late duplicates have landed
+        celery_worker_process.wait_for_task(duplicate.id)
     job.refresh_from_db()
     assert job.status == "done" and job.parts_done == job.parts_total == 4
     assert DriftResult.objects.filter(job=job).count() == 16

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from releases import operation_runner
 from releases.errors import ActionRefused
-from releases.models import Branch, PromotionCandidate, Repository
+from releases.models import Branch, FreezeWindow, PromotionCandidate, Repository
 
 
 def make_candidate(*, status: str = "validated", name: str = "pipeline") -> PromotionCandidate:
@@ -60,6 +63,27 @@ def gates_of(candidate: PromotionCandidate) -> list:
     return gates(gate_facts(candidate=candidate))
 
 
+def make_freeze(
+    *,
+    starts_in: timedelta = timedelta(hours=-1),
+    lasts: timedelta = timedelta(days=1),
+    name: str = "pipeline",
+) -> FreezeWindow:
+    """A freeze window (by default in force now), made straight in the database."""
+    starts_at = timezone.now() + starts_in
+    return FreezeWindow.objects.create(
+        repository=Repository.objects.get(name=name),
+        starts_at=starts_at,
+        ends_at=starts_at + lasts,
+        reason="quarterly board meeting",
+        created_by=get_user_model().objects.get_or_create(username="admin")[0],
+    )
+
+
+def active_freeze() -> int:
+    return make_freeze().pk
+
+
 def carry_out(operation):
     """Do what a worker does with a queued operation, here; the operation, refreshed."""
     operation_runner.operation_run(operation_id=operation.pk)
@@ -77,13 +101,15 @@ def carried_out(operation):
 
 def running_operation() -> int:
     """A back-merge a worker is carrying out (its heartbeat fresh), for page tests."""
-    from django.utils import timezone
-
     from releases.models import Operation
 
+    repository = Repository.objects.get(name="pipeline")
+    existing = Operation.objects.filter(repository=repository, status="running").first()
+    if existing is not None:  # one operation at a time per repository
+        return existing.pk
     now = timezone.now()
     return Operation.objects.create(
-        repository=Repository.objects.get(name="pipeline"),
+        repository=repository,
         kind="back_merge",
         status="running",
         progress="pushing refs/heads/development to the origin",

@@ -276,6 +276,8 @@ class PromotionMachine(RuleBasedStateMachine):
         ).exists()
 
 
+# About 750 git-backed actions: 6 minutes on a loaded 2-core machine (1 minute of CPU).
+@pytest.mark.timeout(900)
 def test_random_governance_sequences_keep_the_invariants(users, monkeypatch):
     from hypothesis.stateful import run_state_machine_as_test
 

@@ -73,8 +73,13 @@ def test_a_passing_and_a_failing_command(celery_worker_process, registered, worl
     assert "broken" in bad.log and bad.summary == "the command exited with status 4"
     assert run.status == "failed" and run.summary == "failed: bad"
     assert good.claims == bad.claims == 1
-    # The worktrees are gone.
-    assert not any((settings.EWSDASH_CLONES_DIR / "worktrees").iterdir())
+    # The worktrees go after the result is written (execution.check_result_run): wait.
+    worktrees = settings.EWSDASH_CLONES_DIR / "worktrees"
+    wait_for(
+        lambda: not any(worktrees.iterdir()),
+        timeout=30,
+        message=f"worktrees left behind: {list(worktrees.iterdir())}",
+    )
 
 
 def test_a_timeout_kills_the_command_and_its_children(

@@ -61,7 +61,7 @@ class Command(BaseCommand):
             )
         except ActionRefused as error:
             raise CommandError(str(error)) from None
-        self.stdout.write(f"Registered {repository.name} from {repository.origin}.")
+        self.stdout.write(f"Registered {repository.name} from {repository.origin_display}.")
         if not options["no_sync"]:
             self._sync(repository, force=True)
 
