@@ -313,31 +313,37 @@ def hotfix_record(operation: Operation) -> str:
     return f"{operation.result['branch']} created from production's head"
 
 
-def production_merge_into_development(*, repository: Repository, actor: Any) -> Operation:
-    """Queue a real merge commit of production into development; on conflict nothing is pushed."""
+def production_merge_into_development(
+    *, repository: Repository, actor: Any, apply_rollbacks: bool = False
+) -> Operation:
+    """Queue the back-merge: production into development, pushed; on conflict nothing is.
+
+    By default a rollback on production is recorded as merged without taking its tree:
+    development keeps the rolled-back work (see `back_merge_plan`). `apply_rollbacks`
+    is the separate, explicit choice to revert that work on development too.
+    """
     require_permission(actor, "merge_production")
     # Whether development already contains production is the worker's to judge, from a
     # fresh fetch: the last sync's answer may be stale.
-    return operation_queue(repository=repository, kind=OperationKind.BACK_MERGE, actor=actor)
+    return operation_queue(
+        repository=repository,
+        kind=OperationKind.BACK_MERGE,
+        actor=actor,
+        params={"apply_rollbacks": bool(apply_rollbacks)},
+    )
 
 
-def back_merge_plan(operation: Operation, repo: git.GitRepo) -> Plan:
+def _merge(repo: git.GitRepo, operation: Operation, base: str, other: str, what: str) -> str:
     repository, actor = operation.repository, operation.requested_by
-    production = _production_head(repo, repository)
-    development = git.ref_head(repo, f"refs/heads/{repository.development_branch}")
-    if development is None:
-        raise ActionRefused(f"The origin has no branch {repository.development_branch}.")
-    if git.is_ancestor(repo, production, development):
-        raise ActionRefused("Development already contains production.")
     username = actor.get_username() if actor else "ewsdash"
     try:
-        merge = git.merge_commit(
+        return git.merge_commit(
             repo,
-            base=development,
-            other=production,
+            base=base,
+            other=other,
             message=(
-                f"Merge {repository.production_branch} into "
-                f"{repository.development_branch}\n\nBack-port by ewsdash for {username}."
+                f"Merge {what} into {repository.development_branch}\n\n"
+                f"Back-port by ewsdash for {username}."
             ),
             author=person_identity(actor) if actor else git_identity(),
             committer=git_identity(),
@@ -348,9 +354,89 @@ def back_merge_plan(operation: Operation, repo: git.GitRepo) -> Plan:
             "Production does not merge cleanly into development; nothing was pushed. "
             f"Conflicting files: {', '.join(conflict.files)}. Merge by hand and push."
         ) from None
+
+
+def _record_rollback_as_merged(
+    repo: git.GitRepo, operation: Operation, base: str, rollback: str, tag: str
+) -> str:
+    """A merge commit of `rollback` into `base` that keeps `base`'s tree (git's `-s ours`).
+
+    Git then knows the rollback is merged: no later back-merge applies it by accident.
+    """
+    repository, actor = operation.repository, operation.requested_by
+    return git.commit_tree(
+        repo,
+        tree=git.tree_of(repo, base),
+        parents=[base, rollback],
+        message=(
+            f"Record the rollback {tag} as merged into {repository.development_branch}\n\n"
+            f"{repository.development_branch} keeps its content: the rollback's tree is not "
+            "taken. Back-port by ewsdash for "
+            f"{actor.get_username() if actor else 'ewsdash'}."
+        ),
+        author=person_identity(actor) if actor else git_identity(),
+        committer=git_identity(),
+        when=timezone.now(),
+    )
+
+
+def back_merge_plan(operation: Operation, repo: git.GitRepo) -> Plan:
+    """Production into development, without reverting development's work by default.
+
+    Git's revert-of-a-merge trap: a rollback commit on production has an older release's
+    tree, so a plain merge would undo on development everything the rolled-back release
+    brought. Walking production's first-parent history that development lacks, each
+    rollback commit is recorded as merged keeping development's tree (what production
+    had before it is merged normally first); whatever production gained after the last
+    rollback is then merged normally. With `apply_rollbacks` it is one plain merge.
+    """
+    repository = operation.repository
+    production = _production_head(repo, repository)
+    development = git.ref_head(repo, f"refs/heads/{repository.development_branch}")
+    if development is None:
+        raise ActionRefused(f"The origin has no branch {repository.development_branch}.")
+    if git.is_ancestor(repo, production, development):
+        raise ActionRefused("Development already contains production.")
+    apply_rollbacks = bool(operation.params.get("apply_rollbacks"))
+    rollbacks = dict(
+        Release.objects.filter(repository=repository, kind=ReleaseKind.ROLLBACK).values_list(
+            "commit", "tag"
+        )
+    )
+    tip, kept = development, []
+    if not apply_rollbacks:
+        chain = repo.run(
+            "rev-list", "--first-parent", "--reverse", production, f"^{development}"
+        ).split()
+        for sha in chain:
+            if sha not in rollbacks:
+                continue
+            before = repo.run("rev-parse", f"{sha}^1").strip()
+            if not git.is_ancestor(repo, before, tip):
+                tip = _merge(repo, operation, tip, before, repository.production_branch)
+            tip = _record_rollback_as_merged(repo, operation, tip, sha, rollbacks[sha])
+            kept.append(rollbacks[sha])
+    if not git.is_ancestor(repo, production, tip):
+        tip = _merge(repo, operation, tip, production, repository.production_branch)
+    applied = (
+        []
+        if not apply_rollbacks
+        else [
+            tag
+            for sha, tag in rollbacks.items()
+            if git.is_ancestor(repo, sha, production)
+            and not git.is_ancestor(repo, sha, development)
+        ]
+    )
     return Plan(
-        updates={f"refs/heads/{repository.development_branch}": merge},
-        result={"merge": merge, "production": production, "development": development},
+        updates={f"refs/heads/{repository.development_branch}": tip},
+        result={
+            "merge": tip,
+            "production": production,
+            "development": development,
+            "rollbacks_recorded_as_merged": kept,
+            "rollbacks_applied": applied,
+        },
     )
 
 
@@ -361,7 +447,17 @@ def back_merge_record(operation: Operation) -> str:
         repository=operation.repository,
         payload={**operation.result, "operation": operation.pk},
     )
-    return f"production merged into development ({operation.result['merge'][:10]})"
+    result = operation.result
+    said = f"production merged into development ({result['merge'][:10]})"
+    if result.get("rollbacks_recorded_as_merged"):
+        said += (
+            "; development keeps its content: rollback "
+            + ", ".join(result["rollbacks_recorded_as_merged"])
+            + " recorded as merged without its tree"
+        )
+    if result.get("rollbacks_applied"):
+        said += "; rollback " + ", ".join(result["rollbacks_applied"]) + " applied to development"
+    return said
 
 
 # -- incidents: an admin adopts what moved outside ewsdash, or rolls it back ------------------

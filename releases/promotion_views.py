@@ -238,10 +238,18 @@ def hotfix_cut(request: HttpRequest, name: str) -> HttpResponse:
 @refusals_as_messages
 def back_merge(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name, action="merge_production")
+    apply_rollbacks = request.POST.get("apply_rollbacks") == "yes"
     operation = operations.production_merge_into_development(
-        repository=repository, actor=request.user
+        repository=repository, actor=request.user, apply_rollbacks=apply_rollbacks
     )
-    messages.success(request, "Merging production into development: a worker merges and pushes.")
+    messages.success(
+        request,
+        "Merging production into development, applying the rollback there too: a worker "
+        "merges and pushes."
+        if apply_rollbacks
+        else "Merging production into development (development keeps its content): a worker "
+        "merges and pushes.",
+    )
     return redirect("operation_detail", name=name, pk=operation.pk)
 
 

@@ -19,6 +19,7 @@ from releases.models import (
     FreezeWindow,
     Incident,
     Release,
+    ReleaseKind,
     ReleaseLine,
     Repository,
 )
@@ -277,13 +278,23 @@ class BackportLedger:
     def stale_count(self) -> int:
         return sum(row.stale for row in self.open)
 
+    @property
+    def pending_rollbacks(self) -> list[Release]:
+        """Rollback releases on production that development has not merged yet."""
+        seen: dict[int, Release] = {}
+        for row in self.open:
+            release = row.item.release
+            if release is not None and release.kind == ReleaseKind.ROLLBACK:
+                seen.setdefault(release.pk, release)
+        return list(seen.values())
+
 
 def backport_ledger(*, repository: Repository, now: datetime | None = None) -> BackportLedger:
     """Open back-port items with their age; stale after BackportItem.STALE_AFTER_DAYS."""
     now = now or timezone.now()
     limit = timedelta(days=BackportItem.STALE_AFTER_DAYS)
     items = BackportItem.objects.filter(repository=repository, resolved_at=None).select_related(
-        "release"
+        "release", "release__rolls_back", "release__restores"
     )
     rows = []
     for item in items:

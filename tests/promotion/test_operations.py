@@ -189,3 +189,88 @@ def test_freeze_windows_are_admin_only_and_validated(repo, users):
     assert gates.active_freeze(repo) == window
     freezes.freeze_end(window=window, actor=users["admin"])
     assert gates.active_freeze(repo) is None
+
+
+def files_at(world, ref: str) -> dict[str, str]:
+    """path -> blob id of every file at `ref` at the origin."""
+    rows = world.origin_git("ls-tree", "-r", ref).splitlines()
+    return {row.split("\t", 1)[1]: row.split()[2] for row in rows}
+
+
+def rolled_back(two_releases, repo, users):
+    v110, _ = two_releases
+    operation = carry_out(
+        operations.release_rollback(
+            repository=repo, target=v110, actor=users["admin"], reason="bad forecast"
+        )
+    )
+    assert operation.status == "succeeded", operation.error
+    return Release.objects.get(pk=operation.result["release_id"])
+
+
+def test_a_back_merge_after_a_rollback_keeps_every_file_of_the_rolled_back_release(
+    two_releases, repo, users, world, login
+):
+    rollback = rolled_back(two_releases, repo, users)
+    development_before = world.origin_git("rev-parse", "development")
+    assert files_at(world, "development") == files_at(world, "v1.2.0")  # carries v1.2.0
+
+    overview = login("rm-ana").get(f"/r/{repo.name}/").content.decode()
+    assert 'data-testid="back-merge-keeps"' in overview
+    assert "the rollback v1.2.1 (to v1.1.0) is recorded as merged without taking its tree" in (
+        overview
+    )
+    assert "so development keeps v1.2.0's changes" in overview
+    assert "development then loses v1.2.0's changes" in overview
+
+    operation = carry_out(
+        operations.production_merge_into_development(repository=repo, actor=users["rm-ana"])
+    )
+    assert operation.status == "succeeded", operation.error
+    assert operation.result["rollbacks_recorded_as_merged"] == ["v1.2.1"]
+    development = world.origin_git("rev-parse", "development")
+    # Every file of v1.2.0, with its content: nothing was reverted on development.
+    assert world.origin_git("diff", "--stat", "v1.2.0", "development") == ""
+    assert files_at(world, "development") == files_at(world, "v1.2.0")
+    # Git knows the rollback is merged: the next back-merge has nothing to do.
+    assert world.origin_git("merge-base", "--is-ancestor", rollback.commit, development) == ""
+    assert world.origin_git("rev-list", "--first-parent", f"{development_before}..{development}")
+    assert world.origin_git("rev-parse", f"{development}^2") == rollback.commit
+    with pytest.raises(ActionRefused, match="already contains"):
+        carried_out(
+            operations.production_merge_into_development(repository=repo, actor=users["rm-ana"])
+        )
+    event = AuditEvent.objects.filter(action="development.back_merged").latest("seq")
+    assert event.payload["rollbacks_recorded_as_merged"] == ["v1.2.1"]
+    assert "development keeps its content" in operation.progress
+
+
+def test_a_hotfix_after_the_rollback_is_merged_and_the_rollback_still_is_not(
+    two_releases, repo, users, world
+):
+    rolled_back(two_releases, repo, users)
+    world.git("fetch", "--quiet", "origin")
+    world.git("checkout", "--quiet", "-B", "production", "origin/production")
+    world.commit("fix: after the rollback", files={"after_rollback.py": "y = 1\n"})
+    world.push("production")
+    carry_out(operations.production_merge_into_development(repository=repo, actor=users["admin"]))
+    development = files_at(world, "development")
+    assert "after_rollback.py" in development
+    assert {k: v for k, v in development.items() if k != "after_rollback.py"} == files_at(
+        world, "v1.2.0"
+    )
+
+
+def test_applying_the_rollback_to_development_is_a_separate_explicit_merge(
+    two_releases, repo, users, world
+):
+    rolled_back(two_releases, repo, users)
+    operation = carry_out(
+        operations.production_merge_into_development(
+            repository=repo, actor=users["rm-ana"], apply_rollbacks=True
+        )
+    )
+    assert operation.status == "succeeded", operation.error
+    assert operation.result["rollbacks_applied"] == ["v1.2.1"]
+    # Development now has v1.1.0's content, as production does.
+    assert files_at(world, "development") == files_at(world, "v1.1.0")
