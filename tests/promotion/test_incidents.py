@@ -76,6 +76,9 @@ def test_a_direct_push_to_production_opens_an_incident_that_blocks_promotion(
         (i["kind"], i["commit"], i["ref"], i["acknowledged_by"], i["reason"]) for i in listed
     ] == [("production_moved_outside", head, "refs/heads/production", None, "")]
     assert listed[0]["opened_at"]
+    out = StringIO()
+    call_command("repo", "status", "pipeline", stdout=out)
+    assert f"OPEN INCIDENT #{incident.pk}: production_moved_outside" in out.getvalue()
 
     # Only an admin acknowledges, and only with a reason.
     url = reverse("incident_acknowledge", kwargs={"name": "pipeline", "pk": incident.pk})
