@@ -274,3 +274,34 @@ def test_applying_the_rollback_to_development_is_a_separate_explicit_merge(
     assert operation.result["rollbacks_applied"] == ["v1.2.1"]
     # Development now has v1.1.0's content, as production does.
     assert files_at(world, "development") == files_at(world, "v1.1.0")
+
+
+def test_the_reaper_sends_a_lost_message_again_and_a_duplicate_claims_nothing(
+    registered, users, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ewsdash import queue
+    from releases.models import Operation
+
+    sent: list[tuple[str, dict]] = []
+    monkeypatch.setattr("ewsdash.queue.enqueue", lambda task, **kw: sent.append((task, kw)))
+    operation = operations.production_merge_into_development(
+        repository=registered, actor=users["rm-ana"]
+    )
+    # The broker lost the first message: nothing happens until the reaper looks.
+    Operation.objects.filter(pk=operation.pk).update(
+        queued_at=timezone.now() - timedelta(minutes=30)
+    )
+    outcome = operation_runner.operations_reap_stale(resend_after=60)
+    assert outcome["resent"] == [operation.pk]
+    assert sent == [(queue.OPERATION_RUN, {"operation_id": operation.pk})]
+    assert operation_runner.operations_reap_stale(resend_after=60)["resent"] == []
+    # Both messages arrive: one worker claims it, the other finds nothing to do.
+    assert operation_runner.operation_run(operation_id=operation.pk).startswith(
+        "production merged into development"
+    )
+    assert "nothing to do" in operation_runner.operation_run(operation_id=operation.pk)
+    assert AuditEvent.objects.filter(action="development.back_merged").count() == 1
