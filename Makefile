@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install demo serve test test-fast lint screenshots clean
+.PHONY: install test-tools demo serve test test-fast lint screenshots clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# Test-only npm tools (GitHub's webhook schemas), pinned in tests/package-lock.json.
+tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.json
+	npm ci --prefix tests --no-audit --no-fund --loglevel=error
+
+test-tools: tests/node_modules/.package-lock.json
+
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
@@ -26,10 +32,10 @@ demo: install
 serve: install
 	bin/serve
 
-test: install
+test: install test-tools
 	$(PY) -m pytest
 
-test-fast: install
+test-fast: install test-tools
 	$(PY) -m pytest -m "not slow and not browser"
 
 screenshots: install
@@ -38,7 +44,7 @@ screenshots: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy ewsdash releases monitoring
+	$(VENV)/bin/mypy ewsdash releases monitoring api
 
 clean:
 	rm -rf var/test var/staticfiles

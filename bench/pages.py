@@ -77,10 +77,11 @@ def seed(
     from ewsdash.roles import ANALYST
     from monitoring.models import (
         CheckResult,
+        ConfigSnapshot,
         DriftJob,
         DriftResult,
+        ModelConfig,
         ModelMetric,
-        ReleaseModelStatus,
         ValidationRun,
     )
     from releases.audit import audit_record
@@ -291,12 +292,19 @@ def seed(
         )
         for model in names
     )
-    ReleaseModelStatus.objects.bulk_create(
+    snapshots = ConfigSnapshot.objects.bulk_create(
+        ConfigSnapshot(repository=repository, commit=release.commit) for release in made
+    )
+    ModelConfig.objects.bulk_create(
         (
-            ReleaseModelStatus(
-                release=release, model=model, status="deployed" if (i + m) % 5 else "shadow"
+            ModelConfig(
+                snapshot=snapshot,
+                name=model,
+                kind="model",
+                status="deployed" if (i + m) % 5 else "shadow",
+                path=f"models/{model}/configs/config_deployment.py",
             )
-            for i, release in enumerate(made)
+            for i, snapshot in enumerate(snapshots)
             for m, model in enumerate(names)
         ),
         batch_size=5000,

@@ -18,7 +18,7 @@ CANDIDATE_PROMOTE = "releases.tasks.candidate_promote"
 OPERATION_RUN = "releases.tasks.operation_run"
 CHECK_RESULT_RUN = "monitoring.tasks.check_result_run"
 DRIFT_PART_RUN = "monitoring.tasks.drift_part_run"
-DEPLOYMENT_STATUSES_RECORD = "monitoring.tasks.deployment_statuses_record"
+DEPLOYMENT_CONFIGS_RECORD = "monitoring.tasks.deployment_configs_record"
 VALIDATION_RUNS_FOR_RELEASES = "monitoring.tasks.validation_runs_for_releases"
 
 TASK_NAMES = (
@@ -28,7 +28,7 @@ TASK_NAMES = (
     OPERATION_RUN,
     CHECK_RESULT_RUN,
     DRIFT_PART_RUN,
-    DEPLOYMENT_STATUSES_RECORD,
+    DEPLOYMENT_CONFIGS_RECORD,
     VALIDATION_RUNS_FOR_RELEASES,
 )
 

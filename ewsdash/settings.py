@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import secrets
@@ -71,6 +72,9 @@ INSTALLED_APPS = [
     "ewsdash",
     "releases",
     "monitoring",
+    "api",
+    # django-ninja: its app serves the API docs' Swagger UI from local static files.
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -162,6 +166,15 @@ EWSDASH_GIT_WORKERS = env_int("EWSDASH_GIT_WORKERS", 4, minimum=1)
 # Who ewsdash is in the commits and tags it writes (the promoting person is the author).
 EWSDASH_GIT_NAME = env_str("EWSDASH_GIT_NAME", "ewsdash")
 EWSDASH_GIT_EMAIL = env_str("EWSDASH_GIT_EMAIL", "ewsdash@localhost")
+
+# Webhooks in: each repository's secret is derived from this key (`manage.py webhook
+# secret NAME` prints it); without it, from SECRET_KEY. Generic hooks must be signed
+# within EWSDASH_WEBHOOK_MAX_AGE seconds of arriving.
+EWSDASH_WEBHOOK_KEY = env_str(
+    "EWSDASH_WEBHOOK_KEY",
+    hashlib.sha256(f"ewsdash webhook key:{SECRET_KEY}".encode()).hexdigest(),
+)
+EWSDASH_WEBHOOK_MAX_AGE = env_int("EWSDASH_WEBHOOK_MAX_AGE", 300, minimum=10)
 
 # Celery: a real worker in every mode. The database holds every job's state, so
 # there is no result backend.

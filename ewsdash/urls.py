@@ -10,5 +10,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("monitoring/", include("monitoring.urls")),
+    path("", include("api.urls")),
     path("", include("releases.urls")),
 ]

@@ -17,7 +17,6 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.http import Http404
 from semver import Version
 
-from monitoring.deployments import status_changes
 from monitoring.models import (
     RUN_FINAL,
     CheckResult,
@@ -25,7 +24,6 @@ from monitoring.models import (
     DriftJobStatus,
     DriftResult,
     ModelMetric,
-    ReleaseModelStatus,
     ValidationRun,
 )
 from monitoring.validation.kinds import PERFORMANCE
@@ -496,38 +494,3 @@ def drift_result(*, repository: Repository, job_id: int, result_id: int) -> Drif
     if result is None:
         raise Http404("No such drift result")
     return result
-
-
-# -- deployment status --------------------------------------------------------------------
-
-
-@dataclass
-class DeploymentRow:
-    release: ReleaseRef
-    statuses: dict[str, str]  # model -> status; empty: not read yet
-    changes: list[Any]  # monitoring.deployments.StatusChange against the release before
-
-    @property
-    def deployed(self) -> int:
-        return sum(status == "deployed" for status in self.statuses.values())
-
-
-def deployment_board(*, repository: Repository, limit: int = 50) -> list[DeploymentRow]:
-    """The newest `limit` releases with their models' statuses and what changed from the
-    release before each (two queries)."""
-    releases = release_sequence(repository=repository, runs=False)[-(limit + 1) :]
-    statuses: dict[int, dict[str, str]] = {r.pk: {} for r in releases}
-    rows = ReleaseModelStatus.objects.filter(release_id__in=list(statuses)).values_list(
-        "release_id", "model", "status"
-    )
-    for release_id, model, status in rows:
-        statuses[release_id][model] = status
-    board = []
-    for before, after in zip([None, *releases[:-1]], releases, strict=True):
-        previous = statuses[before.pk] if before is not None else {}
-        current = statuses[after.pk]
-        changes = status_changes(previous, current) if previous and current else []
-        board.append(DeploymentRow(release=after, statuses=current, changes=changes))
-    # The extra oldest release only served as the base of the first change list.
-    shown = board[1:] if len(releases) > limit else board
-    return list(reversed(shown))

@@ -459,15 +459,3 @@ def _result_charts(result: DriftResult) -> list[Chart]:
         ),
     ]
     return chart_list
-
-
-@require_safe
-def deployment_status(request: HttpRequest, name: str) -> HttpResponse:
-    repository = access_repository(request, name)
-    board = selectors.deployment_board(repository=repository)
-    live = next((row for row in board if row.release.live), board[0] if board else None)
-    return render(
-        request,
-        "monitoring/deployments.html",
-        {"repository": repository, "board": board, "live": live},
-    )

@@ -1,94 +1,163 @@
-"""Which models each release carried, and their `deployment_status`, read from git once.
+"""Which models and ensembles each release and branch head carries, read from git once.
 
-`deployment_statuses_record` reads every release that has no rows yet from the managed
-clone and stores one ReleaseModelStatus per model; the pages only read those rows. Run it
-after a sync (`manage.py deployments <repository>`; the sync can call it too).
+`deployment_configs_record` reads every commit that matters and has no snapshot yet:
+each release's commit, whoever made it (a tag found by a sync, a promotion or a rollback
+by ewsdash), and production's and development's heads. One `ls-tree` per commit and one
+`cat-file --batch` for all the config files; each distinct file is parsed once. It runs
+on a worker after any sync that changed something (`manage.py deployments NAME` runs it
+too); pages only read the stored snapshots.
 
-The config is a Python file of the governed repository. It is never imported or executed
-(that would run the pipeline's code in ewsdash's process): the status is read from the
-line `deployment_status = "<word>"` as text, and an unreadable one is stored as "".
+The configs are Python files of the governed repository; `monitoring/pipeline_configs.py`
+reads them with `ast`, never importing or executing them.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.db import transaction
 
-from monitoring.models import ReleaseModelStatus
+from monitoring.models import ConfigSnapshot, ModelConfig
+from monitoring.pipeline_configs import (
+    KINDS,
+    ConfigFolder,
+    ConfigItem,
+    config_folders,
+    item_from_folder,
+)
 from releases import git
 from releases.clones import clone_dir
-from releases.models import Release, Repository
+from releases.models import Branch, Release, Repository
 
-CONFIG_RE = re.compile(r"^models/([^/]+)/configs/config_deployment\.py$")
-STATUS_RE = re.compile(
-    r"""^deployment_status\s*(?::\s*str\s*)?=\s*["']([A-Za-z_-]{1,40})["']""", re.MULTILINE
-)
+FOLDERS = tuple(f"{top}/" for top in KINDS)
+FIELD_LIMIT = 40  # ModelConfig.status / .maturity
 
 
-def status_from_config(text: str) -> str:
-    """The declared status (lower case), or "" when there is no plain string literal."""
-    found = STATUS_RE.search(text)
-    return found.group(1).lower() if found else ""
+def commits_to_read(*, repository: Repository) -> list[str]:
+    """Release commits and production's and development's heads not read yet."""
+    wanted = list(
+        Release.objects.filter(repository=repository)
+        .order_by("-first_seen_at")
+        .values_list("commit", flat=True)
+    )
+    wanted += Branch.objects.filter(
+        repository=repository,
+        name__in=[repository.production_branch, repository.development_branch],
+        gone_at__isnull=True,
+    ).values_list("head", flat=True)
+    read = set(
+        ConfigSnapshot.objects.filter(repository=repository, commit__in=wanted).values_list(
+            "commit", flat=True
+        )
+    )
+    return [commit for commit in dict.fromkeys(wanted) if commit and commit not in read]
 
 
-def models_at(repo: git.GitRepo, commit: str) -> dict[str, str]:
-    """{model name: status} for the commit's tree (one ls-tree, one read per model)."""
-    listing = repo.run("ls-tree", "-r", "--name-only", commit, "--", "models/")
-    found: dict[str, str] = {}
-    for path in listing.splitlines():
-        match = CONFIG_RE.match(path.strip())
-        if match:
-            data = git.read_file_at(repo, commit, path.strip())
-            found[match.group(1)] = status_from_config(
-                data.decode("utf-8", errors="replace") if data else ""
-            )
-    return found
-
-
-def deployment_statuses_record(*, repository: Repository) -> int:
-    """Read the releases not read yet; returns how many releases it recorded.
-
-    A release whose commit is gone from the clone, or that has no models, stays unread
-    (it is simply tried again next time).
-    """
-    path = clone_dir(repository.name)
-    if not path.exists():
-        return 0
-    repo = git.GitRepo(path)
-    pending = Release.objects.filter(repository=repository, model_statuses__isnull=True)
-    recorded = 0
-    for release in pending.only("pk", "commit"):
+def configs_at(repo: git.GitRepo, commits: list[str]) -> dict[str, list[ConfigItem]]:
+    """{commit: its items}; a commit the clone lacks is left out."""
+    folders: dict[str, list[ConfigFolder]] = {}
+    for commit in commits:
         try:
-            found = models_at(repo, release.commit)
+            folders[commit] = config_folders(git.tree_blobs(repo, commit, *FOLDERS))
         except git.GitError:
             continue
-        if not found:
-            continue
+    blobs = [
+        folder.files[folder.chosen]
+        for found in folders.values()
+        for folder in found
+        if folder.chosen is not None
+    ]
+    data = git.read_blobs(repo, blobs)
+    parsed: dict[tuple[str, str], ConfigItem] = {}
+    items: dict[str, list[ConfigItem]] = {}
+    for commit, found in folders.items():
+        items[commit] = []
+        for folder in found:
+            blob = folder.files[folder.chosen] if folder.chosen else ""
+            key = (blob, f"{folder.folder}/{folder.chosen}")
+            if key not in parsed or not blob:
+                parsed[key] = item_from_folder(folder, data.get(blob) if blob else None)
+            items[commit].append(parsed[key])
+    return items
+
+
+def deployment_configs_record(*, repository: Repository) -> int:
+    """Read the commits not read yet; returns how many it recorded.
+
+    A commit that is gone from the clone stays unread (tried again next time); one with no
+    models or ensembles is recorded as read, with no items.
+    """
+    commits = commits_to_read(repository=repository)
+    path = clone_dir(repository.name)
+    if not commits or not path.exists():
+        return 0
+    found = configs_at(git.GitRepo(path), commits)
+    recorded = 0
+    for commit, items in found.items():
         with transaction.atomic():
-            ReleaseModelStatus.objects.bulk_create(
-                [
-                    ReleaseModelStatus(release=release, model=name, status=status)
-                    for name, status in sorted(found.items())
-                ],
-                ignore_conflicts=True,  # a concurrent run recorded the same release
+            snapshot, created = ConfigSnapshot.objects.get_or_create(
+                repository=repository, commit=commit
             )
+            if not created:  # a concurrent run read it
+                continue
+            ModelConfig.objects.bulk_create(_rows(snapshot, items))
         recorded += 1
     return recorded
 
 
+def _rows(snapshot: ConfigSnapshot, items: list[ConfigItem]) -> list[ModelConfig]:
+    rows = []
+    for item in items:
+        problem = item.problem
+        values = []
+        for value in (item.status, item.maturity):
+            if value is not None and len(value) > FIELD_LIMIT:
+                problem = "; ".join(p for p in (problem, f"value {value[:60]!r}… too long") if p)
+                value = value[:FIELD_LIMIT]
+            values.append(value)
+        rows.append(
+            ModelConfig(
+                snapshot=snapshot,
+                name=item.name,
+                kind=item.kind,
+                status=values[0],
+                maturity=values[1],
+                path=item.path,
+                problem=problem,
+            )
+        )
+    return rows
+
+
 @dataclass(frozen=True)
-class StatusChange:
-    model: str
-    before: str | None  # None: not in the earlier release
-    after: str | None  # None: removed
+class ConfigChange:
+    """One model or ensemble that differs between two snapshots (None: absent there)."""
+
+    name: str
+    kind: str
+    before: ConfigItem | None
+    after: ConfigItem | None
+
+    @property
+    def what(self) -> str:
+        if self.before is None:
+            return "added"
+        if self.after is None:
+            return "removed"
+        return "changed"
 
 
-def status_changes(before: dict[str, str], after: dict[str, str]) -> list[StatusChange]:
-    """Models added, removed, or whose status changed from one release to the next."""
-    return [
-        StatusChange(name, before.get(name), after.get(name))
-        for name in sorted(set(before) | set(after))
-        if before.get(name) != after.get(name)
-    ]
+def config_changes(before: list[ConfigItem], after: list[ConfigItem]) -> list[ConfigChange]:
+    """Models and ensembles added, removed, or whose status, maturity or problem changed."""
+    old = {(item.kind, item.name): item for item in before}
+    new = {(item.kind, item.name): item for item in after}
+    changes = []
+    for key in sorted(set(old) | set(new), key=lambda k: (k[0] != "ensemble", k[1])):
+        a, b = old.get(key), new.get(key)
+        if a is None or b is None or _declared(a) != _declared(b):
+            changes.append(ConfigChange(key[1], key[0], a, b))
+    return changes
+
+
+def _declared(item: ConfigItem) -> tuple[str | None, str | None, str]:
+    return item.status, item.maturity, item.problem

@@ -361,26 +361,52 @@ class DriftResult(models.Model):
 # --- Deployment status per release (issue 7) ------------------------------------------------
 
 
-class ReleaseModelStatus(models.Model):
-    """A model present in the repository at a release, with the `deployment_status` its
-    `models/<name>/configs/config_deployment.py` declared there.
+class ConfigSnapshot(models.Model):
+    """The models and ensembles one commit of a governed repository declares, read once.
 
-    Read from git once per release by monitoring.deployments (pages never run git); a
-    release's rows are written together, so a release with rows has been read.
+    Keyed by commit, not by release: a release, production's head and development's head
+    that point at one commit share one read. Written with its items in one transaction by
+    monitoring.deployments (pages never run git), so a snapshot that exists is complete.
     """
 
-    release = models.ForeignKey(
-        "releases.Release", on_delete=models.CASCADE, related_name="model_statuses"
+    repository = models.ForeignKey(
+        "releases.Repository", on_delete=models.CASCADE, related_name="config_snapshots"
     )
-    model = models.TextField()
-    # shadow, deployed, baseline, deprecated, or "" when the config declares none we can read.
-    status = models.CharField(max_length=40, blank=True)
+    commit = models.CharField(max_length=64)
+    read_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["release", "model"]
         constraints = [
-            models.UniqueConstraint(fields=["release", "model"], name="releasemodelstatus_unique"),
+            models.UniqueConstraint(fields=["repository", "commit"], name="configsnapshot_unique"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.model}: {self.status or '?'}"
+        return f"{self.repository_id}@{self.commit[:10]}"
+
+
+class ConfigKind(models.TextChoices):
+    MODEL = "model", "model"
+    ENSEMBLE = "ensemble", "ensemble"
+
+
+class ModelConfig(models.Model):
+    """One model or ensemble at a snapshot's commit, with its declared `deployment_status`
+    and `maturity` (None when the config declares none) and why they could not be read."""
+
+    snapshot = models.ForeignKey(ConfigSnapshot, on_delete=models.CASCADE, related_name="items")
+    # Text from a governed repository: text columns, whatever its length (issue 12).
+    name = models.TextField()
+    kind = models.CharField(max_length=10, choices=ConfigKind.choices)
+    status = models.TextField(null=True, blank=True)
+    maturity = models.TextField(null=True, blank=True)
+    path = models.TextField()
+    problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["snapshot", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "kind", "name"], name="modelconfig_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}: {self.status or '?'}"

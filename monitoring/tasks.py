@@ -57,10 +57,10 @@ def drift_part_run(*, job_id: int, part: int) -> str:
     return drift_jobs.drift_part_run(job_id=job_id, part=part)
 
 
-@app.task(name="monitoring.tasks.deployment_statuses_record")
-def deployment_statuses_record(*, repository_id: int) -> str:
-    """Read the models and deployment statuses of releases not read yet (after a sync)."""
+@app.task(name="monitoring.tasks.deployment_configs_record")
+def deployment_configs_record(*, repository_id: int) -> str:
+    """Read the model and ensemble configs of releases and heads not read yet (after a sync)."""
     repository = Repository.objects.filter(pk=repository_id).first()
     if repository is None:
         return "repository gone"
-    return f"{deployments.deployment_statuses_record(repository=repository)} releases read"
+    return f"{deployments.deployment_configs_record(repository=repository)} commits read"

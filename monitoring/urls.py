@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from monitoring import chart_views, drift_views, views
+from monitoring import chart_views, deployment_views, drift_views, views
 
 urlpatterns = [
     path("<slug:name>/", views.monitoring_home, name="monitoring_home"),
@@ -37,7 +37,7 @@ urlpatterns = [
         chart_views.candidate_compare,
         name="candidate_compare",
     ),
-    path("<slug:name>/deployments/", chart_views.deployment_status, name="deployment_status"),
+    path("<slug:name>/deployments/", deployment_views.deployment_status, name="deployment_status"),
     path("<slug:name>/drift/charts/", chart_views.drift_overview, name="drift_overview"),
     path(
         "<slug:name>/drift/<int:job_id>/charts/",

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +48,21 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_json(event_fields(event)).encode()).hexdigest()
 
 
+# Through what a change came when it was not a page (e.g. "api token ci-bot"): every event
+# written while it is set says so in its payload's "via".
+_VIA: ContextVar[str] = ContextVar("audit_via", default="")
+
+
+@contextmanager
+def audit_via(label: str) -> Iterator[None]:
+    """Mark every audit event written inside the block as coming through `label`."""
+    reset = _VIA.set(label)
+    try:
+        yield
+    finally:
+        _VIA.reset(reset)
+
+
 def _lock_chain_head() -> None:
     """Serialise writers so two events never chain to the same predecessor.
 
@@ -68,6 +86,8 @@ def audit_record(
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change")
     _lock_chain_head()
+    if _VIA.get():
+        payload = {**(payload or {}), "via": _VIA.get()}
     last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     event = AuditEvent(

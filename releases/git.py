@@ -751,3 +751,57 @@ def changed_paths(repo: GitRepo, base: str, tip: str, *, under: str = "") -> lis
     if under:
         args += ["--", under]
     return [line for line in repo.run(*args).splitlines() if line.strip()]
+
+
+def tree_blobs(repo: GitRepo, commit: str, *folders: str) -> list[tuple[str, str]]:
+    """(path, blob id) of every file under `folders` in `commit`'s tree (one ls-tree).
+
+    Paths are read NUL-separated, so no name is quoted or mangled.
+    """
+    out = repo.run("ls-tree", "-r", "-z", "--full-tree", commit, "--", *folders)
+    found = []
+    for record in out.split("\0"):
+        meta, _, path = record.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == "blob":
+            found.append((path, parts[2]))
+    return found
+
+
+def read_blobs(repo: GitRepo, blobs: list[str]) -> dict[str, bytes]:
+    """The bytes of each blob id, read by one `git cat-file --batch` process.
+
+    An id the clone lacks is left out of the answer.
+    """
+    wanted = [blob for blob in dict.fromkeys(blobs) if SHA_RE.match(blob)]
+    if not wanted:
+        return {}
+    env = {**GIT_ENV, "GIT_DIR": str(repo.path)}
+    with tempfile.TemporaryFile() as stdin:
+        stdin.write("".join(f"{blob}\n" for blob in wanted).encode())
+        stdin.seek(0)
+        try:
+            out = repo._git.execute(
+                ["git", "cat-file", "--batch"],
+                env=env,
+                istream=stdin,
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
+                kill_after_timeout=repo.timeout,
+            )
+        except GitCommandError as error:
+            raise GitError(_error_text(error)) from None
+    data = out if isinstance(out, bytes) else str(out).encode()
+    found: dict[str, bytes] = {}
+    at = 0
+    for blob in wanted:
+        end = data.index(b"\n", at)
+        header = data[at:end].split()
+        at = end + 1
+        if len(header) != 3:  # "<id> missing"
+            continue
+        size = int(header[2])
+        if header[1] == b"blob":
+            found[blob] = data[at : at + size]
+        at += size + 1  # the content, then a newline
+    return found

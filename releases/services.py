@@ -97,14 +97,24 @@ def repository_create(
     return repository
 
 
-def repository_request_sync(*, repository: Repository, actor: Any) -> None:
-    """A person pressed "Sync now": audit it and enqueue the sync once committed."""
+def repository_request_sync(
+    *, repository: Repository, actor: Any, payload: dict[str, Any] | None = None
+) -> None:
+    """Someone asked for a sync (a person's "Sync now", an API call, a webhook, whose
+    `actor` is a name such as "github webhook"): audit it and enqueue the sync once
+    committed."""
     with transaction.atomic():
         audit_record(
-            actor=actor, action="repository.sync_requested", obj=repository, repository=repository
+            actor=actor,
+            action="repository.sync_requested",
+            obj=repository,
+            repository=repository,
+            payload=payload,
         )
         queue.enqueue_on_commit(
-            queue.REPOSITORY_SYNC, repository_id=repository.pk, actor_id=actor.pk
+            queue.REPOSITORY_SYNC,
+            repository_id=repository.pk,
+            actor_id=getattr(actor, "pk", None),
         )
 
 

@@ -379,10 +379,12 @@ def _save_facts(
                 },
             )
         candidates_refresh(repository=locked, facts=origin.candidates)
-        if outcome.releases_added:
-            # Which models each new release carries takes git reads per release: a worker
-            # does it after the sync, so the sync itself stays a constant number of calls.
-            queue.enqueue_on_commit(queue.DEPLOYMENT_STATUSES_RECORD, repository_id=locked.pk)
+        if outcome.changed:
+            # Which models a new release or a moved head carries takes git reads per
+            # commit: a worker does it after the sync, so the sync itself stays a constant
+            # number of calls. Releases ewsdash made (promotion, rollback) are among them:
+            # their forced sync sees production move.
+            queue.enqueue_on_commit(queue.DEPLOYMENT_CONFIGS_RECORD, repository_id=locked.pk)
     outcome.repository = locked
 
 

@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from api.models import ApiToken
+from api.tokens import token_create
 from tests.conftest import CsrfClient
 from tests.drift_jobs.drift_job_factories import done_drift_job
 from tests.monitoring_pages.factories import drift_job_id, drift_result_id, history_candidate_id
@@ -30,6 +33,15 @@ from tests.support.urls import url_patterns
 from tests.validation_runs.factories import finished_run, running_run
 
 pytestmark = pytest.mark.django_db
+
+
+def admins_token() -> int:
+    """A fresh API token of the admin's (other users may not revoke it: a 404)."""
+    admin = get_user_model().objects.get_or_create(username="admin")[0]
+    name = f"matrix-{ApiToken.objects.count()}"
+    token_create(user=admin, name=name)
+    return ApiToken.objects.get(user=admin, name=name).pk
+
 
 LOGIN = "login"  # a 302 to the sign-in page
 
@@ -139,6 +151,25 @@ MATRIX: dict[str, Row] = {
     # Refused for now (its worker still reports; no reason given), back to the page: 302.
     "operation_reconcile": action(ADMIN_ONLY, name=P, pk=running_operation),
     "incident_acknowledge": action(ADMIN_ONLY, name=P, pk=open_incident),
+    # Your own API tokens (the API's operations have their own generated matrix of role x
+    # token scope: tests/api/test_api_permissions.py).
+    "api_token_list": page(),
+    # An empty form is shown again with its error (400).
+    "api_token_create": Row(get=WRONG_METHOD, post=Expect(LOGIN, 400, 400, 400, 400)),
+    # Only your own token: another user's (the admin's) is a 404.
+    "api_token_revoke": action(Expect(LOGIN, 404, 404, 404, 302), pk=admins_token),
+    # Webhooks answer to a signature, never to a session: unsigned is 401 for everyone
+    # (signed requests: tests/api/test_webhooks.py).
+    "github_webhook": Row(
+        get=Expect(*[405] * 5), post=Expect(*[401] * 5), kwargs={"name": P}, public=True
+    ),
+    "git_webhook": Row(
+        get=Expect(*[405] * 5), post=Expect(*[401] * 5), kwargs={"name": P}, public=True
+    ),
+    # Any path under /api/ that no operation serves: a problem document for everyone.
+    "api_not_found": Row(
+        get=Expect(*[404] * 5), post=Expect(*[404] * 5), kwargs={"rest": "v1/nope"}, public=True
+    ),
 }
 ACTIONS = [name for name, row in MATRIX.items() if row.get == WRONG_METHOD and not row.public]
 
@@ -219,3 +250,10 @@ def test_admin_site_is_for_admins_only(login, registered):
     for username in ("rm-ana", "analyst", "viewer", "outsider"):
         response = login(username).get("/admin/")
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("username", [None, "viewer", "admin"])
+def test_unknown_api_paths_are_a_problem_document(login, username):
+    response = login(username).get(url_of("api_not_found"))
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"

@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from monitoring.models import (
     CheckResult,
+    ConfigSnapshot,
     DriftJob,
     DriftResult,
+    ModelConfig,
     ModelMetric,
-    ReleaseModelStatus,
     ValidationRun,
 )
 from releases.models import PromotionCandidate, Release, ReleaseLine, Repository
@@ -152,13 +153,18 @@ def seed_history(
         )
     # Deployment status as monitoring.deployments would read it: the first model is a
     # shadow until release 2, then deployed; the second is deployed throughout.
-    ReleaseModelStatus.objects.bulk_create(
-        ReleaseModelStatus(
-            release=release, model=model, status="deployed" if m or i >= 2 else "shadow"
+    for i, release in enumerate(history.releases):
+        snapshot = ConfigSnapshot.objects.create(repository=repository, commit=release.commit)
+        ModelConfig.objects.bulk_create(
+            ModelConfig(
+                snapshot=snapshot,
+                name=model,
+                kind="model",
+                status="deployed" if m or i >= 2 else "shadow",
+                path=f"models/{model}/configs/config_deployment.py",
+            )
+            for m, model in enumerate(models)
         )
-        for i, release in enumerate(history.releases)
-        for m, model in enumerate(models)
-    )
     if rollback_at is not None and 0 < rollback_at < releases:
         rolled = history.releases[rollback_at - 1]
         rolled.rolled_back_by = history.releases[rollback_at]

@@ -1,90 +1,192 @@
-"""Deployment status per release: read from git once, shown with what changed."""
+"""Deployment status: models and ensembles at every release and at both heads, read from
+git once per commit, shown with what changed; `deployments NAME --json`."""
+
+import json
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from monitoring.deployments import deployment_statuses_record, status_changes, status_from_config
-from monitoring.models import ReleaseModelStatus
-from releases import sync
+from monitoring.deployments import config_changes, deployment_configs_record
+from monitoring.models import ConfigSnapshot
+from monitoring.pipeline_configs import ConfigItem
+from releases import services, sync
+from tests.monitoring_pages import views_shapes as shapes
 
 pytestmark = pytest.mark.django_db
 
-
-def config(status: str) -> str:
-    return f'"""Deployment status."""\n\ndeployment_status = "{status}"\n'
+MODEL = "models/{}/configs/config_deployment.py"
+ENSEMBLE = "ensembles/{}/configs/config_deployment.py"
 
 
 @pytest.fixture
-def releases_with_models(world, registered):
+def views_repo(world, registered):
+    """v1.1.0 and v1.2.0 on production in the real VIEWS shapes; development renames one
+    model's file to config_maturity.py and breaks another's config."""
     world.checkout("production")
     world.commit(
-        "feat: two models",
+        "feat: two models and an ensemble",
         files={
-            "models/bright_sky/configs/config_deployment.py": config("shadow"),
-            "models/calm_sea/configs/config_deployment.py": config("deployed"),
+            MODEL.format("bad_blood"): shapes.deployment(shapes.DOCSTRING_ONE_LINE, "shadow"),
+            MODEL.format("calm_sea"): shapes.deployment(shapes.MULTI_LINE_COMMENTED, "deployed"),
+            "models/calm_sea/configs/config_meta.py": shapes.deployment(shapes.META, "calm_sea"),
+            ENSEMBLE.format("white_mustang"): shapes.deployment(shapes.BARE, "deployed"),
         },
     )
     world.git("tag", "-a", "-m", "v1.1.0", "v1.1.0")
     world.commit(
-        "feat: promote bright_sky, add a baseline",
+        "feat: retire calm_sea, add a baseline",
         files={
-            "models/bright_sky/configs/config_deployment.py": config("deployed"),
-            "models/old_ground/configs/config_deployment.py": "deployment_status = 'Baseline'\n",
-            "models/no_config/main.py": "x = 1\n",
+            MODEL.format("bad_blood"): shapes.deployment(shapes.WITH_SERVER_SETTINGS, "deployed"),
+            MODEL.format("old_ground"): shapes.deployment(shapes.BARE, "baseline"),
         },
     )
     world.git("rm", "-q", "-r", "models/calm_sea")
     world.commit("feat: retire calm_sea")
     world.git("tag", "-a", "-m", "v1.2.0", "v1.2.0")
+    world.checkout("development")
+    world.git("merge", "--quiet", "--no-ff", "-m", "Merge production", "production")
+    world.commit(
+        "feat: maturity vocabulary",
+        files={
+            "models/bad_blood/configs/config_maturity.py": shapes.deployment(
+                shapes.MATURITY, "graduate"
+            ),
+            MODEL.format("old_ground"): "def get_deployment_config():\n    return load()\n",
+        },
+    )
     world.push_all()
     sync.repository_sync(repository=registered, force=True)
     return registered
 
 
-def statuses(version: str) -> dict[str, str]:
-    return dict(
-        ReleaseModelStatus.objects.filter(release__version=version).values_list("model", "status")
+def declared(items) -> dict[str, tuple]:
+    return {(i["kind"], i["name"]): (i["status"], i["maturity"]) for i in items}
+
+
+def test_it_reads_every_release_and_both_heads_once(views_repo):
+    # v1.0.0, v1.1.0, v1.2.0 (= production's head), development's head.
+    assert deployment_configs_record(repository=views_repo) == 4
+    assert deployment_configs_record(repository=views_repo) == 0
+    assert ConfigSnapshot.objects.filter(repository=views_repo).count() == 4
+
+
+def test_the_command_prints_every_point_as_json(views_repo, capsys):
+    call_command("deployments", "pipeline", "--json")
+    found = json.loads(capsys.readouterr().out)
+    assert list(found) == ["production", "development", "releases"]
+    assert list(found["releases"]) == ["1.2.0", "1.1.0", "1.0.0"]
+    assert found["releases"]["1.0.0"] == []
+    assert declared(found["releases"]["1.1.0"]) == {
+        ("ensemble", "white_mustang"): ("deployed", None),
+        ("model", "bad_blood"): ("shadow", None),
+        ("model", "calm_sea"): ("deployed", None),
+    }
+    assert found["production"] == found["releases"]["1.2.0"]
+    assert declared(found["production"]) == {
+        ("ensemble", "white_mustang"): ("deployed", None),
+        ("model", "bad_blood"): ("deployed", None),
+        ("model", "old_ground"): ("baseline", None),
+    }
+    development = {(i["kind"], i["name"]): i for i in found["development"]}
+    assert development[("model", "bad_blood")] == {
+        "name": "bad_blood",
+        "kind": "model",
+        "status": None,
+        "maturity": "graduate",
+        "path": "models/bad_blood/configs/config_maturity.py",
+        "problem": "",
+    }
+    broken = development[("model", "old_ground")]
+    assert (broken["status"], broken["maturity"]) == (None, None)
+    assert broken["problem"] == (
+        "models/old_ground/configs/config_deployment.py, line 2: "
+        "get_deployment_config() returns load(), not a dict literal"
     )
 
 
-def test_it_reads_each_releases_models_once(releases_with_models):
-    assert deployment_statuses_record(repository=releases_with_models) == 2
-    assert statuses("1.1.0") == {"bright_sky": "shadow", "calm_sea": "deployed"}
-    assert statuses("1.2.0") == {"bright_sky": "deployed", "old_ground": "baseline"}
-    assert statuses("1.0.0") == {}  # no models at all: nothing stored, tried again later
-    assert deployment_statuses_record(repository=releases_with_models) == 0
-
-
-def test_the_command_reads_them_too(releases_with_models, capsys):
+def test_the_plain_command_names_what_it_cannot_read(views_repo, capsys):
     call_command("deployments", "pipeline")
-    assert "2 release(s) read" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "pipeline: 4 commit(s) read" in out
+    assert "development: 3 (deployed 1, graduate 1, unreadable 1)" in out
+    assert "  model old_ground: models/old_ground/configs/config_deployment.py, line 2" in out
 
 
-def test_the_config_is_read_as_text_never_run():
-    assert status_from_config('deployment_status: str = "shadow"  # note\n') == "shadow"
-    assert status_from_config("deployment_status = compute()\n") == ""
-    assert status_from_config("# deployment_status = 'deployed'\n") == ""
-
-
-def test_changes_name_added_removed_and_changed_models():
-    changes = status_changes({"a": "shadow", "b": "deployed"}, {"a": "deployed", "c": "shadow"})
-    assert [(c.model, c.before, c.after) for c in changes] == [
-        ("a", "shadow", "deployed"),
-        ("b", "deployed", None),
-        ("c", None, "shadow"),
+def test_changes_name_added_removed_and_changed_items():
+    a = ConfigItem("a", "model", "shadow", None, "p")
+    b = ConfigItem("b", "model", "deployed", None, "p")
+    e = ConfigItem("e", "ensemble", "shadow", None, "p")
+    changes = config_changes(
+        [a, b, e],
+        [
+            ConfigItem("a", "model", "deployed", None, "p"),
+            e,
+            ConfigItem("c", "model", None, "candidate", "p"),
+        ],
+    )
+    assert [(c.kind, c.name, c.what) for c in changes] == [
+        ("model", "a", "changed"),
+        ("model", "b", "removed"),
+        ("model", "c", "added"),
     ]
 
 
-def test_the_page_shows_statuses_and_changes(
-    login, releases_with_models, django_assert_max_num_queries
+def test_the_page_shows_heads_releases_and_changes(
+    login, views_repo, django_assert_max_num_queries
 ):
-    deployment_statuses_record(repository=releases_with_models)
+    deployment_configs_record(repository=views_repo)
     client = login("viewer")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("deployment_status", args=["pipeline"]))
     html = response.content.decode()
+    production = html[html.index('data-testid="head-production"') :]
+    assert "2 models · 1 ensemble" in production[:2000]
+    development = html[html.index('data-testid="head-development"') :]
+    assert "1 unreadable" in development[:2000]
     row = html[html.index('data-version="1.2.0"') : html.index('data-version="1.1.0"')]
-    assert "bright_sky</span>: shadow → <strong>deployed" in row
-    assert "(was deployed)" in row and "old_ground</span> (baseline)" in row
-    assert 'data-version="1.0.0"' in html and "not read yet" in html
+    assert 'bad_blood</span>: <span class="deploy deploy-shadow">shadow</span>' in row
+    assert '(was <span class="deploy deploy-deployed">deployed</span>' in row
+    # By default: what development changes against the live release.
+    compare = html[html.index('data-testid="config-compare"') :]
+    compare = compare[: compare.index("</section>")]
+    assert 'data-name="bad_blood"' in compare and 'deploy-graduate">graduate' in compare
+    assert 'data-name="old_ground"' in compare and "deploy-unreadable" in compare
+    assert 'data-name="white_mustang"' not in compare
+
+
+def test_any_two_points_can_be_compared(login, views_repo):
+    deployment_configs_record(repository=views_repo)
+    client = login("analyst")
+    url = reverse("deployment_status", args=["pipeline"])
+    html = client.get(url, {"before": "1.1.0", "after": "production", "at": "1.1.0"}).content
+    html = html.decode()
+    compare = html[html.index('data-testid="config-changes"') :]
+    compare = compare[: compare.index("</table>")]
+    assert 'data-name="calm_sea"' in compare and "absent" in compare
+    assert 'data-name="old_ground"' in compare
+    items = html[html.index('data-testid="config-items"') :]
+    assert "At v1.1.0" in items and 'data-name="calm_sea"' in items
+
+
+def test_the_page_works_without_releases(login, empty_world, db):
+    empty_world.commit("chore: start", files={"README.md": "x\n"})
+    empty_world.checkout("development", new_from="production")
+    empty_world.commit(
+        "feat: a model", files={MODEL.format("bad_blood"): shapes.deployment(shapes.BARE, "shadow")}
+    )
+    empty_world.push_all()
+    repository = services.repository_create(
+        actor="test", name="fresh", origin=str(empty_world.origin)
+    )
+    sync.repository_sync(repository=repository)
+    client = login("viewer")
+    url = reverse("deployment_status", args=["fresh"])
+    assert "not read yet" in client.get(url).content.decode()
+    deployment_configs_record(repository=repository)
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "No releases yet" in html
+    development = html[html.index('data-testid="head-development"') :]
+    assert "1 model · 0 ensembles" in development[:2000]

@@ -1,0 +1,294 @@
+"""What the API returns and accepts (pydantic, through django-ninja).
+
+Output schemas read model attributes; `*_name` fields resolve a related user or
+release that the endpoint's query already joined (no query per row).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from ninja import Field, Schema
+
+T = TypeVar("T")
+
+
+class Page(Schema, Generic[T]):
+    count: int
+    next: str | None
+    results: list[T]
+
+
+def _username(user: Any) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+class RepositoryOut(Schema):
+    name: str
+    origin: str
+    production_branch: str
+    development_branch: str
+    tag_style: str
+    required_approvals: int
+    authors_may_approve: bool
+    manifest_path: str
+    last_synced_at: datetime | None
+    last_sync_error: str
+
+
+class BranchOut(Schema):
+    name: str
+    kind: str
+    head: str
+    author_name: str
+    committed_at: datetime | None
+    subject: str
+    ahead_of_production: int
+    behind_production: int
+    ahead_of_development: int
+    behind_development: int
+    gone: bool = Field(..., alias="is_gone")
+    merged: bool = Field(..., alias="is_merged")
+
+
+class ReleaseOut(Schema):
+    version: str
+    tag: str
+    tags: list[str]
+    commit: str
+    kind: str
+    tagger_name: str
+    tagged_at: datetime | None
+    on_production: bool
+    tag_state: str
+    released_by: str | None
+
+    @staticmethod
+    def resolve_released_by(obj: Any) -> str | None:
+        return _username(obj.released_by)
+
+
+class ReleaseDetailOut(ReleaseOut):
+    changelog: list[dict[str, Any]]
+    origin_commit: str
+    rolls_back: str | None
+    restores: str | None
+
+    @staticmethod
+    def resolve_rolls_back(obj: Any) -> str | None:
+        return obj.rolls_back.version if obj.rolls_back_id else None
+
+    @staticmethod
+    def resolve_restores(obj: Any) -> str | None:
+        return obj.restores.version if obj.restores_id else None
+
+
+class CandidateOut(Schema):
+    id: int
+    kind: str
+    source_branch: str
+    commit: str
+    version: str
+    proposed_version: str
+    bump: str
+    base_version: str
+    status: str
+    status_reason: str
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    validation_run: int | None = Field(..., alias="validation_run_id")
+    release: str | None
+
+    @staticmethod
+    def resolve_created_by(obj: Any) -> str | None:
+        return _username(obj.created_by)
+
+    @staticmethod
+    def resolve_release(obj: Any) -> str | None:
+        return obj.release.version if obj.release_id else None
+
+
+class GateOut(Schema):
+    key: str
+    label: str
+    ok: bool
+    detail: str
+
+
+class DecisionOut(Schema):
+    user: str
+    decision: str
+    commit: str
+    validation_run: int | None = Field(..., alias="validation_run_id")
+    comment: str
+    created_at: datetime
+    voided_at: datetime | None
+    void_reason: str
+
+    @staticmethod
+    def resolve_user(obj: Any) -> str:
+        return obj.user.get_username()
+
+
+class RefusalsOut(Schema):
+    """For the token's user: why they may not approve or promote now (null: they may)."""
+
+    approve: str | None
+    promote: str | None
+
+
+class CandidateDetailOut(CandidateOut):
+    production_head: str
+    contains_production_head: bool
+    promotion_error: str
+    changelog: list[dict[str, Any]]
+    required_approvals: int
+    live_approvals: int
+    ready: bool
+    gates: list[GateOut] = Field(..., alias="gate_list")
+    decisions: list[DecisionOut] = Field(..., alias="decision_list")
+    refusals: RefusalsOut
+
+    @staticmethod
+    def resolve_required_approvals(obj: Any) -> int:
+        return obj.repository.required_approvals
+
+
+class ArtifactOut(Schema):
+    name: str
+    kind: str
+    sha256: str
+    size: int
+    rows: int | None
+
+    @staticmethod
+    def resolve_sha256(obj: Any) -> str:
+        return obj.artifact.sha256
+
+    @staticmethod
+    def resolve_size(obj: Any) -> int:
+        return obj.artifact.size
+
+
+class CheckOut(Schema):
+    name: str
+    kind: str
+    required: bool
+    status: str
+    exit_code: int | None
+    duration_s: float | None
+    summary: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    log_bytes: int
+    artifacts: list[ArtifactOut] = Field(..., alias="artifact_list")
+
+
+class RunOut(Schema):
+    id: int
+    commit: str
+    attempt: int
+    purpose: str
+    status: str
+    summary: str
+    manifest_error: str
+    reference: int | None = Field(..., alias="reference_id")
+    created_by: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_created_by(obj: Any) -> str | None:
+        return _username(obj.created_by)
+
+
+class RunDetailOut(RunOut):
+    checks: list[CheckOut] = Field(..., alias="check_rows")
+
+
+class DriftJobOut(Schema):
+    id: int
+    status: str
+    reference_run: int = Field(..., alias="reference_run_id")
+    current_run: int = Field(..., alias="current_run_id")
+    reference_label: str
+    current_label: str
+    check_name: str
+    columns: list[str]
+    models: list[str]
+    parts_total: int
+    parts_done: int
+    summary: dict[str, Any]
+    error: str
+    source: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class DriftResultOut(Schema):
+    id: int
+    model: str
+    column: str
+    kind: str
+    status: str
+    n_reference: int
+    n_current: int
+    ks_statistic: float | None
+    ks_p_value: float | None
+    q_value: float | None
+    wasserstein_normed: float | None
+    psi: float | None
+    jensen_shannon: float | None
+    effect: float | None
+    drifted: bool
+    reason: str
+
+
+class DriftJobDetailOut(DriftJobOut):
+    results: list[DriftResultOut] = Field(..., alias="result_rows")
+
+
+class AuditEventOut(Schema):
+    seq: int
+    created_at: datetime
+    actor: str = Field(..., alias="actor_name")
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    repository: str = Field(..., alias="repository_name")
+    payload: dict[str, Any]
+    hash: str
+
+
+class Queued(Schema):
+    status: str
+    detail: str
+
+
+# -- input ------------------------------------------------------------------------------------
+
+
+class CandidateCreateIn(Schema):
+    source: str = Field("", description="development (the default) or a hotfix/* branch")
+    version: str = Field("", description="An override of the proposed version (upward only)")
+
+
+class ApproveIn(Schema):
+    comment: str = ""
+
+
+class RejectIn(Schema):
+    reason: str = Field(..., min_length=1)
+
+
+class PromoteIn(Schema):
+    break_glass_reason: str = Field("", description="Admins only, hotfixes only, in a freeze")
+
+
+class RunStartIn(Schema):
+    ref: str = Field(..., min_length=1, description="A branch, a tag or a commit")
