@@ -9,16 +9,18 @@ the same service, whose gate predicates (`releases.gates`) decide; a refusal bec
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.docs import Swagger
 from ninja.operation import Operation
 
 from api import problems
@@ -32,6 +34,7 @@ from api.schemas import (
     CandidateOut,
     DriftJobDetailOut,
     DriftJobOut,
+    DriftJobStartIn,
     Page,
     PromoteIn,
     Queued,
@@ -43,7 +46,7 @@ from api.schemas import (
     RunOut,
     RunStartIn,
 )
-from monitoring import drift_selectors, runs
+from monitoring import drift_jobs, drift_selectors, runs
 from monitoring import selectors as run_selectors
 from monitoring.models import DriftJob, RunPurpose, ValidationRun
 from releases import candidate_selectors, candidates, selectors, services
@@ -56,6 +59,23 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Results per page")
 Offset = Annotated[int, Query(ge=0, description="Results to skip")]
 
 
+def _tag(path: str) -> str:
+    """The docs' group of a path: what follows the repository's name, else its own head."""
+    parts = path.removeprefix("/api/v1/").split("/")
+    tag = parts[2] if len(parts) > 2 and parts[1] == "{name}" else parts[0]
+    return "repositories" if tag == "sync" else tag
+
+
+class LocalSwagger(Swagger):
+    """Swagger UI from ninja's files, which settings serve without installing ninja as an
+    app (ninja falls back to a CDN then; no page here loads anything from one)."""
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {"swagger_settings": json.dumps(self.settings), "api": api, "add_csrf": False}
+        return render(request, self.template, context)
+
+
 class EwsdashAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation: Operation) -> str:
         # Clients generated from the document get short method names.
@@ -64,8 +84,9 @@ class EwsdashAPI(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         """The document, with errors declared as what they are: problem+json."""
         schema = super().get_openapi_schema(*args, **kwargs)
-        for methods in schema["paths"].values():
+        for path, methods in schema["paths"].items():
             for operation in methods.values():
+                operation["tags"] = [_tag(path)]
                 for status, response in operation["responses"].items():
                     if int(status) >= 400 and "content" in response:
                         response["content"] = {
@@ -86,6 +107,7 @@ api = EwsdashAPI(
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    docs=LocalSwagger(),
 )
 
 
@@ -369,6 +391,34 @@ def drift_job_list(request: HttpRequest, name: str, limit: Limit = 50, offset: O
     repository = access_repository(request, name)
     rows = DriftJob.objects.filter(repository=repository).order_by("-created_at", "-pk")
     return paginate(request, rows, limit=limit, offset=offset)
+
+
+def _run_in_body(repository: Any, field: str, run_id: int) -> ValidationRun:
+    run = ValidationRun.objects.filter(repository=repository, pk=run_id).first()
+    if run is None:
+        raise HttpError(400, f"{field}: {repository.name} has no validation run #{run_id}.")
+    return run
+
+
+@api.post(
+    "/repositories/{name}/drift-jobs", response={201: DriftJobDetailOut, **problems.WRITE_ERRORS}
+)
+def drift_job_start(request: HttpRequest, name: str, body: DriftJobStartIn) -> Any:
+    repository = access_repository(request, name, action="start_drift_job")
+    reference = _run_in_body(repository, "reference_run", body.reference_run)
+    current = _run_in_body(repository, "current_run", body.current_run)
+    with acting(request) as user:
+        job = drift_jobs.drift_job_start(
+            repository=repository,
+            reference_run=reference,
+            current_run=current,
+            actor=user,
+            models=body.models,
+            columns=body.columns,
+            reference_label=drift_jobs.run_label(reference),
+            current_label=drift_jobs.run_label(current),
+        )
+    return Status(201, drift_job_detail(request, name, job.pk))
 
 
 @api.get(

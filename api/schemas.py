@@ -292,3 +292,10 @@ class PromoteIn(Schema):
 
 class RunStartIn(Schema):
     ref: str = Field(..., min_length=1, description="A branch, a tag or a commit")
+
+
+class DriftJobStartIn(Schema):
+    reference_run: int = Field(..., description="The run whose predictions are the reference")
+    current_run: int = Field(..., description="The run whose predictions are compared")
+    models: list[str] = Field(default_factory=list, description="Empty: every model")
+    columns: list[str] = Field(default_factory=list, description="Empty: every pred_* column")

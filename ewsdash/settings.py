@@ -73,8 +73,6 @@ INSTALLED_APPS = [
     "releases",
     "monitoring",
     "api",
-    # django-ninja: its app serves the API docs' Swagger UI from local static files.
-    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -93,10 +91,17 @@ MIDDLEWARE = [
 ROOT_URLCONF = "ewsdash.urls"
 WSGI_APPLICATION = "ewsdash.wsgi.application"
 
+# The API docs' Swagger UI, from django-ninja's own files (not a CDN). Ninja is not an
+# installed app: that would import it, and pydantic, in every command at start-up.
+_NINJA_SPEC = importlib.util.find_spec("ninja")
+if _NINJA_SPEC is None or not _NINJA_SPEC.origin:
+    raise ImproperlyConfigured("django-ninja is not installed (pip install -r requirements.txt)")
+_NINJA_DIR = Path(_NINJA_SPEC.origin).parent
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "templates", _NINJA_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -143,7 +148,11 @@ _PLOTLY_SPEC = importlib.util.find_spec("plotly")
 if _PLOTLY_SPEC is None or not _PLOTLY_SPEC.origin:
     raise ImproperlyConfigured("plotly is not installed (pip install -r requirements.txt)")
 _PLOTLY_JS_DIR = Path(_PLOTLY_SPEC.origin).parent / "package_data"
-STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", _PLOTLY_JS_DIR)]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/plotly", _PLOTLY_JS_DIR),
+    ("ninja", _NINJA_DIR / "static" / "ninja"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -17,12 +17,16 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.http import Http404
 from semver import Version
 
+from monitoring.deployments import status_changes
+from monitoring.metric_deltas import MetricDelta, worst_first
 from monitoring.models import (
     RUN_FINAL,
     CheckResult,
+    ConfigSnapshot,
     DriftJob,
     DriftJobStatus,
     DriftResult,
+    ModelConfig,
     ModelMetric,
     ValidationRun,
 )
@@ -69,6 +73,7 @@ class ReleaseRef:
     live: bool
     rolled_back: bool
     run_id: int | None
+    on_production: bool = True
 
 
 def _release_rows(repository: Repository) -> list[dict[str, Any]]:
@@ -86,6 +91,8 @@ def _release_rows(repository: Repository) -> list[dict[str, Any]]:
             "commit",
             "tagged_at",
             "rolled_back_by_id",
+            "restores_id",
+            "on_production",
             "candidate_run_id",
             "live",
         )
@@ -125,6 +132,18 @@ def release_sequence(*, repository: Repository, runs: bool = True) -> list[Relea
         if runs
         else {}
     )
+    own = {row["pk"]: row["candidate_run_id"] or fallback.get(row["commit"]) for row in rows}
+    restores = {row["pk"]: row["restores_id"] for row in rows}
+
+    def run_of(pk: int) -> int | None:
+        # A rollback commit has no run of its own, but it has the tree (and so the
+        # outputs) of the release it restores: that release's run stands for it.
+        seen: set[int] = set()
+        while own.get(pk) is None and restores.get(pk) is not None and pk not in seen:
+            seen.add(pk)
+            pk = restores[pk]  # type: ignore[assignment]
+        return own.get(pk)
+
     return [
         ReleaseRef(
             pk=row["pk"],
@@ -135,7 +154,8 @@ def release_sequence(*, repository: Repository, runs: bool = True) -> list[Relea
             tagged_at=row["tagged_at"],
             live=row["live"],
             rolled_back=row["rolled_back_by_id"] is not None,
-            run_id=row["candidate_run_id"] or fallback.get(row["commit"]),
+            run_id=run_of(row["pk"]),
+            on_production=row["on_production"],
         )
         for row in rows
     ]
@@ -150,7 +170,7 @@ def open_candidate(*, repository: Repository) -> PromotionCandidate | None:
             validation_run__isnull=False,
         )
         .select_related("validation_run")
-        .defer("changelog", "commit_people")
+        .defer("changelog")
         .order_by("-created_at", "-pk")
         .first()
     )
@@ -167,6 +187,11 @@ def performance_tolerance(manifest: dict | None) -> tuple[float, float]:
 # -- model health -------------------------------------------------------------------------
 
 
+# The step x release heatmaps show the newest releases only (and the live one): every
+# step of a long history would cost more than the rest of the page.
+HEATMAP_RELEASES = 24
+
+
 @dataclass
 class HealthPage:
     releases: list[ReleaseRef]  # oldest first
@@ -178,9 +203,14 @@ class HealthPage:
     step: int | None
     metrics: list[str]
     directions: dict[str, str]
-    values: dict[tuple[int, str], float]  # (run id, metric) -> value
+    values: dict[tuple[int, str], float]  # (run id, metric) -> value at `step`
     tolerance: float = 0.0
     abs_tolerance: float = 0.0
+    # Every step of the newest releases (and the live one and the candidate), for the
+    # step x release heatmaps: (run id, metric, step) -> value.
+    step_values: dict[tuple[int, str, int | None], float] = field(default_factory=dict)
+    heat_releases: list[ReleaseRef] = field(default_factory=list)  # oldest first
+    deployed: set[str] = field(default_factory=set)  # models deployed at the live release
 
     @property
     def live(self) -> ReleaseRef | None:
@@ -193,14 +223,33 @@ class HealthPage:
     def value(self, run_id: int | None, metric: str) -> float | None:
         return self.values.get((run_id, metric)) if run_id is not None else None
 
+    def step_value(self, run_id: int | None, metric: str, step: int | None) -> float | None:
+        return self.step_values.get((run_id, metric, step)) if run_id is not None else None
+
+
+def _default_subject(subjects: list[tuple[str, str]], deployed: set[str]) -> tuple[str, str]:
+    """The first model deployed at the live release, else the first one."""
+    for model, target in subjects:
+        if model in deployed:
+            return model, target
+    return subjects[0] if subjects else ("", "")
+
 
 def model_health(
-    *, repository: Repository, model: str = "", target: str = "", step: int | None = None
+    *,
+    repository: Repository,
+    model: str = "",
+    target: str = "",
+    step: int | None = None,
+    step_chosen: bool = True,
 ) -> HealthPage:
-    """One model and target's metrics over every release, and the open candidate's.
+    """One model and target's metrics over every release, and the open candidate's, at one
+    step; and every step of the newest releases.
 
-    Six queries at most: releases, fallback runs, candidate, the choices, the values, and
-    the live run's manifest for the tolerance when there is no candidate.
+    It opens on data: without a valid choice, the first model deployed at the live release
+    and its step-less metrics (or its first step when it has none). Seven queries at most:
+    releases, fallback runs, candidate, the choices, the live release's deployed models,
+    the values, and the live run's manifest for the tolerance when there is no candidate.
     """
     releases = release_sequence(repository=repository)
     candidate = open_candidate(repository=repository)
@@ -218,20 +267,42 @@ def model_health(
         .distinct()
     )
     subjects = sorted({(m, t) for m, t, _ in keys})
+    deployed: set[str] = set()
+    if live is not None:
+        deployed = set(
+            ModelConfig.objects.filter(
+                snapshot__repository=repository, snapshot__commit=live.commit, status="deployed"
+            ).values_list("name", flat=True)
+        )
     if (model, target) not in subjects:
-        model, target = subjects[0] if subjects else ("", "")
+        model, target = _default_subject(subjects, deployed)
     steps = sorted(
         {s for m, t, s in keys if (m, t) == (model, target)}, key=lambda s: -1 if s is None else s
     )
+    if steps and (not step_chosen or step not in steps):
+        step = None if None in steps else steps[0]
+    heat_releases = releases[-HEATMAP_RELEASES:]
+    if live is not None and live not in heat_releases:
+        heat_releases = [live, *heat_releases]
+    heat_runs = {r.run_id for r in heat_releases if r.run_id is not None}
+    if candidate is not None and candidate.validation_run_id is not None:
+        heat_runs.add(candidate.validation_run_id)
     run_ids = {r.run_id for r in releases if r.run_id is not None} | choice_runs
     values: dict[tuple[int, str], float] = {}
+    step_values: dict[tuple[int, str, int | None], float] = {}
     directions: dict[str, str] = {}
     if model:
+        # One query: the chosen step of every run, and every step of the heatmap's runs.
         rows = ModelMetric.objects.filter(
-            run_id__in=run_ids, model=model, target=target, step=step
-        ).values_list("run_id", "metric", "value", "direction")
-        for run_id, metric, value, direction in rows:
-            values[(run_id, metric)] = value
+            Q(run_id__in=run_ids, step=step) | Q(run_id__in=heat_runs),
+            model=model,
+            target=target,
+        ).values_list("run_id", "metric", "step", "value", "direction")
+        for run_id, metric, row_step, value, direction in rows:
+            if row_step == step:
+                values[(run_id, metric)] = value
+            if run_id in heat_runs:
+                step_values[(run_id, metric, row_step)] = value
             if direction:
                 directions[metric] = direction
     if candidate is not None and candidate.validation_run is not None:
@@ -251,11 +322,14 @@ def model_health(
         model=model,
         target=target,
         step=step,
-        metrics=sorted({metric for _, metric in values}),
+        metrics=sorted({metric for _, metric, _ in step_values} | {m for _, m in values}),
         directions=directions,
         values=values,
         tolerance=tolerance,
         abs_tolerance=abs_tolerance,
+        step_values=step_values,
+        heat_releases=heat_releases,
+        deployed=deployed,
     )
 
 
@@ -275,16 +349,69 @@ class Side:
     run: ValidationRun | None = None
     checks: list[CheckResult] = field(default_factory=list)
 
+    @property
+    def commit(self) -> str:
+        if self.candidate is not None:
+            return self.candidate.commit
+        return self.release.commit if self.release is not None else ""
+
 
 @dataclass
 class ComparePage:
     before: Side
     after: Side
     changelog: list[dict[str, Any]]  # {"version", "entries"} per release in between
-    metrics: list[tuple[str, str, str, float, float, str]]  # model, target, metric, a, b, dir
+    deltas: list[MetricDelta]  # per model, target, metric and step, worst first
     drift_job: DriftJob | None
     drift_results: list[DriftResult]
     live_version: str
+    tolerance: float = 0.0
+    abs_tolerance: float = 0.0
+    status_changes: list[Any] = field(default_factory=list)  # deployments.StatusChange
+    statuses_read: bool = False  # both sides' deployment status is known
+
+    @property
+    def regressions(self) -> list[MetricDelta]:
+        return [d for d in self.deltas if d.regressed]
+
+
+def deltas_between(
+    before_run_id: int | None,
+    after_run_id: int | None,
+    *,
+    tolerance: float = 0.0,
+    abs_tolerance: float = 0.0,
+) -> list[MetricDelta]:
+    """Every metric both runs reported (each model, target, metric and step), judged with
+    the given tolerance, worst first (one query; none without both runs)."""
+    if before_run_id is None or after_run_id is None:
+        return []
+    values: dict[tuple[str, str, str, int | None], dict[int, float]] = {}
+    directions: dict[str, str] = {}
+    rows = ModelMetric.objects.filter(run_id__in=[before_run_id, after_run_id]).values_list(
+        "run_id", "model", "target", "metric", "step", "value", "direction"
+    )
+    for run_id, model, target, metric, step, value, direction in rows:
+        values.setdefault((model, target, metric, step), {})[run_id] = value
+        if direction:
+            directions[metric] = direction
+    return worst_first(
+        [
+            MetricDelta(
+                model,
+                target,
+                metric,
+                pair[before_run_id],
+                pair[after_run_id],
+                directions.get(metric, ""),
+                step=step,
+                tolerance=tolerance,
+                abs_tolerance=abs_tolerance,
+            )
+            for (model, target, metric, step), pair in values.items()
+            if before_run_id in pair and after_run_id in pair
+        ]
+    )
 
 
 def _side(ref: str, releases: list[ReleaseRef], repository: Repository) -> Side:
@@ -339,8 +466,9 @@ def _resolve_runs(repository: Repository, sides: tuple[Side, Side]) -> None:
 
 
 def release_compare(*, repository: Repository, before: str, after: str) -> ComparePage:
-    """Two releases (or a release and a candidate) side by side, in seven queries at most:
-    releases, a candidate, changelogs, runs, checks, metrics, drift.
+    """Two releases (or a release and a candidate) side by side, in eight queries at most:
+    releases, a candidate, changelogs, runs, checks, metrics (every step), drift, and the
+    recorded deployment statuses of two releases.
     """
     releases = release_sequence(repository=repository, runs=False)
     a = _side(before, releases, repository)
@@ -380,21 +508,10 @@ def release_compare(*, repository: Repository, before: str, after: str) -> Compa
     )
     for side in (a, b):
         side.checks = [c for c in checks if c.run_id == side.run_id]
-    values: dict[tuple[str, str, str], dict[int, float]] = {}
-    directions: dict[str, str] = {}
-    if run_ids:
-        rows = ModelMetric.objects.filter(run_id__in=run_ids, step=None).values_list(
-            "run_id", "model", "target", "metric", "value", "direction"
-        )
-        for run_id, model, target, metric, value, direction in rows:
-            values.setdefault((model, target, metric), {})[run_id] = value
-            if direction:
-                directions[metric] = direction
-    metrics = [
-        (model, target, metric, pair[a.run_id], pair[b.run_id], directions.get(metric, ""))
-        for (model, target, metric), pair in sorted(values.items())
-        if a.run_id in pair and b.run_id in pair
-    ]
+    # The candidate (or the newer release) is judged by the older side's manifest, as
+    # its performance check was by production's.
+    tolerance, abs_tolerance = performance_tolerance(low.run.manifest if low.run else None)
+    deltas = deltas_between(a.run_id, b.run_id, tolerance=tolerance, abs_tolerance=abs_tolerance)
     drift_results: list[DriftResult] = []
     if a.run_id and b.run_id:
         drift_results = list(
@@ -419,11 +536,39 @@ def release_compare(*, repository: Repository, before: str, after: str) -> Compa
         before=a,
         after=b,
         changelog=changelog,
-        metrics=metrics,
+        deltas=deltas,
         drift_job=drift_results[0].job if drift_results else None,
         drift_results=drift_results,
         live_version=live.version if live else "",
+        tolerance=tolerance,
+        abs_tolerance=abs_tolerance,
+        **_status_changes(repository, a, b),
     )
+
+
+def _status_changes(repository: Repository, a: Side, b: Side) -> dict[str, Any]:
+    """What the deployment status of each model changes from `a` to `b`, from the config
+    snapshots read at the releases' commits (one query). A candidate's are read from git
+    instead: see monitoring.code_changes."""
+    if a.release is None or b.release is None:
+        return {}
+    commits = [a.release.commit, b.release.commit]
+    snapshots = set(
+        ConfigSnapshot.objects.filter(repository=repository, commit__in=commits).values_list(
+            "commit", flat=True
+        )
+    )
+    if snapshots != set(commits):
+        return {}  # not read yet: say nothing rather than something wrong
+    statuses: dict[str, dict[str, str]] = {commit: {} for commit in commits}
+    rows = ModelConfig.objects.filter(
+        snapshot__repository=repository, snapshot__commit__in=commits, kind="model"
+    ).values_list("snapshot__commit", "name", "status")
+    for commit, model, status in rows:
+        if status:
+            statuses[commit][model] = status
+    before, after = statuses[commits[0]], statuses[commits[1]]
+    return {"status_changes": status_changes(before, after), "statuses_read": True}
 
 
 # -- drift --------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from monitoring.metric_deltas import DIRECTION_TEXT, MetricDelta, worst_first
+
 BLACK = "#000000"
 ORANGE = "#E69F00"
 SKY_BLUE = "#56B4E9"
@@ -39,8 +41,6 @@ EFFECT_SCALE = [[0.0, "#f7f7f7"], [0.35, SKY_BLUE], [0.7, BLUE], [1.0, "#1a1a4e"
 
 MAX_POINTS = 400
 MAX_HEATMAP_CELLS = 20_000
-
-DIRECTION_TEXT = {"lower": "lower is better", "higher": "higher is better"}
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,9 @@ def regressions(
 
     The same rule as the performance check (monitoring.validation.metrics): worse by more
     than max(tolerance * |previous|, abs_tolerance). A candidate is compared with the live
-    release, as its check was; an unknown direction flags nothing.
+    release, as its check was; an unknown direction flags nothing. A rollback is never a
+    regression: it restores a release production already had (the rolled-back release is
+    marked instead), and the release after it is compared with what it restored.
     """
     flags = [False] * len(values)
     if direction not in DIRECTION_TEXT:
@@ -189,7 +191,7 @@ def regressions(
         base = live if item.candidate else previous
         if item.value is None or not math.isfinite(item.value):
             continue
-        if base is not None:
+        if base is not None and item.kind != "rollback":
             worse = item.value - base if direction == "lower" else base - item.value
             flags[i] = worse > max(tolerance * abs(base), abs_tolerance) + 1e-12
         if not item.candidate:
@@ -207,11 +209,15 @@ def metric_over_releases(
     abs_tolerance: float = 0.0,
     subject: str = "",
     limit: int = MAX_POINTS,
+    links: dict[str, str] | None = None,
+    link_confirm: dict[str, str] | None = None,
 ) -> go.Figure:
     """One metric over the releases in semver order (oldest left), candidate last.
 
     The live release is a star, a candidate a diamond set beside production's value,
     regressions beyond the tolerance are vermillion crosses, rollbacks are annotated.
+    `links` maps a version to the page its point opens when clicked (the page's script),
+    after the question `link_confirm` holds for that version, if any, is confirmed.
     """
     step_text = "all steps" if step is None else f"step {step}"
     title = f"{metric} · {subject} · {step_text}" if subject else f"{metric} · {step_text}"
@@ -340,11 +346,13 @@ def metric_over_releases(
                 }
             )
     direction_text = DIRECTION_TEXT.get(direction, "direction unknown")
+    meta = {"point_links": links, "link_confirm": link_confirm or {}} if links else {}
     return _figure(
         traces,
         _layout(
             title,
             annotations=annotations,
+            meta=meta,
             xaxis=_axis(
                 "release (semantic version order)",
                 type="category",
@@ -356,62 +364,186 @@ def metric_over_releases(
     )
 
 
+@dataclass(frozen=True)
+class StepCell:
+    """One release's (or the candidate's) value of one metric at one step."""
+
+    release: str  # the column label
+    step: int | None
+    value: float | None
+    live: bool = False
+    candidate: bool = False
+
+
+# Colours of the step heatmap: better than live blue, equal white, worse vermillion.
+CHANGE_SCALE = [[0.0, BLUE], [0.5, "#f7f7f7"], [1.0, VERMILLION]]
+
+
+def step_label(step: int | None) -> str:
+    return "all steps" if step is None else f"step {step}"
+
+
+def step_release_heatmap(
+    cells: Sequence[StepCell],
+    *,
+    metric: str,
+    direction: str,
+    subject: str = "",
+    tolerance: float = 0.0,
+    selected: int | None = None,
+) -> go.Figure:
+    """Every step (rows) of the newest releases and the candidate (columns), coloured by how
+    much worse (vermillion) or better (blue) each value is than the live release's at the
+    same step, in percent; ✕ marks a change worse than the tolerance. Clicking a row opens
+    that step in detail (the page's script reads `meta.step_link`).
+
+    The colour range is the 95th percentile of the releases' changes (at least twice the
+    tolerance): one wild cell, or a wild candidate, does not wash out the rest.
+    """
+    # Short: three of these sit side by side (the subject is in the page's heading).
+    title = f"{metric} · every step vs live"
+    if not any(c.value is not None for c in cells):
+        return _empty(title, "No release reported this metric.")
+    columns = list(dict.fromkeys(c.release for c in cells))
+    steps = sorted({c.step for c in cells}, key=lambda s: -1 if s is None else s)
+    live = {c.step: c.value for c in cells if c.live and c.value is not None}
+    sign = -1.0 if direction == "higher" else 1.0
+    col_at = {name: i for i, name in enumerate(columns)}
+    row_at = {step: i for i, step in enumerate(steps)}
+    z: list[list[float | None]] = [[None] * len(columns) for _ in steps]
+    raw: list[list[float | None]] = [[None] * len(columns) for _ in steps]
+    marks_x, marks_y = [], []
+    for cell in cells:
+        if cell.value is None or not math.isfinite(cell.value):
+            continue
+        i, j = row_at[cell.step], col_at[cell.release]
+        raw[i][j] = cell.value
+        base = live.get(cell.step)
+        if base is None or base == 0:
+            continue
+        change = sign * (cell.value - base) / abs(base)
+        z[i][j] = round(100 * change, 3)
+        if direction in DIRECTION_TEXT and change > tolerance + 1e-12:
+            marks_x.append(cell.release)
+            marks_y.append(step_label(cell.step))
+    # The releases set the range; a wild candidate saturates instead of washing them out.
+    history = {col_at[c.release] for c in cells if not c.candidate}
+    spread = sorted(
+        abs(v) for row in z for j, v in enumerate(row) if v is not None and j in history
+    )
+    robust = spread[int(0.95 * (len(spread) - 1))] if spread else 0.0
+    zmax = max(robust, 200 * tolerance, 1.0)
+    labels = [step_label(step) for step in steps]
+    worse_text = "worse" if direction in DIRECTION_TEXT else "higher"
+    traces: list[dict[str, Any]] = [
+        dict(
+            type="heatmap",
+            x=columns,
+            y=labels,
+            z=z,
+            zmin=-zmax,
+            zmax=zmax,
+            zmid=0,
+            colorscale=CHANGE_SCALE,
+            customdata=[
+                [[step if step is not None else "", raw[i][j]] for j in range(len(columns))]
+                for i, step in enumerate(steps)
+            ],
+            hovertemplate="%{x} · %{y}<br>"
+            + metric
+            + " = %{customdata[1]:.6g}<br>%{z:+.2f}% "
+            + worse_text
+            + " than live<extra></extra>",
+            colorbar={"title": {"text": f"% {worse_text} than live"}},
+            xgap=1,
+            ygap=1,
+        )
+    ]
+    if marks_x:
+        traces.append(
+            dict(
+                type="scatter",
+                x=marks_x,
+                y=marks_y,
+                mode="markers",
+                name="beyond tolerance",
+                marker={"symbol": "x-thin-open", "size": 8, "color": BLACK},
+                hoverinfo="skip",
+            )
+        )
+    shapes = []
+    if selected in row_at:
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "yref": "y",
+                "y0": row_at[selected] - 0.5,
+                "y1": row_at[selected] + 0.5,
+                "line": {"color": BLACK, "width": 2},
+            }
+        )
+    return _figure(
+        traces,
+        _layout(
+            title,
+            height=max(260, 14 * len(steps) + 140),
+            margin={"l": 80, "r": 20, "t": 50, "b": 90},
+            shapes=shapes,
+            showlegend=False,
+            meta={"step_link": True},
+            xaxis=_axis("release", type="category", tickangle=-45),
+            yaxis=_axis("step", type="category", autorange="reversed", categoryarray=labels),
+        ),
+    )
+
+
 # -- compare ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class MetricDelta:
-    model: str
-    target: str
-    metric: str
-    before: float
-    after: float
-    direction: str
-
-    @property
-    def change(self) -> float:
-        return self.after - self.before
-
-    @property
-    def relative(self) -> float | None:
-        return self.change / abs(self.before) if self.before else None
-
-    @property
-    def verdict(self) -> str:
-        """better, worse, same or unknown (no direction), as seen from `after`."""
-        if self.direction not in DIRECTION_TEXT:
-            return "unknown"
-        if math.isclose(self.after, self.before, rel_tol=1e-12, abs_tol=1e-15):
-            return "same"
-        improved = self.change < 0 if self.direction == "lower" else self.change > 0
-        return "better" if improved else "worse"
+VERDICT_COLOUR = {
+    "regressed": VERMILLION,
+    "worse": ORANGE,
+    "better": BLUE,
+    "same": GREY,
+    "unknown": GREY,
+}
+# The bar chart shows the largest changes only; the table and the CSV hold every row.
+DELTA_BARS = 40
 
 
-VERDICT_COLOUR = {"better": BLUE, "worse": VERMILLION, "same": GREY, "unknown": GREY}
+def delta_label(delta: MetricDelta) -> str:
+    step = "all steps" if delta.step is None else f"step {delta.step}"
+    return f"{delta.model} · {delta.target} · {delta.metric} · {step}"
 
 
 def metric_deltas(deltas: Sequence[MetricDelta], *, before: str, after: str) -> go.Figure:
-    """Relative change of each metric from `before` to `after`, coloured better/worse."""
-    title = f"Metric change from {before} to {after} (all steps)"
-    rows = [d for d in deltas if d.relative is not None]
+    """The largest relative changes from `before` to `after`, worst first, coloured by
+    verdict (regressed beyond tolerance, worse within it, better)."""
+    rows = [d for d in worst_first(deltas) if d.relative is not None]
+    shown = rows[:DELTA_BARS]
+    title = f"Metric change from {before} to {after}, worst first"
+    if len(rows) > len(shown):
+        title += f" ({len(shown)} of {len(rows)})"
     if not rows:
         return _empty(title, "No metric was reported by both sides.")
-    rows = rows[:MAX_POINTS]
-    labels = [f"{d.model} · {d.target} · {d.metric}" for d in rows]
+    labels = [delta_label(d) for d in shown]
     traces: list[dict[str, Any]] = []
-    for verdict in ("better", "worse", "same", "unknown"):
-        picked = [i for i, d in enumerate(rows) if d.verdict == verdict]
+    for verdict in ("regressed", "worse", "better", "same", "unknown"):
+        picked = [i for i, d in enumerate(shown) if d.verdict == verdict]
         if not picked:
             continue
         traces.append(
             dict(
                 type="bar",
                 y=[labels[i] for i in picked],
-                x=[100 * (rows[i].relative or 0) for i in picked],
+                x=[100 * (shown[i].relative or 0) for i in picked],
                 orientation="h",
                 name=verdict,
                 marker={"color": VERDICT_COLOUR[verdict]},
-                customdata=[[rows[i].before, rows[i].after] for i in picked],
+                customdata=[[shown[i].before, shown[i].after] for i in picked],
                 hovertemplate="%{y}<br>%{customdata[0]:.6g} → %{customdata[1]:.6g}"
                 "<br>%{x:+.2f}%<extra>" + verdict + "</extra>",
             )
@@ -420,15 +552,15 @@ def metric_deltas(deltas: Sequence[MetricDelta], *, before: str, after: str) -> 
         traces,
         _layout(
             title,
-            height=max(260, 22 * len(rows) + 120),
+            height=max(260, 22 * len(shown) + 120),
             barmode="overlay",
-            margin={"l": 260, "r": 20, "t": 50, "b": 60},
+            margin={"l": 320, "r": 20, "t": 50, "b": 60},
             xaxis=_axis(f"change from {before} (%)", zeroline=True, zerolinecolor=BLACK),
             yaxis=_axis(
-                "model · target · metric",
+                "model · target · metric · step",
                 type="category",
                 categoryorder="array",
-                categoryarray=labels,
+                categoryarray=list(reversed(labels)),
                 automargin=True,
             ),
         ),

@@ -159,5 +159,23 @@ def config_changes(before: list[ConfigItem], after: list[ConfigItem]) -> list[Co
     return changes
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    """One model's deployment status from one side of a comparison to the other."""
+
+    model: str
+    before: str | None  # None: not there (or declares none) on the earlier side
+    after: str | None  # None: removed (or declares none)
+
+
+def status_changes(before: dict[str, str], after: dict[str, str]) -> list[StatusChange]:
+    """Models added, removed, or whose status changed from one side to the other."""
+    return [
+        StatusChange(name, before.get(name), after.get(name))
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    ]
+
+
 def _declared(item: ConfigItem) -> tuple[str | None, str | None, str]:
     return item.status, item.maturity, item.problem

@@ -36,7 +36,11 @@ def validation_run_detail(request: HttpRequest, name: str, run_id: int) -> HttpR
     template = (
         "monitoring/_run_panel.html" if request.headers.get("HX-Request") else "monitoring/run.html"
     )
-    return render(request, template, {"repository": repository, "panel": panel})
+    # The candidate page polls with ?collapse_logs=1 and keeps its logs closed.
+    collapse = request.GET.get("collapse_logs") == "1"
+    return render(
+        request, template, {"repository": repository, "panel": panel, "collapse_logs": collapse}
+    )
 
 
 @require_POST

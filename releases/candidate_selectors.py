@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from monitoring.chart_selectors import deltas_between, performance_tolerance
+from monitoring.metric_deltas import MetricDelta
 from monitoring.selectors import RunPanel, run_panel
 from releases.access import frozen_by
 from releases.gates import (
-    APPROVABLE,
-    PROMOTABLE,
     Gate,
     approve_refusal,
     break_glass_refusal,
     cancel_refusal,
     gate_facts,
     gates,
+    missing_for_promotion,
     promote_refusal,
     reject_refusal,
     rerun_refusal,
@@ -71,11 +72,14 @@ class CandidatePage:
     panel: RunPanel | None
     live_approvals: int
     # Which buttons the person looking sees, and why they may not approve or promote now
-    # (None: they may), from the same predicates the services apply.
+    # (None: they may), from the same predicates the services apply. A button their role
+    # allows on an open candidate is shown, disabled with the refusal when it cannot be used
+    # now; a role that never may sees no button.
     can_approve: bool
     approve_refusal: str | None
     can_promote: bool
     promote_refusal: str | None
+    reject_refusal: str | None
     can_reject: bool
     can_rerun: bool
     can_waive: bool
@@ -83,7 +87,16 @@ class CandidatePage:
     can_break_glass: bool
     polling: bool
     freeze: FreezeWindow | None
+    # A finished candidate (released, rejected, superseded, cancelled) shows its final state
+    # instead of gates that no longer apply (production moved on once it was released).
+    finished: bool = False
+    # Its metrics against production's run, worst first (the compare page's table).
+    deltas: list[MetricDelta] = field(default_factory=list)
     operation: Operation | None = None  # the latest promote operation, with its progress
+
+    @property
+    def regressions(self) -> list[MetricDelta]:
+        return [d for d in self.deltas if d.regressed]
 
     @property
     def ready(self) -> bool:
@@ -94,7 +107,8 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
     """The candidate with its gates and what `user` may do, from the same facts the
     services judge by (releases.gates)."""
     facts = gate_facts(candidate=candidate)
-    status = candidate.status
+    is_open = candidate.status in OPEN
+    reject = reject_refusal(candidate, user)
     return CandidatePage(
         candidate=candidate,
         gates=gates(facts),
@@ -102,11 +116,12 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
         voided=[a for a in facts.decisions if a.voided_at is not None],
         panel=run_panel(run=candidate.validation_run) if candidate.validation_run else None,
         live_approvals=len(facts.live_approvals),
-        can_approve=user.has_perm("releases.approve_candidate") and status in APPROVABLE,
+        can_approve=user.has_perm("releases.approve_candidate") and is_open,
         approve_refusal=approve_refusal(candidate, user, facts),
-        can_promote=user.has_perm("releases.promote_candidate") and status in PROMOTABLE,
+        can_promote=user.has_perm("releases.promote_candidate") and is_open,
         promote_refusal=promote_refusal(candidate, user, facts),
-        can_reject=reject_refusal(candidate, user) is None,
+        reject_refusal=reject,
+        can_reject=reject is None,
         can_rerun=rerun_refusal(candidate, user) is None,
         can_waive=waive_refusal(candidate, user) is None,
         can_cancel=cancel_refusal(candidate, user) is None,
@@ -114,4 +129,54 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
         polling=candidate.status in (S.VALIDATING, S.PROMOTING),
         freeze=facts.freeze,
         operation=Operation.objects.filter(candidate=candidate).order_by("-pk").first(),
+        finished=not is_open,
+        deltas=_deltas(candidate),
+    )
+
+
+def _deltas(candidate: PromotionCandidate) -> list[MetricDelta]:
+    """The candidate's metrics against those of production's run its validation compared
+    with, judged by the tolerance of the manifest it was validated by (one query)."""
+    run = candidate.validation_run
+    if run is None or run.reference_id is None:
+        return []
+    tolerance, abs_tolerance = performance_tolerance(run.manifest)
+    return deltas_between(
+        run.reference_id, run.pk, tolerance=tolerance, abs_tolerance=abs_tolerance
+    )
+
+
+@dataclass
+class DecisionBar:
+    """Approve and Reject for an open candidate, drawn beside the evidence (model health,
+    compare) from the same predicates as its own page and the services."""
+
+    candidate: PromotionCandidate
+    live_approvals: int
+    required: int
+    approve_refusal: str | None
+    reject_refusal: str | None
+    missing: list[str]  # what production still needs before it may go in
+
+
+def decision_bar(
+    *, candidate: PromotionCandidate | None, repository: Repository, user: Any
+) -> DecisionBar | None:
+    """The bar for people whose role may decide, on an open candidate (four queries);
+    None otherwise (no query)."""
+    if (
+        candidate is None
+        or candidate.status not in OPEN
+        or not user.has_perm("releases.approve_candidate")
+    ):
+        return None
+    candidate.repository = repository  # already loaded by the page: no query
+    facts = gate_facts(candidate=candidate)
+    return DecisionBar(
+        candidate=candidate,
+        live_approvals=len(facts.live_approvals),
+        required=repository.required_approvals,
+        approve_refusal=approve_refusal(candidate, user, facts),
+        reject_refusal=reject_refusal(candidate, user),
+        missing=missing_for_promotion(facts),
     )

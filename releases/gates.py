@@ -208,14 +208,42 @@ def _label(candidate: PromotionCandidate) -> str:
     return S(candidate.status).label
 
 
+def _ended(candidate: PromotionCandidate) -> str | None:
+    """What a finished candidate is, in words (None while it is open)."""
+    status = candidate.status
+    if status in OPEN:
+        return None
+    if status == S.RELEASED:
+        return "This candidate is already released; nothing is left to decide."
+    return f"This candidate was {_label(candidate)}; it can no longer change."
+
+
+def _not_validated(candidate: PromotionCandidate) -> str | None:
+    """What validation still lacks, or None once it passed (or was waived)."""
+    if candidate.status == S.VALIDATING:
+        return "Staging validation has not finished yet."
+    if candidate.status == S.VALIDATION_FAILED:
+        return (
+            "Staging validation failed: re-run it after a fix, or an admin waives it with a reason."
+        )
+    return None
+
+
+def missing_for_promotion(facts: GateFacts) -> list[str]:
+    """What production still needs before this candidate may go in, one line per failing
+    gate ("Approvals: 0 of 2"); empty when every gate holds."""
+    return [f"{gate.label}: {gate.detail}" for gate in gates(facts) if not gate.ok]
+
+
 def approve_refusal(candidate: PromotionCandidate, user: Any, facts: GateFacts) -> str | None:
     """Why `user` may not approve this candidate now."""
     if not user.has_perm("releases.approve_candidate"):
         return "Your role does not allow this (approve candidate)."
     if candidate.status not in APPROVABLE:
         return (
-            f"A {_label(candidate)} candidate cannot be approved: approvals are given once "
-            "validation passed (or was waived)."
+            _ended(candidate)
+            or _not_validated(candidate)
+            or "The promotion is under way; decisions are closed."
         )
     if candidate.created_by_id == user.pk:
         return "You created this candidate; another release manager must approve it."
@@ -234,8 +262,9 @@ def reject_refusal(candidate: PromotionCandidate, user: Any) -> str | None:
     """Anyone who may approve may reject an open candidate (its creator included)."""
     if not user.has_perm("releases.approve_candidate"):
         return "Your role does not allow this (approve candidate)."
-    if candidate.status not in OPEN or candidate.status == S.PROMOTING:
-        return f"A {_label(candidate)} candidate cannot be rejected."
+    if candidate.status == S.PROMOTING:
+        return "The promotion is under way; it cannot be rejected now."
+    return _ended(candidate)
     return None
 
 
@@ -247,16 +276,14 @@ def cancel_refusal(candidate: PromotionCandidate, user: Any) -> str | None:
         return "Only the candidate's creator or an admin can cancel it."
     if candidate.status == S.PROMOTING:
         return "The promotion is under way; it cannot be cancelled now."
-    if candidate.status not in OPEN:
-        return f"A {_label(candidate)} candidate cannot be cancelled."
-    return None
+    return _ended(candidate)
 
 
 def rerun_refusal(candidate: PromotionCandidate, user: Any) -> str | None:
     if not user.has_perm("releases.rerun_validation"):
         return "Your role does not allow this (rerun validation)."
     if candidate.status not in RERUNNABLE:
-        return f"A {_label(candidate)} candidate cannot be validated again."
+        return _ended(candidate) or f"Validation cannot start again while {_label(candidate)}."
     return None
 
 
@@ -264,7 +291,7 @@ def waive_refusal(candidate: PromotionCandidate, user: Any) -> str | None:
     if not user.has_perm("releases.waive_check"):
         return "Your role does not allow this (waive check)."
     if candidate.status != S.VALIDATION_FAILED:
-        return "Only a candidate whose validation failed can be waived."
+        return _ended(candidate) or "Only a failed validation can be waived."
     return None
 
 
@@ -272,11 +299,16 @@ def promote_refusal(candidate: PromotionCandidate, user: Any, facts: GateFacts) 
     """Why `user` may not promote now: their role, the candidate's state, a failing gate."""
     if not user.has_perm("releases.promote_candidate"):
         return "Your role does not allow this (promote candidate)."
-    if candidate.status not in PROMOTABLE:
-        return f"A {_label(candidate)} candidate cannot be promoted."
-    failed = [gate for gate in gates(facts) if not gate.ok]
-    if failed:
-        return "Not every gate holds: " + "; ".join(f"{g.label}: {g.detail}" for g in failed)
+    ended = _ended(candidate)
+    if ended:
+        return ended
+    if candidate.status == S.PROMOTING:
+        return "The promotion is under way."
+    missing = missing_for_promotion(facts)
+    if missing:
+        return "Still missing: " + "; ".join(missing) + "."
+    if candidate.status not in PROMOTABLE:  # every gate holds, the approvals just landed
+        return f"A {_label(candidate)} candidate cannot be promoted yet; reload the page."
     return None
 
 

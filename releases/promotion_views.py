@@ -6,12 +6,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from releases import candidate_selectors as selectors
@@ -49,12 +51,21 @@ def refusals_as_messages(view: Callable[..., HttpResponse]) -> Callable[..., Htt
             return view(request, *args, **kwargs)
         except ActionRefused as error:
             messages.error(request, str(error))
-            back = request.POST.get("next") or request.META.get("HTTP_REFERER") or "/"
-            if not back.startswith("/") or back.startswith("//"):
-                back = "/"
-            return redirect(back)
+            return redirect(page_it_came_from(request))
 
     return wrapper
+
+
+def page_it_came_from(request: HttpRequest) -> str:
+    """The form's `next`, else the Referer (browsers send a full URL), if it is on this
+    site; the Overview otherwise."""
+    for back in (request.POST.get("next", ""), request.META.get("HTTP_REFERER", "")):
+        if back and url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            parts = urlsplit(back)
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+    return "/"
 
 
 # -- candidates ------------------------------------------------------------------------------
@@ -102,7 +113,13 @@ def candidate_create(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def _candidate_done(request: HttpRequest, name: str, pk: int, message: str) -> HttpResponse:
+    """Back to the page the decision was made on (model health, compare: their forms send
+    `next`), else the candidate's page."""
     messages.success(request, message)
+    if request.POST.get("next"):
+        back = page_it_came_from(request)
+        if back != "/":
+            return redirect(back)
     return redirect("candidate_detail", name=name, pk=pk)
 
 

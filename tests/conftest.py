@@ -23,6 +23,21 @@ USERS = {
 ROLE_USERS = ["admin", "rm-ana", "analyst", "viewer", "outsider"]
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items) -> None:
+    """The longest tests first (slow, then browser, then worker), else in collected order.
+
+    Under `--dist loadgroup` each ungrouped test is dispatched on its own, in this order,
+    to whichever process is free: starting the long ones early keeps one of them from
+    running alone at the end while the other process idles.
+    """
+
+    def lighter(item: pytest.Item) -> tuple[bool, ...]:
+        return tuple(item.get_closest_marker(m) is None for m in ("slow", "browser", "worker"))
+
+    items.sort(key=lighter)
+
+
 @pytest.fixture
 def role_groups(db) -> None:
     """The role groups the migration made; a transactional test may have flushed them, so

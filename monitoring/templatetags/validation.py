@@ -30,3 +30,19 @@ def filesize(value: int | None) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return str(value)
+
+
+@register.filter
+def signed_percent(value: float | None) -> str:
+    """0.0234 -> "+2.34%", None -> "—" (no relative change from zero)."""
+    if value is None:
+        return "—"
+    return f"{100 * value:+.2f}%"
+
+
+@register.filter
+def signed(value: float | None) -> str:
+    """A change with its sign, six significant digits: -0.0123 -> "-0.0123"."""
+    if value is None:
+        return "—"
+    return f"{value:+.6g}"

@@ -10,7 +10,32 @@
       Plotly.newPlot(el, figure.data, figure.layout, {
         responsive: true, displaylogo: false,
         toImageButtonOptions: { filename: el.dataset.figure }
-      }).then(function () { el.dataset.drawn = "1"; });
+      }).then(function () {
+        el.dataset.drawn = "1";
+        // A release's point opens its page (for admins: the rollback preview, once confirmed).
+        var meta = figure.layout.meta || {};
+        if (meta.point_links) {
+          el.on("plotly_click", function (event) {
+            var point = event.points && event.points[0];
+            var url = point && meta.point_links[point.x];
+            if (!url) { return; }
+            var ask = meta.link_confirm && meta.link_confirm[point.x];
+            if (ask && !window.confirm(ask)) { return; }
+            window.location.assign(url);
+          });
+        }
+        // A step x release heatmap: clicking a cell opens that step in detail.
+        if (figure.layout.meta && figure.layout.meta.step_link) {
+          el.on("plotly_click", function (event) {
+            var point = event.points && event.points[0];
+            if (!point || !point.customdata) { return; }
+            var url = new URL(window.location.href);
+            url.searchParams.set("step", point.customdata[0]);
+            url.hash = "detail";
+            window.location.assign(url.toString());
+          });
+        }
+      });
     });
   }
   document.addEventListener("DOMContentLoaded", function () {

@@ -36,6 +36,11 @@ WRITES = {
     "candidate_reject": ({"admin", "rm-ana"}, {"reason": "not now"}),
     "candidate_promote": ({"admin", "rm-ana"}, {}),
     "validation_run_start": ({"admin", "rm-ana"}, {"ref": "development"}),
+    # Runs without predictions: allowed roles hear why not (409).
+    "drift_job_start": (
+        {"admin", "rm-ana", "analyst"},
+        {"reference_run": finished_run, "current_run": finished_run},
+    ),
 }
 OPERATIONS = sorted(
     (method, template, operation["operationId"])
@@ -77,7 +82,8 @@ def test_reads_by_role_and_scope(registered, users, method, template, operation)
 
 @pytest.mark.parametrize(("method", "template", "operation"), POSTS)
 def test_writes_by_role_and_scope(registered, users, method, template, operation):
-    allowed, body = WRITES[operation]
+    allowed, fields = WRITES[operation]
+    body = {key: value() if callable(value) else value for key, value in fields.items()}
     target = url(template)
     assert ApiClient().post_json(target, body).status_code == 401
     for username in ROLE_USERS:

@@ -7,7 +7,7 @@ from monitoring.artifacts import artifact_store
 from monitoring.models import CheckArtifact
 from releases.models import AuditEvent, Branch
 from tests.api.conftest import ApiClient
-from tests.drift_jobs.drift_job_factories import make_drift_job
+from tests.drift_jobs.drift_job_factories import make_drift_job, runs_with_predictions
 from tests.promotion.factories import make_candidate
 from tests.validation_runs.factories import make_run
 
@@ -142,3 +142,27 @@ def test_a_run_is_started_for_a_ref(api_client, registered, django_capture_on_co
 def test_a_run_for_an_unknown_ref_is_a_conflict(api_client, registered):
     response = api_client("rm-ana").post_json(f"{REPO}/runs", {"ref": "no-such-branch"})
     assert response.status_code == 409
+
+
+def test_a_drift_job_is_started_and_audited_as_the_tokens_user(
+    api_client, registered, django_capture_on_commit_callbacks
+):
+    reference, current = runs_with_predictions()
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = api_client("analyst").post_json(
+            f"{REPO}/drift-jobs",
+            {"reference_run": reference.pk, "current_run": current.pk, "models": ["orange_pasta"]},
+        )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "queued" and body["models"] == ["orange_pasta"]
+    assert body["parts_total"] >= 1 and len(queued) == 1
+    event = AuditEvent.objects.get(action="drift_job_start")
+    assert event.actor_name == "analyst" and event.payload["via"].startswith("api token")
+
+
+def test_a_drift_job_needs_runs_of_the_repository(api_client, registered):
+    response = api_client("analyst").post_json(
+        f"{REPO}/drift-jobs", {"reference_run": 999999, "current_run": 999999}
+    )
+    assert response.status_code == 400

@@ -166,3 +166,42 @@ def test_a_push_of_a_new_branch_and_a_deletion_are_taken(client: Client, hooked)
     deleted = p.github_payload("push", ref="refs/heads/feature/x", before=p.SHA_B, after=zeros)
     assert p.post_github(client, "push", created).status_code == 202
     assert p.post_github(client, "push", deleted).status_code == 202
+
+
+# The README's lines, word for word.
+RECIPE = (
+    'printf \'%s.%s.%s\' "$TS" "$ID" "$BODY" '
+    "| openssl dgst -sha256 -hmac \"$SECRET\" -r | cut -d' ' -f1"
+)
+
+
+def test_the_readmes_shell_recipe_signs_like_ewsdash():
+    """README, "Webhooks in": printf + openssl make the signature the generic hook checks."""
+    import subprocess
+
+    from api.signatures import generic_signature
+
+    body, stamp, delivery = (
+        '{"event": "push", "ref": "refs/heads/development"}',
+        "1767225600",
+        "id-1",
+    )
+    digest = subprocess.run(
+        [
+            "bash",
+            "-c",
+            RECIPE,
+        ],
+        env={
+            "TS": stamp,
+            "ID": delivery,
+            "BODY": body,
+            "SECRET": p.secret(),
+            "PATH": "/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    expected = generic_signature(p.secret(), timestamp=stamp, delivery=delivery, body=body.encode())
+    assert f"sha256={digest}" == expected

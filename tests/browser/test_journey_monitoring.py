@@ -29,6 +29,8 @@ def test_analyst_reads_health_drift_and_a_comparison(browser_page, users, regist
 
     # Hover a point of the release line: plotly shows its version and value.
     # (plotly's drag layer sits above the points, so move the mouse rather than hover.)
+    # The detail charts sit below every step's heatmap: scroll to the chart first.
+    plot.scroll_into_view_if_needed()
     box = plot.locator(".scatterlayer .trace").first.locator(".points path").nth(2).bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     hover = page.locator(".hoverlayer .hovertext").first
@@ -74,5 +76,5 @@ def test_analyst_reads_health_drift_and_a_comparison(browser_page, users, regist
     download = info.value
     text = Path(download.path()).read_text()
     assert text.splitlines()[0].startswith("model,target,metric,")
-    assert len(text.splitlines()) == 1 + 2 * 3
+    assert len(text.splitlines()) == 1 + 2 * 3 * 4  # models x metrics x steps (all, 1-3)
     assert download.suggested_filename == "pipeline-deltas.csv"

@@ -183,6 +183,9 @@ def seed_history(
             steps=steps,
             purpose="candidate",
         )
+        # Its validation compared it with the live release's run, as a real one does.
+        run.reference = history.runs[releases - 1]
+        run.save(update_fields=["reference"])
         # One regression beyond the 5% tolerance, so the page has something to flag.
         ModelMetric.objects.filter(run=run, model=models[0], metric="crps").update(value=9.0)
         history.candidate = PromotionCandidate.objects.create(

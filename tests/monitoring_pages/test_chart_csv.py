@@ -56,7 +56,9 @@ def test_compare_and_drift_charts_download_too(login, history):
         {"format": "csv", "chart": "deltas"},
     )
     table = rows(deltas)
-    assert len(table) == 2 * 3 and {"better", "worse"} == {r["verdict"] for r in table}
+    # Every model x metric x step (all steps and steps 1-3): the whole table, not the top rows.
+    assert len(table) == 2 * 3 * 4 and {"better", "worse"} == {r["verdict"] for r in table}
+    assert {r["step"] for r in table} == {"", "1", "2", "3"}
     heat = client.get(
         reverse("drift_overview", args=["pipeline"]), {"format": "csv", "chart": "heatmap"}
     )
@@ -92,7 +94,7 @@ def test_a_long_history_keeps_the_page_and_its_figures_light(login, registered):
     response = login("analyst").get(reverse("model_health", args=["pipeline"]))
     html = response.content.decode()
     figures = html.count('type="application/json"')
-    assert figures == 3
+    assert figures == 3 + 3  # each metric over the releases, and its steps at a glance
     embedded = sum(
         len(part.split("</script>")[0])
         for part in html.split('<script type="application/json"')[1:]

@@ -114,13 +114,13 @@ def test_it_uses_the_okabe_ito_palette_and_the_light_template():
 def test_metric_deltas_colour_by_direction():
     deltas = [
         MetricDelta("m", "t", "crps", 1.0, 0.9, "lower"),
-        MetricDelta("m", "t", "coverage", 0.9, 0.8, "higher"),
+        MetricDelta("m", "t", "coverage", 0.9, 0.8, "higher", tolerance=0.2),
         MetricDelta("m", "t", "odd", 1.0, 2.0, ""),
     ]
     assert [d.verdict for d in deltas] == ["better", "worse", "unknown"]
     figure = charts.metric_deltas(deltas, before="v1", after="v2")
     assert trace(figure, "better").marker.color == charts.BLUE
-    assert trace(figure, "worse").marker.color == charts.VERMILLION
+    assert trace(figure, "worse").marker.color == charts.ORANGE
     assert list(trace(figure, "worse").x) == [pytest.approx(-100 * 0.1 / 0.9)]
     assert figure.layout.xaxis.title.text == "change from v1 (%)"
 
@@ -228,3 +228,28 @@ def test_version_key_sorts_like_semver_precedence():
     expected = sorted(versions, key=Version.parse)
     assert sorted(versions, key=version_key) == expected
     assert sorted(["x", "1.0.0"], key=version_key) == ["x", "1.0.0"]
+
+
+def test_deltas_beyond_the_tolerance_are_regressions_listed_worst_first():
+    deltas = [
+        MetricDelta("m", "t", "crps", 1.0, 1.04, "lower", step=1, tolerance=0.05),  # within
+        MetricDelta("m", "t", "crps", 1.0, 1.2, "lower", step=2, tolerance=0.05),
+        MetricDelta("m", "t", "mse", 2.0, 1.0, "lower", step=1, tolerance=0.05),
+        MetricDelta("m", "t", "coverage", 0.8, 0.5, "higher", step=3, tolerance=0.05),
+        MetricDelta("m", "t", "odd", 1.0, 9.0, "", step=1),
+    ]
+    ordered = charts.worst_first(deltas)
+    assert [(d.metric, d.step, d.verdict) for d in ordered] == [
+        ("coverage", 3, "regressed"),  # 37.5 % worse
+        ("crps", 2, "regressed"),  # 20 % worse
+        ("crps", 1, "worse"),  # 4 % worse, within 5 %
+        ("mse", 1, "better"),
+        ("odd", 1, "unknown"),
+    ]
+    assert ordered[1].allowed == pytest.approx(0.05)
+    figure = charts.metric_deltas(deltas, before="v1", after="v2")
+    assert trace(figure, "regressed").marker.color == charts.VERMILLION
+    assert list(trace(figure, "regressed").y) == [
+        "m · t · coverage · step 3",
+        "m · t · crps · step 2",
+    ]

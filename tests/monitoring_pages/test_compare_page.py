@@ -28,9 +28,11 @@ def test_either_order_and_a_v_prefix_name_the_same_range(login, history):
 
 def test_it_shows_metric_deltas_coloured_by_direction(login, history):
     html = compare(login("analyst"), "2.0.0", "2.4.0").content.decode()
-    # crps and mse fall (better), coverage falls too (higher is better: worse).
-    assert html.count('class="verdict verdict-better"') == 2 * 2
-    assert html.count('class="verdict verdict-worse"') == 2
+    # Per step (all, 1, 2, 3): crps and mse fall (better), coverage falls too (higher is
+    # better: worse, within the manifest's 5 %).
+    assert html.count('data-verdict="better"') == 2 * 2 * 4
+    assert html.count('data-verdict="worse"') == 2 * 4
+    assert "no regression beyond tolerance" in html
     assert 'id="fig-deltas"' in html
 
 
@@ -94,3 +96,34 @@ def test_its_query_count_does_not_grow_with_the_history(
             reverse("candidate_compare", args=["pipeline", "2.0.0", history.candidate.pk])
         )
     assert response.status_code == 200
+
+
+def test_a_candidate_regression_is_listed_first_with_production_and_tolerance(login, history):
+    """What changes in production if I promote: the candidate's crps of 9.0 at every step
+    of lr_bright_sky, worst first, with production's value, the change and the tolerance."""
+    candidate = history.candidate
+    html = (
+        login("viewer")
+        .get(reverse("candidate_compare", args=["pipeline", "2.4.0", candidate.pk]))
+        .content.decode()
+    )
+    count = html[html.index('data-testid="regression-count"') :]
+    assert count.startswith('data-testid="regression-count">4 regressions beyond tolerance')
+    table = html[html.index('data-testid="delta-table"') :]
+    first = table[table.index("<tbody>") : table.index("</tr>", table.index("<tbody>"))]
+    assert "lr_bright_sky" in first and "crps" in first and 'data-verdict="regressed"' in first
+    assert "+" in first and "%" in first and "±0.04" in first  # 5 % of production's 0.96..
+    assert "none relative" not in html and "5% relative" in html
+
+
+def test_it_says_why_the_code_changes_are_unknown_for_commits_the_clone_lacks(login, history):
+    html = compare(login("analyst"), "2.0.0", "2.4.0").content.decode()
+    assert 'data-testid="code-changes"' in html
+    assert "sync the repository first" in html
+
+
+def test_recorded_deployment_status_changes_show_when_git_cannot_answer(login, history):
+    html = compare(login("analyst"), "2.0.0", "2.4.0").content.decode()
+    changes = html[html.index('data-testid="status-changes"') :]
+    assert changes.startswith('data-testid="status-changes"><li><span class="mono">lr_bright_sky')
+    assert "shadow → <b>deployed</b>" in changes[:300]

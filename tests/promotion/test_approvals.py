@@ -48,7 +48,7 @@ def test_one_decision_per_person(validated, users):
 
 def test_approval_needs_validation_first(candidate, users):
     assert candidate.status == "validation_failed"
-    with pytest.raises(ActionRefused, match="once validation passed"):
+    with pytest.raises(ActionRefused, match="Staging validation failed: re-run it"):
         candidates.candidate_approve(candidate=candidate, actor=users["rm-ben"])
 
 

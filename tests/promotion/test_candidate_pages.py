@@ -1,5 +1,7 @@
 """The candidate pages: what each person sees and can press, refusals shown plainly."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -18,8 +20,52 @@ def page(client, candidate) -> str:
 
 def test_the_creator_is_told_why_they_cannot_approve(validated, login):
     html = page(login("rm-ana"), validated)
-    assert 'data-testid="approve"' not in html
+    assert 'data-testid="approve" disabled title="You created this candidate' in html
     assert "You created this candidate" in html
+
+
+def test_promote_is_shown_disabled_naming_what_is_missing(validated, login):
+    html = page(login("rm-ben"), validated)
+    assert 'data-testid="promote" disabled title="Still missing: Approvals: 0 of 2."' in html
+    assert 'data-testid="promote-refusal">Still missing: Approvals: 0 of 2.<' in html
+
+
+def test_a_released_candidate_shows_its_final_state_not_red_gates(approved, login, users):
+    from releases.models import Release
+
+    approved.release = Release.objects.create(
+        repository=approved.repository,
+        version="1.1.0",
+        tag="v1.1.0",
+        commit=approved.commit,
+        kind="promotion",
+    )
+    approved.status = "released"
+    approved.promoted_by = users["rm-ben"]
+    approved.save()
+    html = page(login("rm-ben"), approved)
+    assert 'data-testid="final-state"' in html and "promoted by rm-ben" in html
+    assert 'data-testid="gates"' not in html and "gate-bad" not in html
+    for button in ("approve", "reject", "promote", "cancel-candidate", "rerun-validation"):
+        assert f'data-testid="{button}"' not in html
+
+
+def test_a_refusal_returns_to_the_page_named_by_the_referer(validated, login):
+    """Browsers send a full URL as Referer; the refusal lands there, not on the Overview."""
+    client = login("rm-ana")
+    detail = reverse("candidate_detail", kwargs={"name": "pipeline", "pk": validated.pk})
+    response = client.post_form(
+        reverse("candidate_approve", kwargs={"name": "pipeline", "pk": validated.pk}),
+        {},
+        HTTP_REFERER=f"http://testserver{detail}?tab=x",
+    )
+    assert response["Location"] == f"{detail}?tab=x"
+    elsewhere = client.post_form(
+        reverse("candidate_approve", kwargs={"name": "pipeline", "pk": validated.pk}),
+        {},
+        HTTP_REFERER="http://evil.example/phish",
+    )
+    assert elsewhere["Location"] == "/"
 
 
 def test_another_release_manager_sees_approve_and_reject(validated, login):
@@ -129,3 +175,22 @@ def test_an_active_freeze_shows_a_banner_on_every_page(repo, users, login):
     for name in ("repository_overview", "branch_list", "candidate_list", "release_list"):
         html = client.get(reverse(name, kwargs={"name": "pipeline"})).content.decode()
         assert 'data-testid="freeze-banner"' in html and "election week" in html, name
+
+
+def test_the_candidate_page_lists_regressions_worst_first_logs_closed(users, registered, login):
+    """The same table as compare: production, candidate, change and tolerance, worst first;
+    the performance check's log stays closed although the check failed."""
+    from monitoring.models import CheckResult
+    from tests.monitoring_pages.factories import seed_history
+
+    history = seed_history(name="pipeline")
+    run = history.candidate.validation_run
+    assert run.reference == history.runs[-2]  # production's run, the live 2.4.0
+    CheckResult.objects.filter(run=run).update(status="failed", log="x" * 5000)
+    html = page(login("viewer"), history.candidate)
+    section = html[html.index('data-testid="candidate-regressions"') :]
+    assert "4 regressions beyond tolerance" in section
+    first_row = section[section.index("<tbody>") : section.index("</tr>", section.index("<tbody>"))]
+    assert "lr_bright_sky" in first_row and "crps" in first_row and "regressed" in first_row
+    assert re.search(r'<details\s+data-testid="log-details">', html)
+    assert 'open data-testid="log-details"' not in html

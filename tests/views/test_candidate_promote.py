@@ -40,7 +40,7 @@ def test_it_marks_an_approved_candidate_promoting_and_queues_the_work(post, appr
 def test_it_refuses_a_candidate_not_yet_approved(post, validated, sent):
     response = post("rm-ana", action_url("candidate_promote", validated))
 
-    assert flashes(response) == ["A validated candidate cannot be promoted."]
+    assert flashes(response) == ["Still missing: Approvals: 0 of 2."]
     validated.refresh_from_db()
     assert validated.status == "validated" and sent == []
 
