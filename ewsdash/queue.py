@@ -19,6 +19,7 @@ OPERATION_RUN = "releases.tasks.operation_run"
 CHECK_RESULT_RUN = "monitoring.tasks.check_result_run"
 DRIFT_PART_RUN = "monitoring.tasks.drift_part_run"
 DEPLOYMENT_CONFIGS_RECORD = "monitoring.tasks.deployment_configs_record"
+BRANCH_MERGES_RECORD = "releases.tasks.branch_merges_record"
 VALIDATION_RUNS_FOR_RELEASES = "monitoring.tasks.validation_runs_for_releases"
 
 TASK_NAMES = (
@@ -29,6 +30,7 @@ TASK_NAMES = (
     CHECK_RESULT_RUN,
     DRIFT_PART_RUN,
     DEPLOYMENT_CONFIGS_RECORD,
+    BRANCH_MERGES_RECORD,
     VALIDATION_RUNS_FOR_RELEASES,
 )
 

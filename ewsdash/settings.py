@@ -17,6 +17,7 @@ from ewsdash.env import (
     env_int,
     env_list,
     env_path,
+    env_prefixes,
     env_str,
 )
 
@@ -172,6 +173,25 @@ EWSDASH_SYNC_INTERVAL = env_int("EWSDASH_SYNC_INTERVAL", 300, minimum=1)
 EWSDASH_GIT_TIMEOUT = env_int("EWSDASH_GIT_TIMEOUT", 600, minimum=5)
 # How many per-branch `git rev-list` counts a sync runs side by side.
 EWSDASH_GIT_WORKERS = env_int("EWSDASH_GIT_WORKERS", 4, minimum=1)
+# Conventional-commit types that on their own need no release (docs-only: none proposed).
+EWSDASH_NO_RELEASE_TYPES = frozenset(
+    env_list("EWSDASH_NO_RELEASE_TYPES", ["docs", "chore", "ci", "test", "style"])
+)
+# Branch kinds by name prefix (releases.models.BranchKind has the same kinds). The
+# defaults cover the VIEWS repositories' habits; a branch matching none is "other".
+EWSDASH_BRANCH_PREFIXES = env_prefixes(
+    "EWSDASH_BRANCH_PREFIXES",
+    {
+        "feature": ("feature/", "feat/"),
+        "hotfix": ("hotfix/",),
+        "fix": ("fix/", "bugfix/"),
+        "release": ("release/",),
+        "docs": ("docs/", "adr/"),
+        "refactor": ("refactor/",),
+        "experiment": ("exp/", "experiment/"),
+    },
+    kinds=("feature", "hotfix", "fix", "release", "docs", "refactor", "experiment"),
+)
 # Who ewsdash is in the commits and tags it writes (the promoting person is the author).
 EWSDASH_GIT_NAME = env_str("EWSDASH_GIT_NAME", "ewsdash")
 EWSDASH_GIT_EMAIL = env_str("EWSDASH_GIT_EMAIL", "ewsdash@localhost")

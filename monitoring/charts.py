@@ -24,7 +24,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from monitoring.metric_deltas import DIRECTION_TEXT, MetricDelta, worst_first
+from monitoring.metric_deltas import MetricDelta, worst_first
+from monitoring.validation.metrics import direction_text, worse_by
 
 BLACK = "#000000"
 ORANGE = "#E69F00"
@@ -183,8 +184,6 @@ def regressions(
     marked instead), and the release after it is compared with what it restored.
     """
     flags = [False] * len(values)
-    if direction not in DIRECTION_TEXT:
-        return flags
     previous: float | None = None
     live = next((v.value for v in values if v.live), None)
     for i, item in enumerate(values):
@@ -192,7 +191,9 @@ def regressions(
         if item.value is None or not math.isfinite(item.value):
             continue
         if base is not None and item.kind != "rollback":
-            worse = item.value - base if direction == "lower" else base - item.value
+            worse = worse_by(direction, item.value, base)
+            if worse is None:  # an unknown or informational sense flags nothing
+                return flags
             flags[i] = worse > max(tolerance * abs(base), abs_tolerance) + 1e-12
         if not item.candidate:
             previous = item.value
@@ -345,7 +346,7 @@ def metric_over_releases(
                     "font": {"color": GREY},
                 }
             )
-    direction_text = DIRECTION_TEXT.get(direction, "direction unknown")
+    sense = direction_text(direction)
     meta = {"point_links": links, "link_confirm": link_confirm or {}} if links else {}
     return _figure(
         traces,
@@ -359,7 +360,7 @@ def metric_over_releases(
                 categoryorder="array",
                 categoryarray=[p.version for p in points],
             ),
-            yaxis=_axis(f"{metric} (score, {direction_text})"),
+            yaxis=_axis(f"{metric} (score, {sense})"),
         ),
     )
 
@@ -407,7 +408,6 @@ def step_release_heatmap(
     columns = list(dict.fromkeys(c.release for c in cells))
     steps = sorted({c.step for c in cells}, key=lambda s: -1 if s is None else s)
     live = {c.step: c.value for c in cells if c.live and c.value is not None}
-    sign = -1.0 if direction == "higher" else 1.0
     col_at = {name: i for i, name in enumerate(columns)}
     row_at = {step: i for i, step in enumerate(steps)}
     z: list[list[float | None]] = [[None] * len(columns) for _ in steps]
@@ -421,9 +421,10 @@ def step_release_heatmap(
         base = live.get(cell.step)
         if base is None or base == 0:
             continue
-        change = sign * (cell.value - base) / abs(base)
+        worse = worse_by(direction, cell.value, base)
+        change = (cell.value - base if worse is None else worse) / abs(base)
         z[i][j] = round(100 * change, 3)
-        if direction in DIRECTION_TEXT and change > tolerance + 1e-12:
+        if worse is not None and change > tolerance + 1e-12:
             marks_x.append(cell.release)
             marks_y.append(step_label(cell.step))
     # The releases set the range; a wild candidate saturates instead of washing them out.
@@ -434,7 +435,7 @@ def step_release_heatmap(
     robust = spread[int(0.95 * (len(spread) - 1))] if spread else 0.0
     zmax = max(robust, 200 * tolerance, 1.0)
     labels = [step_label(step) for step in steps]
-    worse_text = "worse" if direction in DIRECTION_TEXT else "higher"
+    worse_text = "higher" if worse_by(direction, 1.0, 0.0) is None else "worse"
     traces: list[dict[str, Any]] = [
         dict(
             type="heatmap",

@@ -225,7 +225,8 @@ class ModelMetric(models.Model):
     metric = models.TextField()
     step = models.IntegerField(null=True, blank=True)  # None: over all steps
     value = models.FloatField()
-    direction = models.CharField(max_length=10, blank=True)  # lower, higher or unknown ("")
+    # lower, higher, none (not compared), target=<value> (best there) or unknown ("")
+    direction = models.CharField(max_length=40, blank=True)
 
     class Meta:
         ordering = ["model", "target", "metric", "step"]

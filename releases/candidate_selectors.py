@@ -50,7 +50,7 @@ def candidate_board(*, repository: Repository, closed_limit: int = 30) -> Candid
     )
     sources = [repository.development_branch] + sorted(
         Branch.objects.filter(
-            repository=repository, kind="hotfix", gone_at__isnull=True
+            repository=repository, kind__in=["release", "hotfix"], gone_at__isnull=True
         ).values_list("name", flat=True)
     )
     line = getattr(repository, "release_line", None)

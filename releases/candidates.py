@@ -8,6 +8,7 @@ transaction opens, never inside it (see `releases.clones`).
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ from releases.gates import (
 from releases.models import (
     Approval,
     Branch,
+    BranchKind,
     CandidateKind,
     Decision,
     OperationKind,
@@ -44,7 +46,7 @@ from releases.models import (
     Repository,
 )
 from releases.operation_base import operation_queue
-from releases.sync import repository_sync
+from releases.sync import kind_by_prefix, repository_sync
 from releases.workflow import (
     OPEN,
     S,
@@ -66,6 +68,7 @@ class Proposal:
     bump: str
     changelog: list[dict[str, Any]]
     people: list[str]
+    version_in_file: str = ""
 
 
 def existing_versions(repository: Repository) -> list[versioning.Version]:
@@ -76,6 +79,24 @@ def existing_versions(repository: Repository) -> list[versioning.Version]:
         if isinstance(parsed, versioning.ParsedTag):
             versions.append(parsed.version)
     return versions
+
+
+def declared_version(repo: git.GitRepo, commit: str, path: str) -> str:
+    """The version a pyproject.toml-style file declares at `commit` (`[project] version`,
+    else `[tool.poetry] version`), or "" when there is no such file or version."""
+    if not path:
+        return ""
+    data = git.read_file_at(repo, commit, path)
+    if data is None:
+        return ""
+    try:
+        parsed = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ""
+    for table in (parsed.get("project"), parsed.get("tool", {}).get("poetry")):
+        if isinstance(table, dict) and isinstance(table.get("version"), str):
+            return table["version"].strip()[:255]
+    return ""
 
 
 def _propose(
@@ -118,17 +139,28 @@ def _propose(
         bump=bump,
         changelog=versioning.build_changelog(commits).to_list(),
         people=people,
+        version_in_file=declared_version(repo, commit, repository.version_file),
     )
 
 
 def _source_kind(repository: Repository, source_branch: str) -> str:
+    """Development and release branches give promotions, hotfix branches patch releases."""
     if source_branch == repository.development_branch:
         return CandidateKind.PROMOTION
-    if source_branch.startswith("hotfix/"):
+    kind = kind_by_prefix(source_branch)
+    if kind == BranchKind.HOTFIX:
         return CandidateKind.HOTFIX
+    if kind == BranchKind.RELEASE:
+        return CandidateKind.PROMOTION
+    allowed = [
+        f"{prefix}*"
+        for kind in (BranchKind.RELEASE, BranchKind.HOTFIX)
+        for prefix in settings.EWSDASH_BRANCH_PREFIXES.get(str(kind), ())
+    ]
     raise ActionRefused(
-        f"Candidates come from {repository.development_branch} or a hotfix/* branch, "
-        f"not {source_branch!r}."
+        f"Candidates come from {repository.development_branch}"
+        + (f" or a {' or '.join(allowed)} branch" if allowed else "")
+        + f", not {source_branch!r}."
     )
 
 
@@ -188,6 +220,7 @@ def candidate_create(
             proposed_version=proposal.proposed_version,
             bump=proposal.bump,
             base_version=proposal.base_version,
+            version_in_file=proposal.version_in_file,
             changelog=proposal.changelog,
             commit_people=proposal.people,
             created_by=actor,

@@ -180,8 +180,31 @@ def gate_approvals(facts: GateFacts) -> Gate:
     return Gate("approvals", "Approvals", count >= required, f"{count} of {required}")
 
 
+def gate_version_file(facts: GateFacts) -> Gate:
+    """The release's version equals the version file's (pipeline-core tagged 2.3.1 while
+    its pyproject.toml said 2.3.0, and the package build failed)."""
+    candidate = facts.candidate
+    path = candidate.repository.version_file
+    label = f"Version agrees with {path or 'the version file'}"
+    if not path:
+        return Gate("version_file", label, True, "not checked (no version file set)")
+    if not candidate.version_in_file:
+        return Gate("version_file", label, True, f"{path} declares no version")
+    declared = candidate.version_in_file.removeprefix("v")
+    if declared == candidate.version:
+        return Gate("version_file", label, True, f"{path} says {declared}")
+    return Gate(
+        "version_file",
+        label,
+        False,
+        f"{path} says {declared} but this release is {candidate.version}: bump it on "
+        f"{candidate.source_branch} and create a new candidate",
+    )
+
+
 GATES: tuple[Callable[[GateFacts], Gate], ...] = (
     gate_validation,
+    gate_version_file,
     gate_contains_production,
     gate_no_other_promotion,
     gate_no_freeze,

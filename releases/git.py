@@ -255,6 +255,24 @@ class GitRepo:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(lambda pair: self.divergence(*pair), pairs))
 
+    def contained_without_ancestry(
+        self, base: str, head: str, *, ahead: int, patch_limit: int = 200
+    ) -> str:
+        """How `base` holds `head`'s changes although `head` is not its ancestor, or "".
+
+        "tree": merging `head` into `base` would change nothing (`merge-tree` gives
+        `base`'s own tree), as after a squash merge; "patch-id": every commit of `head`
+        has an equal patch in `base` (`git cherry`), as after cherry-picks or a rebase,
+        tried only when `head` has at most `patch_limit` commits of its own (`ahead`).
+        """
+        status, out, _ = _run_with(self, ["merge-tree", "--write-tree", base, head])
+        if status == 0 and out.split("\n", 1)[0].strip() == tree_of(self, base):
+            return "tree"
+        if ahead > patch_limit or patch_limit <= 0:
+            return ""
+        marks = [line[:1] for line in self.run("cherry", base, head).splitlines() if line]
+        return "patch-id" if marks and all(mark == "-" for mark in marks) else ""
+
     def has_commits(self) -> bool:
         return bool(self.run("for-each-ref", "--count=1", "--format=%(objectname)").strip())
 

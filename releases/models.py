@@ -39,6 +39,12 @@ class Repository(models.Model):
         default=False, help_text="Whether authors of a candidate's commits may approve it"
     )
     manifest_path = models.CharField(max_length=500, default="ewsdash.toml")
+    version_file = models.CharField(
+        max_length=500,
+        default="pyproject.toml",
+        blank=True,
+        help_text="A release's version must equal this file's (empty: not checked)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_sync_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -104,10 +110,18 @@ class Repository(models.Model):
 
 
 class BranchKind(models.TextChoices):
+    """Production, development, "other", and the kinds settings.EWSDASH_BRANCH_PREFIXES
+    assigns by name prefix."""
+
     PRODUCTION = "production", "production"
     DEVELOPMENT = "development", "development"
     FEATURE = "feature", "feature"
     HOTFIX = "hotfix", "hotfix"
+    FIX = "fix", "fix"
+    RELEASE = "release", "release"
+    DOCS = "docs", "docs"
+    REFACTOR = "refactor", "refactor"
+    EXPERIMENT = "experiment", "experiment"
     OTHER = "other", "other"
 
 
@@ -131,6 +145,12 @@ class Branch(models.Model):
     first_seen_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     gone_at = models.DateTimeField(null=True, blank=True)
+    # How a branch that is no ancestor of production or development is still in one of
+    # them (squash merge: "tree", cherry-picks or rebase: "patch-id"), and which.
+    merged_by = models.CharField(max_length=10, blank=True)
+    merged_into = models.CharField(max_length=255, blank=True)
+    # "<production head>:<development head>" this branch's head was last checked against.
+    merge_checked = models.CharField(max_length=129, blank=True)
 
     class Meta:
         ordering = ["repository", "name"]
@@ -148,9 +168,28 @@ class Branch(models.Model):
     @property
     def is_merged(self) -> bool:
         """Fully contained in development (or production): nothing left to merge."""
+        return bool(self.how_merged)
+
+    @property
+    def how_merged(self) -> str:
+        """ "ancestry", "tree" (squash merge), "patch-id" (cherry-picks), or "" (not merged)."""
         if self.kind in (BranchKind.PRODUCTION, BranchKind.DEVELOPMENT):
-            return False
-        return self.ahead_of_development == 0 or self.ahead_of_production == 0
+            return ""
+        if self.ahead_of_development == 0 or self.ahead_of_production == 0:
+            return "ancestry"
+        return self.merged_by
+
+    @property
+    def merged_target(self) -> str:
+        """The branch that holds this one's changes ("" when not merged)."""
+        how = self.how_merged
+        if how == "ancestry":
+            return (
+                self.repository.development_branch
+                if self.ahead_of_development == 0
+                else self.repository.production_branch
+            )
+        return self.merged_into if how else ""
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -313,6 +352,7 @@ class BackportResolution(models.TextChoices):
     ANCESTRY = "ancestry", "development contains the commit"
     PATCH_ID = "patch-id", "an equal patch is on development"
     CHERRY_PICK = "cherry-pick", "a cherry-pick trailer on development names it"
+    WONT = "wont", "a release manager decided development does not take it"
 
 
 class BackportItem(models.Model):
@@ -339,6 +379,11 @@ class BackportItem(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_how = models.CharField(max_length=20, choices=BackportResolution.choices, blank=True)
     resolved_by_commit = models.CharField(max_length=64, blank=True)
+    # "won't back-port": who decided and why (a main-only pin, say).
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["repository", "committed_at"]
@@ -421,6 +466,8 @@ class PromotionCandidate(models.Model):
     proposed_version = models.TextField()
     bump = models.CharField(max_length=10)
     base_version = models.TextField(blank=True)
+    # The version the repository's version file declares at the frozen commit ("": none).
+    version_in_file = models.TextField(blank=True)
     changelog = models.JSONField(default=list, blank=True)
     commit_people = models.JSONField(
         default=list, blank=True, help_text="Author and committer emails of its commits"

@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from releases import candidate_selectors as selectors
-from releases import candidates, freezes, operations
+from releases import candidates, freezes, operations, services
 from releases.access import access_repository
 from releases.errors import ActionRefused
 from releases.gates import active_freeze
@@ -268,6 +268,20 @@ def back_merge(request: HttpRequest, name: str) -> HttpResponse:
         "merges and pushes.",
     )
     return redirect("operation_detail", name=name, pk=operation.pk)
+
+
+@require_POST
+@refusals_as_messages
+def backport_wont(request: HttpRequest, name: str, item_id: int) -> HttpResponse:
+    repository = access_repository(request, name, action="merge_production")
+    item = services.backport_wont(
+        repository=repository,
+        item_id=item_id,
+        actor=request.user,
+        reason=request.POST.get("reason", ""),
+    )
+    messages.success(request, f"{item.commit[:10]} will not be back-ported: {item.reason}")
+    return redirect("repository_overview", name=name)
 
 
 def _when(value: str, field: str) -> datetime:

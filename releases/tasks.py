@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from ewsdash.celery import app
-from releases import candidates, operation_runner, sync
+from releases import candidates, merges, operation_runner, sync
 from releases.errors import ActionRefused
 from releases.models import Repository
 
@@ -24,6 +24,15 @@ def repository_sync(*, repository_id: int, actor_id: int | None = None) -> str:
         return f"{repository.name} is archived"
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     return sync.repository_sync(repository=repository, actor=actor).summary
+
+
+@app.task(name="releases.tasks.branch_merges_record")
+def branch_merges_record(*, repository_id: int) -> str:
+    """Find branches squash-merged or cherry-picked into production or development."""
+    repository = Repository.objects.filter(pk=repository_id).first()
+    if repository is None:
+        return "repository gone"
+    return f"{merges.branch_merges_record(repository=repository)} branches checked"
 
 
 @app.task(name="releases.tasks.repositories_sync_all")

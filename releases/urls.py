@@ -14,6 +14,7 @@ urlpatterns = [
     path("r/<slug:name>/sync/", views.sync_now, name="sync_now"),
     path("r/<slug:name>/hotfix/", pv.hotfix_cut, name="hotfix_cut"),
     path("r/<slug:name>/back-merge/", pv.back_merge, name="back_merge"),
+    path("r/<slug:name>/backports/<int:item_id>/wont/", pv.backport_wont, name="backport_wont"),
     path("r/<slug:name>/freezes/", pv.freeze_create, name="freeze_create"),
     path("r/<slug:name>/freezes/<int:pk>/end/", pv.freeze_end, name="freeze_end"),
     path("r/<slug:name>/candidates/", pv.candidate_list, name="candidate_list"),

@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from api.models import ApiToken
 from api.tokens import token_create
+from releases.models import BackportItem
 from tests.conftest import CsrfClient
 from tests.drift_jobs.drift_job_factories import done_drift_job
 from tests.monitoring_pages.factories import drift_job_id, drift_result_id, history_candidate_id
@@ -41,6 +42,11 @@ def admins_token() -> int:
     name = f"matrix-{ApiToken.objects.count()}"
     token_create(user=admin, name=name)
     return ApiToken.objects.get(user=admin, name=name).pk
+
+
+def open_backport() -> int:
+    """The basic world's hotfix, on production and not on development."""
+    return BackportItem.objects.get(resolved_at=None).pk
 
 
 LOGIN = "login"  # a 302 to the sign-in page
@@ -146,6 +152,7 @@ MATRIX: dict[str, Row] = {
     "rollback_confirm": action(ADMIN_ONLY, name=P, version="1.0.0"),
     "hotfix_cut": action(RM_AND_ADMIN, name=P),
     "back_merge": action(RM_AND_ADMIN, name=P),
+    "backport_wont": action(RM_AND_ADMIN, name=P, item_id=open_backport),
     "freeze_create": action(ADMIN_ONLY, name=P),
     "freeze_end": action(ADMIN_ONLY, name=P, pk=active_freeze),
     # Refused for now (its worker still reports; no reason given), back to the page: 302.

@@ -102,7 +102,8 @@ class Command(BaseCommand):
             where = "production" if r["on_production"] else "not on production"
             self.stdout.write(f"  {r['tag']:<24} {r['kind']:<10} {r['commit'][:8]}  {where}")
         if status["not_semver_tags"]:
-            self.stdout.write(f"not semver: {', '.join(status['not_semver_tags'])}")
+            tags = ", ".join(f"{t['tag']} ({t['reason']})" for t in status["not_semver_tags"])
+            self.stdout.write(f"not semver: {tags}")
         upcoming = status["next_version"]
         if upcoming["version"]:
             self.stdout.write(f"next version: {upcoming['tag']} ({upcoming['bump']})")
