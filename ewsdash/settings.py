@@ -300,6 +300,12 @@ EWSDASH_BWRAP = env_str("EWSDASH_BWRAP", "bwrap")
 # Folders every check may read (read-only, at their own path), besides the worker's Python
 # and the ones registered for its repository: comma-separated absolute paths.
 EWSDASH_SANDBOX_MOUNTS = env_list("EWSDASH_SANDBOX_MOUNTS", [])
+# A git operation (promote, rollback, hotfix cut, back-merge) whose worker has been silent
+# this long is settled by what the origin shows (releases.operation_runner). It must exceed
+# the longest single git command (the git timeout), or a slow push could be judged dead.
+EWSDASH_OPERATION_STALE_AFTER = env_int(
+    "EWSDASH_OPERATION_STALE_AFTER", EWSDASH_GIT_TIMEOUT + 60, minimum=1
+)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "repositories-sync-all": {
@@ -308,6 +314,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "validation-reap-stale": {
         "task": "monitoring.tasks.validation_reap_stale",
+        "schedule": float(EWSDASH_REAPER_INTERVAL),
+    },
+    "operations-reap-stale": {
+        "task": "releases.tasks.operations_reap_stale",
         "schedule": float(EWSDASH_REAPER_INTERVAL),
     },
     "candidates-catch-up": {

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ewsdash import queue
 from monitoring import runs
 from monitoring.models import RunPurpose, RunStatus, ValidationRun
 from releases import git, versioning
@@ -40,11 +39,13 @@ from releases.models import (
     BranchKind,
     CandidateKind,
     Decision,
+    OperationKind,
     PromotionCandidate,
     Release,
     ReleaseLine,
     Repository,
 )
+from releases.operation_base import operation_queue
 from releases.sync import kind_by_prefix, repository_sync
 from releases.workflow import (
     OPEN,
@@ -519,7 +520,10 @@ def candidate_cancel(*, candidate: PromotionCandidate, actor: Any) -> None:
 def candidate_promote(
     *, candidate: PromotionCandidate, actor: Any, break_glass_reason: str = ""
 ) -> None:
-    """Check every gate under the row lock, mark it promoting, queue the git work.
+    """Check every gate under the row lock, mark it promoting, record the git work.
+
+    The promote Operation (releases.operation_base) is queued in the same transaction; a
+    worker carries it out (releases.operation_runner).
 
     A double click or a second person finds it promoting and is refused; the
     database refuses two promoting candidates in one repository.
@@ -539,11 +543,17 @@ def candidate_promote(
             raise ActionRefused(refusal)
         candidate.promoted_by = actor
         candidate.promotion_error = ""
+        operation = operation_queue(
+            repository=candidate.repository,
+            kind=OperationKind.PROMOTE,
+            actor=actor,
+            candidate=candidate,
+            params={"version": candidate.version, "commit": candidate.commit},
+        )
         candidate_transition(
             candidate,
             S.PROMOTING,
             actor=actor,
             action="candidate.promoting",
-            payload={"break_glass": candidate.freeze_override_reason},
+            payload={"break_glass": candidate.freeze_override_reason, "operation": operation.pk},
         )
-        queue.enqueue_on_commit(queue.CANDIDATE_PROMOTE, candidate_id=candidate.pk)

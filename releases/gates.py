@@ -27,6 +27,7 @@ from releases.models import (
     Decision,
     FreezeWindow,
     GitIdentity,
+    Incident,
     PromotionCandidate,
     Repository,
     normalise_email,
@@ -63,6 +64,7 @@ class GateFacts:
     freeze: FreezeWindow | None
     # Deciders who still may approve now: active, and holding the permission.
     approvers_now: frozenset[int] = frozenset()
+    incident: Incident | None = None  # the oldest open incident of the repository
 
     @property
     def given_approvals(self) -> list[Approval]:
@@ -96,8 +98,9 @@ class GateFacts:
 
 
 def gate_facts(*, candidate: PromotionCandidate) -> GateFacts:
-    """The facts, in four queries (decisions with their people, production, promotions,
-    the freeze). The candidate's repository and validation run should be loaded already."""
+    """The facts, in five queries (decisions with their people, production, promotions,
+    the freeze, incidents). The candidate's repository and validation run should be loaded
+    already."""
     repository = candidate.repository
     confirmed = GitIdentity.objects.filter(confirmed_at__isnull=False)
     # Whether each decider may still approve now (active, holding the permission through
@@ -137,6 +140,9 @@ def gate_facts(*, candidate: PromotionCandidate) -> GateFacts:
         .values_list("pk", flat=True)
         .first(),
         freeze=active_freeze(repository),
+        incident=Incident.objects.filter(repository=repository, acknowledged_at__isnull=True)
+        .order_by("opened_at")
+        .first(),
     )
 
 
@@ -197,6 +203,19 @@ def gate_no_freeze(facts: GateFacts) -> Gate:
     return Gate("no_freeze", label, False, f"frozen until {until}: {freeze.reason}")
 
 
+def gate_no_incident(facts: GateFacts) -> Gate:
+    label, incident = "No open incident", facts.incident
+    if incident is None:
+        return Gate("no_incident", label, True, "none")
+    return Gate(
+        "no_incident",
+        label,
+        False,
+        f"incident #{incident.pk} ({incident.get_kind_display()}): an admin must adopt it or "
+        "roll it back",
+    )
+
+
 def gate_approvals(facts: GateFacts) -> Gate:
     count = len(facts.live_approvals)
     required = facts.candidate.repository.required_approvals
@@ -250,6 +269,7 @@ GATES: tuple[Callable[[GateFacts], Gate], ...] = (
     gate_contains_production,
     gate_no_other_promotion,
     gate_no_freeze,
+    gate_no_incident,
     gate_approvals,
 )
 

@@ -688,6 +688,12 @@ def ref_head(repo: GitRepo, ref: str) -> str | None:
     return out.strip() if status == 0 and out.strip() else None
 
 
+def ref_object(repo: GitRepo, ref: str) -> str | None:
+    """The object a local ref points at, unpeeled (an annotated tag's own id), or None."""
+    status, out, _ = _run_with(repo, ["rev-parse", "--verify", "--quiet", ref])
+    return out.strip() if status == 0 and out.strip() else None
+
+
 def people_in_range(repo: GitRepo, base: str, tip: str, *, clean_merger: str = "") -> set[str]:
     """Lower-cased author and committer emails of the commits in base..tip.
 

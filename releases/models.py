@@ -110,6 +110,8 @@ class Repository(models.Model):
             ("rollback_release", "Can roll production back"),
             ("waive_check", "Can waive a validation check"),
             ("manage_freeze", "Can set freeze windows"),
+            ("reconcile_operation", "Can reconcile a git operation with the origin"),
+            ("acknowledge_incident", "Can acknowledge an incident"),
             ("start_drift_job", "Can start a drift job"),
             ("annotate_chart", "Can annotate a chart"),
         ]
@@ -671,3 +673,133 @@ class GitIdentity(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+
+# -- git writes as operations, and what moved without ewsdash ---------------------------------
+
+
+class OperationKind(models.TextChoices):
+    PROMOTE = "promote", "promotion"
+    ROLLBACK = "rollback", "rollback"
+    HOTFIX_CUT = "hotfix_cut", "hotfix branch"
+    BACK_MERGE = "back_merge", "merge production into development"
+
+
+class OperationStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    SUCCEEDED = "succeeded", "succeeded"
+    FAILED = "failed", "failed"
+
+
+OPERATION_ACTIVE = (OperationStatus.QUEUED, OperationStatus.RUNNING)
+
+
+class Operation(models.Model):
+    """One git write at the origin, recorded before anything is pushed.
+
+    A web request creates it (queued) and a worker carries it out (releases.operation_runner):
+    it claims the row, fetches, writes the git objects, records in `planned` the refs it is
+    about to push and the object ids they will point at, pushes atomically, then records the
+    outcome. When the worker dies, reconciling reads the origin: every planned ref there →
+    succeeded, none → failed. One operation at a time per repository.
+    """
+
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="operations")
+    kind = models.CharField(max_length=20, choices=OperationKind.choices)
+    status = models.CharField(
+        max_length=20, choices=OperationStatus.choices, default=OperationStatus.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    candidate = models.ForeignKey(
+        PromotionCandidate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="operations",
+    )
+    params = models.JSONField(default=dict, blank=True)
+    planned = models.JSONField(
+        default=dict, blank=True, help_text="ref -> object id, recorded before the push"
+    )
+    result = models.JSONField(default=dict, blank=True)
+    progress = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    claim_token = models.CharField(max_length=64, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claims = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    reconciled = models.BooleanField(
+        default=False, help_text="Settled from what the origin showed, after its worker died"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["repository"],
+                condition=Q(status__in=["queued", "running"]),
+                name="one_active_operation_per_repository",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in OPERATION_ACTIVE
+
+
+class IncidentKind(models.TextChoices):
+    PRODUCTION_MOVED_OUTSIDE = "production_moved_outside", "production moved outside ewsdash"
+    RELEASE_TAG_MOVED = "release_tag_moved", "a release tag moved at the origin"
+    RELEASE_TAG_DELETED = "release_tag_deleted", "a release tag was deleted at the origin"
+
+
+class IncidentResolution(models.TextChoices):
+    ADOPTED = "adopted", "adopted as it is"
+    ROLLED_BACK = "rolled_back", "rolled back"
+
+
+class Incident(models.Model):
+    """Something at the origin that ewsdash did not do; promotions wait for an admin."""
+
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="incidents")
+    kind = models.CharField(max_length=40, choices=IncidentKind.choices)
+    ref = models.TextField()
+    commit = models.CharField(max_length=64, blank=True)
+    previous_commit = models.CharField(max_length=64, blank=True)
+    detail = models.TextField(blank=True)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=20, choices=IncidentResolution.choices, blank=True)
+    reason = models.TextField(blank=True)
+    operation = models.ForeignKey(
+        Operation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True) | (~Q(reason="") & ~Q(resolution="")),
+                name="incident_acknowledged_with_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.commit[:10]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None

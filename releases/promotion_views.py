@@ -232,15 +232,17 @@ def rollback_confirm(request: HttpRequest, name: str, version: str) -> HttpRespo
     target = _release(request, name, version, action="rollback_release")
     if request.POST.get("confirm") != "yes":
         raise ActionRefused("Tick the confirmation box to roll production back.")
-    release = operations.release_rollback(
+    operation = operations.release_rollback(
         repository=target.repository,
         target=target,
         actor=request.user,
         reason=request.POST.get("reason", ""),
         break_glass_reason=request.POST.get("break_glass_reason", ""),
     )
-    messages.success(request, f"Production rolled back to {target.tag}'s tree as {release.tag}.")
-    return redirect("release_detail", name=name, version=release.version)
+    messages.success(
+        request, f"Rollback to {target.tag} queued: a worker commits, tags and pushes it."
+    )
+    return redirect("operation_detail", name=name, pk=operation.pk)
 
 
 # -- hotfix, back-merge, freeze --------------------------------------------------------------
@@ -250,23 +252,34 @@ def rollback_confirm(request: HttpRequest, name: str, version: str) -> HttpRespo
 @refusals_as_messages
 def hotfix_cut(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name, action="cut_hotfix")
-    branch = operations.hotfix_cut(
+    operation = operations.hotfix_cut(
         repository=repository, actor=request.user, name=request.POST.get("name", "")
     )
     messages.success(
         request,
-        f"{branch} created from production's head. Push the fix to it, then create its candidate.",
+        f"{operation.params['branch']} is being created from production's head. Push the fix "
+        "to it, then create its candidate.",
     )
-    return redirect("repository_overview", name=name)
+    return redirect("operation_detail", name=name, pk=operation.pk)
 
 
 @require_POST
 @refusals_as_messages
 def back_merge(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name, action="merge_production")
-    merge = operations.production_merge_into_development(repository=repository, actor=request.user)
-    messages.success(request, f"Production merged into development ({merge[:10]}) and pushed.")
-    return redirect("repository_overview", name=name)
+    apply_rollbacks = request.POST.get("apply_rollbacks") == "yes"
+    operation = operations.production_merge_into_development(
+        repository=repository, actor=request.user, apply_rollbacks=apply_rollbacks
+    )
+    messages.success(
+        request,
+        "Merging production into development, applying the rollback there too: a worker "
+        "merges and pushes."
+        if apply_rollbacks
+        else "Merging production into development (development keeps its content): a worker "
+        "merges and pushes.",
+    )
+    return redirect("operation_detail", name=name, pk=operation.pk)
 
 
 @require_POST

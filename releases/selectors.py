@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 from semver import Version
 
+from releases.incidents import incident_as_json
 from releases.models import (
     AuditEvent,
     BackportItem,
@@ -17,7 +18,9 @@ from releases.models import (
     Branch,
     BranchKind,
     FreezeWindow,
+    Incident,
     Release,
+    ReleaseKind,
     ReleaseLine,
     Repository,
 )
@@ -104,6 +107,12 @@ def repository_status(*, repository: Repository) -> dict:
     ledger = backport_ledger(repository=repository)
     line = releases.line
     return {
+        "incidents": [
+            incident_as_json(i)
+            for i in Incident.objects.filter(repository=repository)
+            .select_related("acknowledged_by")
+            .order_by("opened_at")
+        ],
         "repository": {
             "name": repository.name,
             "origin": repository.origin_display,
@@ -282,13 +291,23 @@ class BackportLedger:
     def stale_count(self) -> int:
         return sum(row.stale for row in self.open)
 
+    @property
+    def pending_rollbacks(self) -> list[Release]:
+        """Rollback releases on production that development has not merged yet."""
+        seen: dict[int, Release] = {}
+        for row in self.open:
+            release = row.item.release
+            if release is not None and release.kind == ReleaseKind.ROLLBACK:
+                seen.setdefault(release.pk, release)
+        return list(seen.values())
+
 
 def backport_ledger(*, repository: Repository, now: datetime | None = None) -> BackportLedger:
     """Open back-port items with their age; stale after BackportItem.STALE_AFTER_DAYS."""
     now = now or timezone.now()
     limit = timedelta(days=BackportItem.STALE_AFTER_DAYS)
     items = BackportItem.objects.filter(repository=repository, resolved_at=None).select_related(
-        "release"
+        "release", "release__rolls_back", "release__restores"
     )
     rows = []
     for item in items:

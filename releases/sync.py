@@ -21,11 +21,13 @@ from releases import git, lineage, versioning
 from releases.audit import audit_record
 from releases.clones import clone_dir, clone_session
 from releases.errors import ActionRefused
+from releases.incidents import incident_open, incidents_detect_production
 from releases.models import (
     BackportItem,
     BackportResolution,
     Branch,
     BranchKind,
+    IncidentKind,
     PromotionCandidate,
     Release,
     ReleaseKind,
@@ -472,6 +474,17 @@ def release_record_history(
         repository=repository, history=history, actor=actor, outcome=outcome
     )
     latest = releases.get(history.latest_version or "")
+    previous_head = (
+        ReleaseLine.objects.filter(repository=repository)
+        .values_list("production_head", flat=True)
+        .first()
+    )
+    incidents_detect_production(
+        repository=repository,
+        previous_head=previous_head or "",
+        head=history.production_head,
+        actor=actor,
+    )
     ReleaseLine.objects.update_or_create(
         repository=repository,
         defaults={
@@ -585,6 +598,19 @@ def release_record_tags(
             batch_size=500,
         )
     for release, action, commit in flagged:
+        if action != "release.tag_restored":
+            incident_open(
+                repository=repository,
+                kind=IncidentKind.RELEASE_TAG_DELETED
+                if action.endswith("deleted")
+                else IncidentKind.RELEASE_TAG_MOVED,
+                ref=f"refs/tags/{release.tag}",
+                commit=commit or "",
+                previous_commit=release.commit,
+                detail=f"{release.tag} was released as {release.commit[:10]}; "
+                + (f"the origin's tag now names {commit[:10]}." if commit else "it is gone."),
+                actor=actor,
+            )
         audit_record(
             actor=actor,
             action=action,

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from releases import operation_views as ov
 from releases import promotion_views as pv
 from releases import views
 
@@ -37,6 +38,19 @@ urlpatterns = [
         "r/<slug:name>/candidates/<int:pk>/promote/",
         pv.candidate_promote,
         name="candidate_promote",
+    ),
+    path("r/<slug:name>/operations/", ov.operation_list, name="operation_list"),
+    path("r/<slug:name>/operations/<int:pk>/", ov.operation_detail, name="operation_detail"),
+    path(
+        "r/<slug:name>/operations/<int:pk>/reconcile/",
+        ov.operation_reconcile,
+        name="operation_reconcile",
+    ),
+    path("r/<slug:name>/incidents/", ov.incident_list, name="incident_list"),
+    path(
+        "r/<slug:name>/incidents/<int:pk>/acknowledge/",
+        ov.incident_acknowledge,
+        name="incident_acknowledge",
     ),
     path("r/<slug:name>/releases/", views.release_list, name="release_list"),
     path("r/<slug:name>/releases/<str:version>/", views.release_detail, name="release_detail"),

@@ -23,7 +23,13 @@ from releases.models import BackportItem
 from tests.conftest import CsrfClient
 from tests.drift_jobs.drift_job_factories import done_drift_job
 from tests.monitoring_pages.factories import drift_job_id, drift_result_id, history_candidate_id
-from tests.promotion.factories import active_freeze, failed_candidate, validated_candidate
+from tests.promotion.factories import (
+    active_freeze,
+    failed_candidate,
+    open_incident,
+    running_operation,
+    validated_candidate,
+)
 from tests.support.urls import url_patterns
 from tests.validation_runs.factories import finished_run, running_run
 
@@ -121,6 +127,9 @@ MATRIX: dict[str, Row] = {
     "drift_overview": page(name=P),
     "drift_job_charts": page(name=P, job_id=drift_job_id),
     "drift_result": page(name=P, job_id=drift_job_id, result_id=drift_result_id),
+    "operation_list": page(name=P),
+    "operation_detail": page(name=P, pk=running_operation),
+    "incident_list": page(name=P),
     # The rollback preview is a page only admins may open.
     "rollback_preview": Row(
         get=Expect(LOGIN, 403, 403, 403, 200),
@@ -147,6 +156,9 @@ MATRIX: dict[str, Row] = {
     "backport_wont": action(RM_AND_ADMIN, name=P, item_id=open_backport),
     "freeze_create": action(ADMIN_ONLY, name=P),
     "freeze_end": action(ADMIN_ONLY, name=P, pk=active_freeze),
+    # Refused for now (its worker still reports; no reason given), back to the page: 302.
+    "operation_reconcile": action(ADMIN_ONLY, name=P, pk=running_operation),
+    "incident_acknowledge": action(ADMIN_ONLY, name=P, pk=open_incident),
     # Your own API tokens (the API's operations have their own generated matrix of role x
     # token scope: tests/api/test_api_permissions.py).
     "api_token_list": page(),

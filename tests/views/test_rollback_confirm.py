@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from releases.models import Release
-from tests.promotion.factories import make_freeze
+from releases.models import Operation, Release
+from tests.promotion.factories import carry_out, make_freeze
 from tests.views.conftest import events, flashes
 
 pytestmark = pytest.mark.django_db
@@ -12,16 +12,19 @@ pytestmark = pytest.mark.django_db
 URL = reverse("rollback_confirm", kwargs={"name": "pipeline", "version": "1.0.0"})
 
 
-def test_it_restores_the_release_tree_as_a_new_tagged_release(post, registered, world):
+def test_it_restores_the_release_tree_as_a_new_tagged_release(post, registered, world, sent):
     old_head = world.origin_git("rev-parse", "refs/heads/production").strip()
 
     response = post("admin", URL, {"confirm": "yes", "reason": "bad forecasts"})
 
-    rollback = Release.objects.get(kind="rollback")
+    operation = Operation.objects.get()
     assert response["Location"] == reverse(
-        "release_detail", kwargs={"name": "pipeline", "version": rollback.version}
+        "operation_detail", kwargs={"name": "pipeline", "pk": operation.pk}
     )
-    assert flashes(response) == [f"Production rolled back to v1.0.0's tree as {rollback.tag}."]
+    assert flashes(response) == ["Rollback to v1.0.0 queued: a worker commits, tags and pushes it."]
+    assert world.origin_git("rev-parse", "refs/heads/production").strip() == old_head
+    carry_out(operation)
+    rollback = Release.objects.get(kind="rollback")
     head = world.origin_git("rev-parse", "refs/heads/production").strip()
     assert head == rollback.commit
     assert world.origin_git("rev-parse", f"{head}^").strip() == old_head  # history kept

@@ -109,3 +109,9 @@ class Command(BaseCommand):
             self.stdout.write(f"next version: {upcoming['tag']} ({upcoming['bump']})")
         for item in status["backports"]:
             self.stdout.write(f"  back-port {item['commit'][:8]} {item['subject']}")
+        for incident in status["incidents"]:
+            if incident["acknowledged_by"] is None:
+                self.stdout.write(
+                    f"OPEN INCIDENT #{incident['id']}: {incident['kind']} {incident['ref']} at "
+                    f"{incident['commit'][:10]} since {incident['opened_at']}"
+                )
