@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from releases.models import AuditEvent
+from tests.support.queued import enqueued
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +65,7 @@ def test_sync_now_audits_and_enqueues_on_commit(
     assert response.status_code == 302
     assert "since=" in response["Location"]
     # The task is sent only once the audit event is committed (as is its anchor).
-    assert len([c for c in callbacks if "enqueue_on_commit" in c.__qualname__]) == 1
+    assert len(enqueued(callbacks)) == 1
     event = AuditEvent.objects.get(action="repository.sync_requested")
     assert event.actor_name == "rm-ana"
 

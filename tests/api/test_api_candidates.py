@@ -6,6 +6,7 @@ from releases import candidates, services, sync
 from releases.gates import approve_refusal, gate_facts, gates, promote_refusal
 from releases.models import AuditEvent, PromotionCandidate
 from tests.promotion.conftest import make_promotable
+from tests.support.queued import enqueued
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/repositories/pipeline/candidates"
@@ -114,7 +115,7 @@ def test_promote_queues_the_promotion_once_approved(
         response = api_client("rm-ben").post_json(f"{BASE}/{validated.pk}/promote", {})
     assert response.status_code == 202, response.content
     assert response.json()["status"] == "promoting"
-    assert len(queued) == 1
+    assert len(enqueued(queued)) == 1
     assert AuditEvent.objects.get(action="candidate.promoting").actor_name == "rm-ben"
 
 

@@ -12,6 +12,7 @@ from django.test import Client
 from api.models import WebhookDelivery
 from releases.models import AuditEvent
 from tests.api import webhook_payloads as p
+from tests.support.queued import enqueued
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ class Queued:
         self.start = len(connection.run_on_commit)
 
     def __len__(self) -> int:
-        return len(connection.run_on_commit) - self.start
+        return len(enqueued(func for _, func, _ in connection.run_on_commit[self.start :]))
 
 
 @pytest.fixture

@@ -133,8 +133,9 @@ def test_pages_make_a_fixed_number_of_queries(login, registered):
     runs_with_predictions()
     newest = DriftJob.objects.order_by("-pk").first()
     assert counts == {"list": queries(client, LIST), "job": queries(client, job_url(newest))}
-    # Session, user, two for the role's permissions, the repository; then the page's own:
-    # jobs, releases, their runs, candidates, models; or the job and its results.
-    assert counts == {"list": 5 + 5, "job": 5 + 2}
-    assert queries(login("viewer"), LIST) == 5 + 1  # no form: the jobs only
-    assert queries(client, job_url(newest), **{"HX-Request": "true"}) == 5 + 2
+    # Session, user, two for the role's permissions, the repository, the open incidents (the
+    # banner); then the page's own: jobs, releases, their runs, candidates, models; or the
+    # job and its results.
+    assert counts == {"list": 6 + 5, "job": 6 + 2}
+    assert queries(login("viewer"), LIST) == 6 + 1  # no form: the jobs only
+    assert queries(client, job_url(newest), **{"HX-Request": "true"}) == 6 + 2

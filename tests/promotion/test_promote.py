@@ -9,6 +9,7 @@ from releases.clones import clone_dir
 from releases.errors import ActionRefused
 from releases.models import AuditEvent, PromotionCandidate, Release
 from tests.promotion.factories import gates_of
+from tests.support.queued import enqueued
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ def promote(candidate, user, capture):
     with capture(execute=False) as callbacks:
         candidates.candidate_promote(candidate=candidate, actor=user)
     # The task is queued once committed (beside the audit anchor, also written on commit).
-    assert len([c for c in callbacks if "enqueue_on_commit" in c.__qualname__]) == 1
+    assert len(enqueued(callbacks)) == 1
     return operation_runner.promotion_run(candidate_id=candidate.pk)
 
 
