@@ -15,6 +15,7 @@ from django.db import transaction
 REPOSITORY_SYNC = "releases.tasks.repository_sync"
 CANDIDATE_CREATE = "releases.tasks.candidate_create"
 CANDIDATE_PROMOTE = "releases.tasks.candidate_promote"
+CANDIDATE_GATES_PUBLISH = "releases.tasks.candidate_gates_publish"
 CHECK_RESULT_RUN = "monitoring.tasks.check_result_run"
 DRIFT_PART_RUN = "monitoring.tasks.drift_part_run"
 DEPLOYMENT_CONFIGS_RECORD = "monitoring.tasks.deployment_configs_record"
@@ -24,6 +25,7 @@ TASK_NAMES = (
     REPOSITORY_SYNC,
     CANDIDATE_CREATE,
     CANDIDATE_PROMOTE,
+    CANDIDATE_GATES_PUBLISH,
     CHECK_RESULT_RUN,
     DRIFT_PART_RUN,
     DEPLOYMENT_CONFIGS_RECORD,

@@ -50,6 +50,7 @@ from releases.workflow import (
     approvals_void,
     candidate_lock,
     candidate_transition,
+    gates_changed,
 )
 
 # -- creating a candidate --------------------------------------------------------------------
@@ -221,6 +222,7 @@ def candidate_create(
             )
         run = runs.validation_run_create(plan=plan, actor=actor, purpose=RunPurpose.CANDIDATE)
         _attach_run(candidate, run)
+        gates_changed(candidate)
     return candidate
 
 
@@ -371,6 +373,7 @@ def candidate_approve(*, candidate: PromotionCandidate, actor: Any, comment: str
                 "comment": comment.strip(),
             },
         )
+        gates_changed(candidate)
         count = len(gate_facts(candidate=candidate).live_approvals)
         if candidate.status == S.VALIDATED and count >= candidate.repository.required_approvals:
             candidate_transition(

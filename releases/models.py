@@ -18,6 +18,19 @@ def validate_branch_name(value: str) -> None:
         raise ValidationError(f"{value!r} is not a valid branch name")
 
 
+ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def validate_env_name(value: str) -> None:
+    if value and not ENV_NAME_RE.match(value):
+        raise ValidationError(f"{value!r} is not an environment variable name")
+
+
+class Forge(models.TextChoices):
+    DIRECT = "direct", "direct (plain git host)"
+    GITHUB = "github", "GitHub"
+
+
 class Repository(models.Model):
     """A governed git repository. Its origin is the source of truth."""
 
@@ -39,6 +52,20 @@ class Repository(models.Model):
         default=False, help_text="Whether authors of a candidate's commits may approve it"
     )
     manifest_path = models.CharField(max_length=500, default="ewsdash.toml")
+    # Where the repository is hosted, for what ewsdash publishes there (releases/forge.py):
+    # "direct" talks git only; "github" also posts the ewsdash/gates commit status.
+    forge = models.CharField(max_length=20, choices=Forge.choices, default=Forge.DIRECT)
+    forge_project = models.CharField(
+        max_length=200, blank=True, help_text='The project on the forge, "owner/repo"'
+    )
+    # The token is never stored: this names the environment variable that holds it.
+    forge_token_env = models.CharField(
+        max_length=100,
+        blank=True,
+        default="EWSDASH_GITHUB_TOKEN",
+        validators=[validate_env_name],
+        help_text="The environment variable holding the forge's API token",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_sync_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -97,6 +124,8 @@ class Repository(models.Model):
             raise ValidationError(
                 {"development_branch": "The development branch must differ from production."}
             )
+        if self.forge == Forge.GITHUB and self.forge_project.count("/") != 1:
+            raise ValidationError({"forge_project": 'A GitHub project is "owner/repo".'})
         if self.tag_style not in ("", "v"):
             raise ValidationError({"tag_style": 'Tag style is "v" or empty.'})
 

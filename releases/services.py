@@ -125,6 +125,9 @@ SETTINGS_FIELDS = {
     "authors_may_approve",
     "manifest_path",
     "tag_style",
+    "forge",
+    "forge_project",
+    "forge_token_env",
 }
 
 

@@ -7,7 +7,7 @@ import logging
 from django.contrib.auth import get_user_model
 
 from ewsdash.celery import app
-from releases import candidates, promotion, sync
+from releases import candidates, forge, promotion, sync
 from releases.errors import ActionRefused
 from releases.models import Repository
 
@@ -59,3 +59,9 @@ def candidate_create(*, repository_id: int, username: str, source_branch: str = 
 def candidates_catch_up() -> str:
     """Validating candidates whose run finished while the follow-up was lost."""
     return f"{candidates.candidates_catch_up()} runs followed up"
+
+
+@app.task(name="releases.tasks.candidate_gates_publish")
+def candidate_gates_publish(*, candidate_id: int) -> str:
+    """Post the candidate's ewsdash/gates commit status on its forge (github mode)."""
+    return forge.candidate_gates_publish(candidate_id=candidate_id)

@@ -1,0 +1,172 @@
+"""What ewsdash publishes on the forge a repository is hosted on (issue 15, forge mode).
+
+A repository's `forge` says where it lives: `direct` (a plain git host: ewsdash talks git
+and nothing else) or `github`. A forge adapter is a small class behind the `ForgeClient`
+protocol, so GitLab can follow as another adapter; `forge_client` picks it. The network is
+only ever called from a worker (`releases.tasks.candidate_gates_publish`), never inside a
+request or a transaction: services queue that task by name (`ewsdash.queue`).
+
+Published today: the `ewsdash/gates` commit status on a candidate's frozen commit, green
+only while every gate holds, so a protected branch can make it a required check.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from github import Auth, Github, GithubException
+
+from releases.audit import audit_record
+from releases.gates import gate_facts, missing_for_promotion
+from releases.models import Forge, PromotionCandidate, Repository
+from releases.workflow import OPEN, S
+
+GATES_CONTEXT = "ewsdash/gates"
+# GitHub keeps at most 140 characters of a status description.
+DESCRIPTION_LIMIT = 140
+
+
+class ForgeError(Exception):
+    """The forge refused or could not be reached; the message says which and why."""
+
+
+class ForgeClient(Protocol):
+    def commit_status(
+        self, *, sha: str, state: str, description: str, context: str, target_url: str
+    ) -> None: ...
+
+
+class GitHubForge:
+    """GitHub's REST API through PyGithub, for one repository ("owner/repo")."""
+
+    def __init__(self, *, project: str, token: str, api_url: str, timeout: int) -> None:
+        self.project = project
+        # No retries: the task reports a failure and the next gate change publishes again.
+        self.github = Github(
+            auth=Auth.Token(token), base_url=api_url, timeout=timeout, retry=None, lazy=True
+        )
+
+    def commit_status(
+        self, *, sha: str, state: str, description: str, context: str, target_url: str
+    ) -> None:
+        """POST /repos/{owner}/{repo}/statuses/{sha}."""
+        try:
+            commit = self.github.get_repo(self.project).get_commit(sha)
+            commit.create_status(
+                state=state, description=description, context=context, target_url=target_url
+            )
+        except GithubException as error:
+            message = error.message or (error.data or {}).get("message") or str(error.data)
+            raise ForgeError(f"GitHub answered {error.status}: {message}") from None
+        except OSError as error:  # connection refused, DNS, timeout (requests' errors)
+            raise ForgeError(f"GitHub could not be reached: {error}") from None
+
+
+def forge_token(repository: Repository) -> str:
+    """The repository's forge token, from the environment variable it names ('' if unset)."""
+    name = repository.forge_token_env or "EWSDASH_GITHUB_TOKEN"
+    return os.environ.get(name, "").strip()
+
+
+def forge_client(repository: Repository) -> ForgeClient | None:
+    """The adapter for the repository's forge; None in `direct` mode."""
+    if repository.forge != Forge.GITHUB:
+        return None
+    token = forge_token(repository)
+    if not token:
+        raise ForgeError(
+            f"{repository.name} is in github mode but ${repository.forge_token_env} is not set."
+        )
+    return GitHubForge(
+        project=repository.forge_project,
+        token=token,
+        api_url=settings.EWSDASH_GITHUB_API_URL,
+        timeout=settings.EWSDASH_GITHUB_TIMEOUT,
+    )
+
+
+# -- the ewsdash/gates status ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GatesStatus:
+    state: str  # GitHub's words: pending, success, failure, error
+    description: str
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
+
+
+def gates_status(candidate: PromotionCandidate) -> GatesStatus:
+    """The status the frozen commit should carry now: success only while every gate holds
+    on an open candidate (or once it is released), failure naming what is missing."""
+    status = candidate.status
+    if status == S.RELEASED:
+        return GatesStatus("success", f"Released as {candidate.version}.")
+    if status not in OPEN:
+        return GatesStatus("failure", _short(f"Candidate #{candidate.pk} was {S(status).label}."))
+    missing = missing_for_promotion(gate_facts(candidate=candidate))
+    if not missing:
+        return GatesStatus("success", "Every ewsdash gate holds.")
+    if status == S.VALIDATING:
+        return GatesStatus("pending", _short("Staging validation is running."))
+    return GatesStatus("failure", _short("; ".join(missing)))
+
+
+def candidate_url(candidate: PromotionCandidate) -> str:
+    path = reverse(
+        "candidate_detail", kwargs={"name": candidate.repository.name, "pk": candidate.pk}
+    )
+    return settings.EWSDASH_PUBLIC_URL.rstrip("/") + path
+
+
+def candidate_gates_publish(*, candidate_id: int) -> str:
+    """Post the candidate's `ewsdash/gates` status on its frozen commit (a worker runs this,
+    outside any transaction), and audit what was published or why it failed."""
+    candidate = (
+        PromotionCandidate.objects.select_related("repository", "validation_run")
+        .filter(pk=candidate_id)
+        .first()
+    )
+    if candidate is None:
+        return f"candidate #{candidate_id} is gone"
+    repository = candidate.repository
+    if repository.forge == Forge.DIRECT:
+        return f"{repository.name} has no forge to publish on"
+    status = gates_status(candidate)
+    payload = {"commit": candidate.commit, "context": GATES_CONTEXT, "state": status.state}
+    try:
+        client = forge_client(repository)
+        assert client is not None
+        client.commit_status(
+            sha=candidate.commit,
+            state=status.state,
+            description=status.description,
+            context=GATES_CONTEXT,
+            target_url=candidate_url(candidate),
+        )
+    except ForgeError as error:
+        with transaction.atomic():
+            audit_record(
+                actor="forge",
+                action="forge.status_failed",
+                obj=candidate,
+                repository=repository,
+                payload={**payload, "error": str(error)},
+            )
+        return f"{GATES_CONTEXT} for #{candidate_id} not published: {error}"
+    with transaction.atomic():
+        audit_record(
+            actor="forge",
+            action="forge.status_published",
+            obj=candidate,
+            repository=repository,
+            payload={**payload, "description": status.description},
+        )
+    return f"{GATES_CONTEXT} {status.state} on {candidate.commit[:10]}"
