@@ -121,6 +121,9 @@ def github_mode(settings, github_api, monkeypatch):
     """Repositories in github mode talk to the local GitHub contract with a test token."""
     settings.EWSDASH_GITHUB_API_URL = github_api.url
     settings.EWSDASH_PUBLIC_URL = "https://ewsdash.example"
+    # The same for a worker process started after this fixture (it reads the environment).
+    monkeypatch.setenv("EWSDASH_GITHUB_API_URL", github_api.url)
+    monkeypatch.setenv("EWSDASH_PUBLIC_URL", "https://ewsdash.example")
     monkeypatch.setenv("EWSDASH_GITHUB_TOKEN", "ghp_test_token_not_real")
     return github_api
 

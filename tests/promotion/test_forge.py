@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ewsdash import queue
-from releases import candidates, forge
+from releases import candidates, forge, sync
 from releases.audit import AuditEvent
 from releases.forge import ForgeError, GitHubForge
 from releases.models import Forge
@@ -138,3 +138,17 @@ def test_an_unreachable_forge_is_reported(validated, settings, monkeypatch):
     settings.EWSDASH_GITHUB_API_URL = "http://127.0.0.1:9"  # the discard port: refused
     outcome = forge.candidate_gates_publish(candidate_id=validated.pk)
     assert "GitHub could not be reached" in outcome
+
+
+def test_production_moving_republishes(
+    validated, world, users, sent, django_capture_on_commit_callbacks
+):
+    github(validated.repository)
+    world.checkout("production")
+    world.commit("fix: urgent", files={"hotfix.txt": "x\n"})
+    world.push("production")
+    with django_capture_on_commit_callbacks(execute=True):
+        sync.repository_sync(repository=validated.repository, force=True)
+    assert publishes(sent) == [validated.pk]
+    validated.refresh_from_db()
+    assert forge.gates_status(validated).description.startswith("Contains production's head")
