@@ -23,7 +23,11 @@ ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 def validate_env_name(value: str) -> None:
     if value and not ENV_NAME_RE.match(value):
-        raise ValidationError(f"{value!r} is not an environment variable name")
+        # The value is not echoed: it may be the token itself, given by mistake.
+        raise ValidationError(
+            "Give the name of the environment variable that holds the token (A-Z, 0-9, _), "
+            "never the token itself."
+        )
 
 
 class Forge(models.TextChoices):
