@@ -16,6 +16,7 @@ REPOSITORY_SYNC = "releases.tasks.repository_sync"
 CANDIDATE_CREATE = "releases.tasks.candidate_create"
 CANDIDATE_PROMOTE = "releases.tasks.candidate_promote"
 CANDIDATE_GATES_PUBLISH = "releases.tasks.candidate_gates_publish"
+CANDIDATE_PULL_REQUEST_OPEN = "releases.tasks.candidate_pull_request_open"
 CHECK_RESULT_RUN = "monitoring.tasks.check_result_run"
 DRIFT_PART_RUN = "monitoring.tasks.drift_part_run"
 DEPLOYMENT_CONFIGS_RECORD = "monitoring.tasks.deployment_configs_record"
@@ -26,6 +27,7 @@ TASK_NAMES = (
     CANDIDATE_CREATE,
     CANDIDATE_PROMOTE,
     CANDIDATE_GATES_PUBLISH,
+    CANDIDATE_PULL_REQUEST_OPEN,
     CHECK_RESULT_RUN,
     DRIFT_PART_RUN,
     DEPLOYMENT_CONFIGS_RECORD,

@@ -38,6 +38,7 @@ from releases.models import (
     Branch,
     CandidateKind,
     Decision,
+    Forge,
     PromotionCandidate,
     Release,
     ReleaseLine,
@@ -221,6 +222,9 @@ def candidate_create(
                 reason=f"A newer candidate (#{candidate.pk}) from {source_branch}.",
             )
         run = runs.validation_run_create(plan=plan, actor=actor, purpose=RunPurpose.CANDIDATE)
+        if repository.forge != Forge.DIRECT:
+            # Before the first status, so the pull request shows it from the start.
+            queue.enqueue_on_commit(queue.CANDIDATE_PULL_REQUEST_OPEN, candidate_id=candidate.pk)
         _attach_run(candidate, run)
         gates_changed(candidate)
     return candidate

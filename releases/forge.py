@@ -7,7 +7,9 @@ only ever called from a worker (`releases.tasks.candidate_gates_publish`), never
 request or a transaction: services queue that task by name (`ewsdash.queue`).
 
 Published today: the `ewsdash/gates` commit status on a candidate's frozen commit, green
-only while every gate holds, so a protected branch can make it a required check.
+only while every gate holds, so a protected branch can make it a required check; and, when
+a candidate is created, a branch `ewsdash/candidate-<id>` at its frozen commit with a pull
+request into production whose body links the candidate and lists its changelog.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from django.db import transaction
 from django.urls import reverse
 from github import Auth, Github, GithubException
 
+from releases import git, versioning
 from releases.audit import audit_record
+from releases.clones import clone_session
 from releases.gates import gate_facts, missing_for_promotion
 from releases.models import Forge, PromotionCandidate, Repository
 from releases.workflow import OPEN, S
@@ -39,6 +43,8 @@ class ForgeClient(Protocol):
     def commit_status(
         self, *, sha: str, state: str, description: str, context: str, target_url: str
     ) -> None: ...
+
+    def pull_request_open(self, *, head: str, base: str, title: str, body: str) -> int: ...
 
 
 class GitHubForge:
@@ -65,6 +71,19 @@ class GitHubForge:
             raise ForgeError(f"GitHub answered {error.status}: {message}") from None
         except OSError as error:  # connection refused, DNS, timeout (requests' errors)
             raise ForgeError(f"GitHub could not be reached: {error}") from None
+
+    def pull_request_open(self, *, head: str, base: str, title: str, body: str) -> int:
+        """POST /repos/{owner}/{repo}/pulls; returns the pull request's number."""
+        try:
+            pull = self.github.get_repo(self.project).create_pull(
+                base=base, head=head, title=title, body=body, maintainer_can_modify=False
+            )
+        except GithubException as error:
+            message = error.message or (error.data or {}).get("message") or str(error.data)
+            raise ForgeError(f"GitHub answered {error.status}: {message}") from None
+        except OSError as error:
+            raise ForgeError(f"GitHub could not be reached: {error}") from None
+        return int(pull.number)
 
 
 def forge_token(repository: Repository) -> str:
@@ -170,3 +189,68 @@ def candidate_gates_publish(*, candidate_id: int) -> str:
             payload={**payload, "description": status.description},
         )
     return f"{GATES_CONTEXT} {status.state} on {candidate.commit[:10]}"
+
+
+# -- the candidate's pull request --------------------------------------------------------------
+
+
+def candidate_branch(candidate: PromotionCandidate) -> str:
+    return f"ewsdash/candidate-{candidate.pk}"
+
+
+def pull_request_body(candidate: PromotionCandidate) -> str:
+    changelog = versioning.Changelog.from_list(candidate.changelog).as_markdown()
+    return (
+        f"Promotion candidate [#{candidate.pk}]({candidate_url(candidate)}): "
+        f"{candidate.source_branch} at `{candidate.commit}`, version {candidate.version}.\n\n"
+        f"ewsdash posts the `{GATES_CONTEXT}` status on this commit: green only while every "
+        f"gate holds (validation, approvals, freeze, production contained).\n\n{changelog}"
+    )
+
+
+def candidate_pull_request_open(*, candidate_id: int) -> str:
+    """Push `ewsdash/candidate-<id>` at the frozen commit and open its pull request into
+    production (a worker runs this once the candidate is created). Safe to repeat: a
+    candidate that has its pull request is left alone."""
+    candidate = (
+        PromotionCandidate.objects.select_related("repository").filter(pk=candidate_id).first()
+    )
+    if candidate is None:
+        return f"candidate #{candidate_id} is gone"
+    repository = candidate.repository
+    if repository.forge == Forge.DIRECT or candidate.forge_pull_request:
+        return f"candidate #{candidate_id}: no pull request to open"
+    branch = candidate_branch(candidate)
+    payload = {"branch": branch, "commit": candidate.commit}
+    try:
+        client = forge_client(repository)
+        assert client is not None
+        with clone_session(repository) as repo:
+            if git.ref_head(repo, f"refs/heads/{branch}") != candidate.commit:
+                git.push_atomic(repo, {f"refs/heads/{branch}": candidate.commit})
+        number = client.pull_request_open(
+            head=branch,
+            base=repository.production_branch,
+            title=f"Release {candidate.version} (ewsdash candidate #{candidate.pk})",
+            body=pull_request_body(candidate),
+        )
+    except (ForgeError, git.GitError) as error:
+        with transaction.atomic():
+            audit_record(
+                actor="forge",
+                action="forge.pull_request_failed",
+                obj=candidate,
+                repository=repository,
+                payload={**payload, "error": str(error)},
+            )
+        return f"no pull request for #{candidate_id}: {error}"
+    with transaction.atomic():
+        PromotionCandidate.objects.filter(pk=candidate.pk).update(forge_pull_request=number)
+        audit_record(
+            actor="forge",
+            action="forge.pull_request_opened",
+            obj=candidate,
+            repository=repository,
+            payload={**payload, "number": number},
+        )
+    return f"pull request #{number} for candidate #{candidate_id}"

@@ -489,6 +489,8 @@ class PromotionCandidate(models.Model):
     )
     freeze_override_reason = models.TextField(blank=True)
     promotion_error = models.TextField(blank=True)
+    # In github mode: the pull request into production ewsdash opened for it (0: none yet).
+    forge_pull_request = models.PositiveIntegerField(default=0)
     release = models.OneToOneField(
         Release, null=True, blank=True, on_delete=models.PROTECT, related_name="candidate"
     )

@@ -65,3 +65,9 @@ def candidates_catch_up() -> str:
 def candidate_gates_publish(*, candidate_id: int) -> str:
     """Post the candidate's ewsdash/gates commit status on its forge (github mode)."""
     return forge.candidate_gates_publish(candidate_id=candidate_id)
+
+
+@app.task(name="releases.tasks.candidate_pull_request_open")
+def candidate_pull_request_open(*, candidate_id: int) -> str:
+    """Push the candidate's branch and open its pull request into production (github mode)."""
+    return forge.candidate_pull_request_open(candidate_id=candidate_id)

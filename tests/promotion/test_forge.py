@@ -55,6 +55,8 @@ def test_github_mode_republishes_on_every_gate_change(
         made = candidates.candidate_create(repository=repo, actor=users["rm-ana"])
     # Created (validating), then validation failed: no manifest in this repository.
     assert publishes(sent) and set(publishes(sent)) == {made.pk}
+    # Its pull request is opened first, so the pull request carries every status.
+    assert (sent[0][0], sent[0][1]["candidate_id"]) == (queue.CANDIDATE_PULL_REQUEST_OPEN, made.pk)
     sent.clear()
     with django_capture_on_commit_callbacks(execute=True):
         waive(made, users)
@@ -152,3 +154,33 @@ def test_production_moving_republishes(
     assert publishes(sent) == [validated.pk]
     validated.refresh_from_db()
     assert forge.gates_status(validated).description.startswith("Contains production's head")
+
+
+def test_a_candidate_gets_its_branch_and_pull_request(
+    repo, users, world, github_mode, django_capture_on_commit_callbacks
+):
+    github(repo)
+    with django_capture_on_commit_callbacks(execute=False):
+        made = candidates.candidate_create(repository=repo, actor=users["rm-ana"])
+    mark = github_mode.mark()
+    outcome = forge.candidate_pull_request_open(candidate_id=made.pk)
+    branch = f"ewsdash/candidate-{made.pk}"
+    # The branch is at the frozen commit at the real origin; the request is GitHub's own.
+    assert world.origin_git("rev-parse", f"refs/heads/{branch}") == made.commit
+    assert github_mode.requests_since(mark) == [(f"POST /repos/{PROJECT}/pulls", True)]
+    made.refresh_from_db()
+    assert made.forge_pull_request > 0
+    assert outcome == f"pull request #{made.forge_pull_request} for candidate #{made.pk}"
+    event = AuditEvent.objects.get(action="forge.pull_request_opened")
+    assert event.payload == {
+        "branch": branch,
+        "commit": made.commit,
+        "number": made.forge_pull_request,
+    }
+    body = forge.pull_request_body(made)
+    assert f"https://ewsdash.example/r/pipeline/candidates/{made.pk}/" in body
+    assert "lavender_haze" in body  # the changelog
+    # Once opened, never again.
+    mark = github_mode.mark()
+    forge.candidate_pull_request_open(candidate_id=made.pk)
+    assert github_mode.requests_since(mark) == []

@@ -42,6 +42,14 @@ def test_the_worker_turns_the_status_green_when_the_gates_hold(
     wait_for(lambda: "success" in published(candidate.pk), timeout=60, message="success")
 
     sent = github_mode.requests_since(mark)
-    path = f"POST /repos/views-platform/pipeline/statuses/{candidate.commit}"
-    assert sent and all(request == (path, True) for request in sent), sent
+    # Every request met GitHub's description; the pull request was opened once.
+    assert sent and all(valid for _, valid in sent), sent
+    statuses = f"POST /repos/views-platform/pipeline/statuses/{candidate.commit}"
+    assert {request for request, _ in sent} == {
+        "POST /repos/views-platform/pipeline/pulls",
+        statuses,
+    }
+    assert [request for request, _ in sent].count("POST /repos/views-platform/pipeline/pulls") == 1
+    candidate.refresh_from_db()
+    assert candidate.forge_pull_request > 0
     assert not AuditEvent.objects.filter(action="forge.status_failed").exists()
