@@ -86,10 +86,13 @@ class GitHubForge:
         return int(pull.number)
 
 
+def forge_token_env(repository: Repository) -> str:
+    return repository.forge_token_env or "EWSDASH_GITHUB_TOKEN"
+
+
 def forge_token(repository: Repository) -> str:
     """The repository's forge token, from the environment variable it names ('' if unset)."""
-    name = repository.forge_token_env or "EWSDASH_GITHUB_TOKEN"
-    return os.environ.get(name, "").strip()
+    return os.environ.get(forge_token_env(repository), "").strip()
 
 
 def forge_client(repository: Repository) -> ForgeClient | None:
@@ -99,7 +102,7 @@ def forge_client(repository: Repository) -> ForgeClient | None:
     token = forge_token(repository)
     if not token:
         raise ForgeError(
-            f"{repository.name} is in github mode but ${repository.forge_token_env} is not set."
+            f"{repository.name} is in github mode but ${forge_token_env(repository)} is not set."
         )
     return GitHubForge(
         project=repository.forge_project,
