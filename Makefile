@@ -4,9 +4,13 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+# Test processes (pytest-xdist): one per core, at most 4 (the PostgreSQL + Redis run gives
+# each its own Redis database, the base URL's number plus 0..3).
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
+PYTEST_XDIST := -n $(TEST_JOBS) --dist loadgroup
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install test-tools demo serve test test-fast lint screenshots clean
+.PHONY: install test-tools demo serve test test-fast lint screenshots clean print-test-jobs
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,20 +27,23 @@ tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.jso
 
 test-tools: tests/node_modules/.package-lock.json
 
+# Checks run in the bubblewrap sandbox where it works; elsewhere the demo says how to
+# install it and runs without one (every page then shows a warning).
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py seed_demo
-	bin/serve
+	@sandbox=$${EWSDASH_SANDBOX:-$$($(PY) -m monitoring.validation.sandbox)}; \
+	echo "EWSDASH_SANDBOX=$$sandbox"; \
+	EWSDASH_SANDBOX=$$sandbox $(PY) manage.py seed_demo && EWSDASH_SANDBOX=$$sandbox exec bin/serve
 
 serve: install
 	bin/serve
 
 test: install test-tools
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_XDIST)
 
 test-fast: install test-tools
-	$(PY) -m pytest -m "not slow and not browser"
+	$(PY) -m pytest $(PYTEST_XDIST) -m "not slow and not browser"
 
 screenshots: install
 	EWSDASH_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -m browser
@@ -48,3 +55,6 @@ lint: install
 
 clean:
 	rm -rf var/test var/staticfiles
+
+print-test-jobs:
+	@echo $(TEST_JOBS)

@@ -59,6 +59,40 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return items
 
 
+def env_prefixes(
+    name: str, default: dict[str, tuple[str, ...]], *, kinds: tuple[str, ...]
+) -> dict[str, tuple[str, ...]]:
+    """`kind=prefix,prefix;kind=prefix` (e.g. `feature=feature/,feat/;hotfix=hotfix/`).
+
+    A value replaces the whole default; every kind must be one of `kinds`, every prefix
+    non-empty and claimed by one kind only.
+    """
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    found: dict[str, tuple[str, ...]] = {}
+    owner: dict[str, str] = {}
+    for part in value.split(";"):
+        if not part.strip():
+            continue
+        kind, sep, prefixes = part.partition("=")
+        kind = kind.strip()
+        items = tuple(item.strip() for item in prefixes.split(","))
+        if not sep or kind not in kinds or not all(items):
+            raise ImproperlyConfigured(
+                f"{name} must read kind=prefix,prefix;… with kinds among {', '.join(kinds)}; "
+                f"got {part.strip()!r}"
+            )
+        for item in items:
+            if item in owner and owner[item] != kind:
+                raise ImproperlyConfigured(
+                    f"{name}: prefix {item!r} is given to both {owner[item]} and {kind}"
+                )
+            owner[item] = kind
+        found[kind] = found.get(kind, ()) + items
+    return found
+
+
 def env_path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     if value is None:

@@ -17,9 +17,11 @@ CANDIDATE_CREATE = "releases.tasks.candidate_create"
 CANDIDATE_PROMOTE = "releases.tasks.candidate_promote"
 CANDIDATE_GATES_PUBLISH = "releases.tasks.candidate_gates_publish"
 CANDIDATE_PULL_REQUEST_OPEN = "releases.tasks.candidate_pull_request_open"
+OPERATION_RUN = "releases.tasks.operation_run"
 CHECK_RESULT_RUN = "monitoring.tasks.check_result_run"
 DRIFT_PART_RUN = "monitoring.tasks.drift_part_run"
 DEPLOYMENT_CONFIGS_RECORD = "monitoring.tasks.deployment_configs_record"
+BRANCH_MERGES_RECORD = "releases.tasks.branch_merges_record"
 VALIDATION_RUNS_FOR_RELEASES = "monitoring.tasks.validation_runs_for_releases"
 
 TASK_NAMES = (
@@ -28,9 +30,11 @@ TASK_NAMES = (
     CANDIDATE_PROMOTE,
     CANDIDATE_GATES_PUBLISH,
     CANDIDATE_PULL_REQUEST_OPEN,
+    OPERATION_RUN,
     CHECK_RESULT_RUN,
     DRIFT_PART_RUN,
     DEPLOYMENT_CONFIGS_RECORD,
+    BRANCH_MERGES_RECORD,
     VALIDATION_RUNS_FOR_RELEASES,
 )
 

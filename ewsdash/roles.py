@@ -31,6 +31,8 @@ ADMIN_ACTIONS = [
     "rollback_release",
     "waive_check",
     "manage_freeze",
+    "reconcile_operation",
+    "acknowledge_incident",
     "add_repository",
     "change_repository",
 ]

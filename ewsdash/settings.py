@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -17,6 +18,7 @@ from ewsdash.env import (
     env_int,
     env_list,
     env_path,
+    env_prefixes,
     env_str,
 )
 
@@ -34,6 +36,16 @@ def _embedded_secret_key() -> str:
     if not path.exists():
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(64))
+    return path.read_text().strip()
+
+
+def _embedded_audit_key() -> str:
+    """Like the secret key: a random key under var/ for the embedded setup. Production sets
+    EWSDASH_AUDIT_KEY from a secret store; the database never holds it."""
+    path = VAR_DIR / "audit-key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
@@ -69,6 +81,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "ewsdash",
     "releases",
     "monitoring",
@@ -86,7 +99,43 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# A strict Content-Security-Policy: every script, style, image and font comes from this
+# site; no inline script or handler (templates carry none: forms ask with data-confirm,
+# static/js/confirm.js), no eval, no plugins, no framing, forms post only here.
+# Plotly's figures style themselves through the CSSOM, which the policy allows; the few
+# rules it would add in an inline <style> (modebar hover effects) are refused, and
+# plotly.js says so in the console and carries on.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Sign-in throttling (django-axes): after this many failed attempts for one user name from
+# one address, that pair is locked out (HTTP 429) for the cool-off time; a success resets.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("EWSDASH_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("EWSDASH_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "ewsdash.urls"
 WSGI_APPLICATION = "ewsdash.wsgi.application"
@@ -172,9 +221,39 @@ EWSDASH_SYNC_INTERVAL = env_int("EWSDASH_SYNC_INTERVAL", 300, minimum=1)
 EWSDASH_GIT_TIMEOUT = env_int("EWSDASH_GIT_TIMEOUT", 600, minimum=5)
 # How many per-branch `git rev-list` counts a sync runs side by side.
 EWSDASH_GIT_WORKERS = env_int("EWSDASH_GIT_WORKERS", 4, minimum=1)
+# Conventional-commit types that on their own need no release (docs-only: none proposed).
+EWSDASH_NO_RELEASE_TYPES = frozenset(
+    env_list("EWSDASH_NO_RELEASE_TYPES", ["docs", "chore", "ci", "test", "style"])
+)
+# Branch kinds by name prefix (releases.models.BranchKind has the same kinds). The
+# defaults cover the VIEWS repositories' habits; a branch matching none is "other".
+EWSDASH_BRANCH_PREFIXES = env_prefixes(
+    "EWSDASH_BRANCH_PREFIXES",
+    {
+        "feature": ("feature/", "feat/"),
+        "hotfix": ("hotfix/",),
+        "fix": ("fix/", "bugfix/"),
+        "release": ("release/",),
+        "docs": ("docs/", "adr/"),
+        "refactor": ("refactor/",),
+        "experiment": ("exp/", "experiment/"),
+    },
+    kinds=("feature", "hotfix", "fix", "release", "docs", "refactor", "experiment"),
+)
 # Who ewsdash is in the commits and tags it writes (the promoting person is the author).
 EWSDASH_GIT_NAME = env_str("EWSDASH_GIT_NAME", "ewsdash")
 EWSDASH_GIT_EMAIL = env_str("EWSDASH_GIT_EMAIL", "ewsdash@localhost")
+# The audit chain's anchors outside the database (releases/audit.py): every event's MAC
+# uses this key, and each committed event's (seq, hash, MAC) is appended to this file.
+EWSDASH_AUDIT_KEY = (
+    env_str("EWSDASH_AUDIT_KEY", "") if "EWSDASH_AUDIT_KEY" in os.environ else _embedded_audit_key()
+)
+if len(EWSDASH_AUDIT_KEY) < 32:
+    raise ImproperlyConfigured("EWSDASH_AUDIT_KEY must be at least 32 characters long.")
+# PostgreSQL: the role the application runs as, granted its rights after every migrate
+# (run as the owner); see releases/db_roles.py and README "PostgreSQL and Redis".
+EWSDASH_DB_APP_ROLE = env_str("EWSDASH_DB_APP_ROLE", "")
+EWSDASH_AUDIT_ANCHOR_FILE = env_path("EWSDASH_AUDIT_ANCHOR_FILE", VAR_DIR / "audit-anchors.jsonl")
 
 # Webhooks in: each repository's secret is derived from this key (`manage.py webhook
 # secret NAME` prints it); without it, from SECRET_KEY. Generic hooks must be signed
@@ -217,6 +296,23 @@ EWSDASH_CHECK_HEARTBEAT_TIMEOUT = env_int(
     "EWSDASH_CHECK_HEARTBEAT_TIMEOUT", 12 * EWSDASH_CHECK_HEARTBEAT_INTERVAL, minimum=2
 )
 EWSDASH_REAPER_INTERVAL = env_int("EWSDASH_REAPER_INTERVAL", 60, minimum=1)
+# The sandbox every check's command runs in (monitoring.validation.sandbox): "bwrap"
+# (bubblewrap; a worker without it refuses to run checks) or "none" (the operator's
+# explicit opt-out: `check --deploy` reports it and every page shows a warning).
+EWSDASH_SANDBOX = env_str("EWSDASH_SANDBOX", "bwrap").lower()
+if EWSDASH_SANDBOX not in ("bwrap", "none"):
+    raise ImproperlyConfigured(f'EWSDASH_SANDBOX must be "bwrap" or "none": {EWSDASH_SANDBOX!r}')
+# The bubblewrap program (a name looked up on PATH, or a path).
+EWSDASH_BWRAP = env_str("EWSDASH_BWRAP", "bwrap")
+# Folders every check may read (read-only, at their own path), besides the worker's Python
+# and the ones registered for its repository: comma-separated absolute paths.
+EWSDASH_SANDBOX_MOUNTS = env_list("EWSDASH_SANDBOX_MOUNTS", [])
+# A git operation (promote, rollback, hotfix cut, back-merge) whose worker has been silent
+# this long is settled by what the origin shows (releases.operation_runner). It must exceed
+# the longest single git command (the git timeout), or a slow push could be judged dead.
+EWSDASH_OPERATION_STALE_AFTER = env_int(
+    "EWSDASH_OPERATION_STALE_AFTER", EWSDASH_GIT_TIMEOUT + 60, minimum=1
+)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "repositories-sync-all": {
@@ -225,6 +321,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "validation-reap-stale": {
         "task": "monitoring.tasks.validation_reap_stale",
+        "schedule": float(EWSDASH_REAPER_INTERVAL),
+    },
+    "operations-reap-stale": {
+        "task": "releases.tasks.operations_reap_stale",
         "schedule": float(EWSDASH_REAPER_INTERVAL),
     },
     "candidates-catch-up": {
@@ -239,4 +339,6 @@ LOGGING = {
     "filters": {"forbidden_one_line": {"()": "ewsdash.logs.ForbiddenWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["forbidden_one_line"]}},
     "root": {"handlers": ["console"], "level": env_str("EWSDASH_LOG_LEVEL", "INFO")},
+    # django-axes logs every sign-in at INFO; failures and lock-outs are warnings.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

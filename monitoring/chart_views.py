@@ -21,6 +21,7 @@ from monitoring import charts
 from monitoring.charts import Chart, DriftCell, ReleaseValue
 from monitoring.code_changes import code_changes
 from monitoring.models import DriftJob, DriftResult
+from monitoring.validation.metrics import direction_text
 from releases.access import access_repository
 from releases.candidate_selectors import decision_bar
 
@@ -85,10 +86,7 @@ def model_health(request: HttpRequest, name: str) -> HttpResponse:
     may_roll_back = request.user.has_perm("releases.rollback_release")
     chart_list, table = _health_charts(page, _point_links(repository.name, page, may_roll_back))
     heatmaps = _step_heatmaps(page)
-    headers = [
-        (m, charts.DIRECTION_TEXT.get(page.directions.get(m, ""), "direction unknown"))
-        for m in page.metrics
-    ]
+    headers = [(m, direction_text(page.directions.get(m, ""))) for m in page.metrics]
     bar = decision_bar(candidate=page.candidate, repository=repository, user=request.user)
     compare_url = ""
     if page.candidate is not None and page.live is not None:

@@ -20,11 +20,13 @@ import io
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
 
-from monitoring.metric_deltas import DIRECTION_TEXT, MetricDelta, worst_first
+from monitoring.metric_deltas import MetricDelta, worst_first
+from monitoring.validation.metrics import direction_text, worse_by
 
 BLACK = "#000000"
 ORANGE = "#E69F00"
@@ -183,8 +185,6 @@ def regressions(
     marked instead), and the release after it is compared with what it restored.
     """
     flags = [False] * len(values)
-    if direction not in DIRECTION_TEXT:
-        return flags
     previous: float | None = None
     live = next((v.value for v in values if v.live), None)
     for i, item in enumerate(values):
@@ -192,7 +192,9 @@ def regressions(
         if item.value is None or not math.isfinite(item.value):
             continue
         if base is not None and item.kind != "rollback":
-            worse = item.value - base if direction == "lower" else base - item.value
+            worse = worse_by(direction, item.value, base)
+            if worse is None:  # an unknown or informational sense flags nothing
+                return flags
             flags[i] = worse > max(tolerance * abs(base), abs_tolerance) + 1e-12
         if not item.candidate:
             previous = item.value
@@ -345,7 +347,7 @@ def metric_over_releases(
                     "font": {"color": GREY},
                 }
             )
-    direction_text = DIRECTION_TEXT.get(direction, "direction unknown")
+    sense = direction_text(direction)
     meta = {"point_links": links, "link_confirm": link_confirm or {}} if links else {}
     return _figure(
         traces,
@@ -359,7 +361,7 @@ def metric_over_releases(
                 categoryorder="array",
                 categoryarray=[p.version for p in points],
             ),
-            yaxis=_axis(f"{metric} (score, {direction_text})"),
+            yaxis=_axis(f"{metric} (score, {sense})"),
         ),
     )
 
@@ -407,7 +409,6 @@ def step_release_heatmap(
     columns = list(dict.fromkeys(c.release for c in cells))
     steps = sorted({c.step for c in cells}, key=lambda s: -1 if s is None else s)
     live = {c.step: c.value for c in cells if c.live and c.value is not None}
-    sign = -1.0 if direction == "higher" else 1.0
     col_at = {name: i for i, name in enumerate(columns)}
     row_at = {step: i for i, step in enumerate(steps)}
     z: list[list[float | None]] = [[None] * len(columns) for _ in steps]
@@ -421,9 +422,10 @@ def step_release_heatmap(
         base = live.get(cell.step)
         if base is None or base == 0:
             continue
-        change = sign * (cell.value - base) / abs(base)
+        worse = worse_by(direction, cell.value, base)
+        change = (cell.value - base if worse is None else worse) / abs(base)
         z[i][j] = round(100 * change, 3)
-        if direction in DIRECTION_TEXT and change > tolerance + 1e-12:
+        if worse is not None and change > tolerance + 1e-12:
             marks_x.append(cell.release)
             marks_y.append(step_label(cell.step))
     # The releases set the range; a wild candidate saturates instead of washing them out.
@@ -434,7 +436,7 @@ def step_release_heatmap(
     robust = spread[int(0.95 * (len(spread) - 1))] if spread else 0.0
     zmax = max(robust, 200 * tolerance, 1.0)
     labels = [step_label(step) for step in steps]
-    worse_text = "worse" if direction in DIRECTION_TEXT else "higher"
+    worse_text = "higher" if worse_by(direction, 1.0, 0.0) is None else "worse"
     traces: list[dict[str, Any]] = [
         dict(
             type="heatmap",
@@ -616,8 +618,9 @@ def drift_heatmap(
             y=rows,
             colorscale=EFFECT_SCALE,
             zmin=0,
+            zmax=robust_zmax(v for row in z for v in row),
             name="effect",
-            colorbar={"title": {"text": "effect size"}},
+            colorbar={"title": {"text": "effect size<br>(top: 95th pct and above)"}},
             hoverongaps=False,
             hovertemplate="%{y}<br>%{x}<br>effect %{z:.3f}<extra></extra>",
         )
@@ -665,8 +668,14 @@ def distribution_overlay(
     current = distribution.get("current") or []
     if len(edges) < 2 or not (reference or current):
         return _empty(title, "The engine stored no histogram for this column.")
-    centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=False)]
-    widths = [b - a for a, b in zip(edges[:-1], edges[1:], strict=False)]
+    log_scale = distribution.get("scale") == "log1p" and edges[0] >= 0
+    # Zero-inflated columns are binned on log1p (monitoring/drift_chart_data.py): drawn on a
+    # linear axis those bins crowd into a sliver at zero, so the axis is log1p too, labelled
+    # with the original values.
+    drawn = [math.log1p(e) for e in edges] if log_scale else list(edges)
+    centres = [(a + b) / 2 for a, b in zip(drawn[:-1], drawn[1:], strict=False)]
+    widths = [b - a for a, b in zip(drawn[:-1], drawn[1:], strict=False)]
+    ranges = [f"{a:.4g}–{b:.4g}" for a, b in zip(edges[:-1], edges[1:], strict=False)]
     traces: list[dict[str, Any]] = []
     for name, counts, colour in (
         (reference_label, reference, BLUE),
@@ -679,21 +688,40 @@ def distribution_overlay(
                 x=centres[: len(counts)],
                 y=[c / total for c in counts],
                 width=widths[: len(counts)],
+                customdata=ranges[: len(counts)],
                 name=name,
                 opacity=0.55,
                 marker={"color": colour, "line": {"width": 0}},
-                hovertemplate="%{x:.4g}<br>share %{y:.3%}<extra>" + name + "</extra>",
+                hovertemplate="%{customdata}<br>share %{y:.3%}<extra>" + name + "</extra>",
             )
+        )
+    xaxis = _axis(f"{column} (predicted value)")
+    if log_scale:
+        top = edges[-1]
+        ticks = [0.0] + [10.0**k for k in range(0, int(math.log10(top)) + 1 if top >= 1 else 0)]
+        xaxis = _axis(
+            f"{column} (predicted value, log scale)",
+            tickvals=[math.log1p(t) for t in ticks],
+            ticktext=[f"{t:,.0f}" for t in ticks],
         )
     return _figure(
         traces,
         _layout(
             title,
             barmode="overlay",
-            xaxis=_axis(f"{column} (predicted value)"),
+            xaxis=xaxis,
             yaxis=_axis("share of rows per bin", tickformat=".0%"),
         ),
     )
+
+
+def robust_zmax(values: Iterable[float | None], floor: float = 0.1) -> float:
+    """The colour scale's top: the 95th percentile of the values (one extreme cell must not
+    wash every other cell out), at least ``floor`` (the drift effect minimum)."""
+    finite = sorted(v for v in values if v is not None and math.isfinite(v))
+    if not finite:
+        return floor
+    return max(floor, finite[min(len(finite) - 1, int(0.95 * (len(finite) - 1) + 0.5))])
 
 
 def draws_heatmap(matrix: dict[str, Any], *, column: str) -> go.Figure:
@@ -720,8 +748,9 @@ def draws_heatmap(matrix: dict[str, Any], *, column: str) -> go.Figure:
             y=units,
             colorscale=EFFECT_SCALE,
             zmin=0,
+            zmax=robust_zmax(v for row in w1 for v in row),
             name="W1",
-            colorbar={"title": {"text": "W1 / sd"}},
+            colorbar={"title": {"text": "W1 / sd<br>(top: 95th pct and above)"}},
             hovertemplate="unit %{y}<br>step %{x}<br>W1 %{z:.3f}<extra></extra>",
         )
     )
@@ -906,7 +935,25 @@ def drift_timeline(points: Sequence[TimelinePoint], markers: Sequence[ReleaseMar
         traces,
         _layout(
             title,
-            xaxis=_axis("time of the drift job (UTC)", type="date"),
+            xaxis=_axis("time of the drift job (UTC)", type="date", **_time_range(start, end)),
             yaxis=_axis("columns drifted (share)", tickformat=".0%", range=[0, 1.05]),
         ),
     )
+
+
+def _time_range(start: str, end: str) -> dict[str, Any]:
+    """At least a day on the time axis: one job (or several within minutes) otherwise gets
+    an axis in milliseconds. Minutes at most in the ticks' labels."""
+    try:
+        first, last = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    except ValueError:
+        return {}
+    extra: dict[str, Any] = {"hoverformat": "%Y-%m-%d %H:%M"}
+    if last - first < timedelta(days=1):
+        middle = first + (last - first) / 2
+        extra["range"] = [
+            (middle - timedelta(hours=12)).isoformat(),
+            (middle + timedelta(hours=12)).isoformat(),
+        ]
+        extra["tickformat"] = "%H:%M\n%b %d"
+    return extra

@@ -32,6 +32,7 @@ from monitoring.models import (
 )
 from monitoring.runs import checks_dispatch_ready, open_dependents
 from monitoring.validation import MetricRow
+from monitoring.validation.storable import clean_text
 from releases.audit import audit_record
 
 
@@ -102,9 +103,11 @@ def claim_heartbeat(
     """
     fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
     if progress is not None:
-        fields["progress"] = progress[:300]
+        fields["progress"] = clean_text(progress[:300])
     if log_text is not None:
-        fields.update(log=log_text, log_bytes=log_bytes or 0, log_bytes_omitted=log_omitted or 0)
+        fields.update(
+            log=clean_text(log_text), log_bytes=log_bytes or 0, log_bytes_omitted=log_omitted or 0
+        )
     held = CheckResult.objects.filter(
         pk=claim.check.pk, claim_token=claim.token, status=CheckStatus.RUNNING
     ).update(**fields)
@@ -213,6 +216,14 @@ def claim_finish(*, claim: Claim, report: CheckReport) -> bool:
                 "attempt": run.attempt,
             },
         )
+        for corrupted in report.details.get("artifact_corrupted", []):
+            audit_record(
+                actor=None,
+                action="artifact.corrupted",
+                obj=run,
+                repository=run.repository,
+                payload={"check": check.name, "commit": run.commit, **corrupted},
+            )
         checks_dispatch_ready(run)
         for dependent in open_dependents(run):
             checks_dispatch_ready(dependent)

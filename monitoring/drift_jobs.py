@@ -34,7 +34,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ewsdash import queue
-from monitoring.artifacts import artifact_path
+from monitoring.artifacts import ArtifactCorrupted, artifact_verified
 from monitoring.drift import (
     DEFAULT_CONFIG,
     ColumnProfile,
@@ -116,9 +116,9 @@ def _plan(
     }
     for name in paired:
         try:
-            ref_names = read_schema(artifact_path(reference[name]), "reference").names
-            cur_names = set(read_schema(artifact_path(current[name]), "current").names)
-        except DriftInputError as error:
+            ref_names = read_schema(artifact_verified(reference[name]), "reference").names
+            cur_names = set(read_schema(artifact_verified(current[name]), "current").names)
+        except (DriftInputError, ArtifactCorrupted) as error:
             raise ActionRefused(f"{name}: {error}") from error
         common = [c for c in ref_names if c in cur_names and c not in config.exclude_columns]
         if columns:
@@ -271,7 +271,8 @@ def _fail(job_id: int, message: str) -> None:
 def _compute_part(spec: dict[str, Any], config: DriftConfig) -> list[dict[str, Any]]:
     columns = spec["columns"]
     reference = reference_profile(sha256=spec["reference_sha256"], columns=columns, config=config)
-    current = profile_file(artifact_path(spec["current_sha256"]), columns, config, role="current")
+    current_file = artifact_verified(spec["current_sha256"])
+    current = profile_file(current_file, columns, config, role="current")
     rows = []
     for column in columns:
         ref, cur = reference.columns[column], current.columns[column]
@@ -298,7 +299,7 @@ def reference_profile(
             return ReferenceProfile.load(path)
         except (OSError, ValueError, KeyError):
             log.warning("unreadable reference profile %s: rebuilding it", path)
-    profile = profile_file(artifact_path(sha256), columns, config)
+    profile = profile_file(artifact_verified(sha256), columns, config)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written aside and renamed: a part reading it at the same moment never sees half a file.
     handle, scratch = tempfile.mkstemp(dir=path.parent, suffix=".tmp")

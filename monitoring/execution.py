@@ -1,13 +1,17 @@
-"""Running one claimed check on a worker: worktree, command, evaluation, evidence.
+"""Running one claimed check on a worker: its tree, command, evaluation, evidence.
 
 The Celery task calls `check_result_run`; every database write goes through
 monitoring.claims under the check's claim. The folders of one claim live under
 EWSDASH_CLONES_DIR/worktrees/check-<id>-<token>/ and are removed afterwards:
 
-    tree/                 a detached `git worktree` of the run's commit
+    tree/                 a fresh export of the run's commit (no .git, no remote)
     artifacts/<check>/    {artifacts}; the folders of the checks it reads are filled
-                          from the artifact store, as copies
+                          from the artifact store, as copies (their sha256 verified)
     home/, tmp/           HOME and TMPDIR of the command
+
+The command runs in the sandbox (monitoring.validation.sandbox), which sees this folder
+as /sandbox and nothing else of ewsdash; a worker whose sandbox cannot run refuses to run
+commands (the check ends `error`, saying why), unless EWSDASH_SANDBOX=none.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from billiard.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection
 
-from monitoring import artifacts, claims
+from monitoring import artifacts, claims, sandboxing
 from monitoring.claims import CheckReport, Claim
 from monitoring.drift_jobs import drift_job_record_validation
 from monitoring.models import CheckArtifact, CheckResult, CheckStatus, RunPurpose, ValidationRun
@@ -42,8 +46,10 @@ from monitoring.validation import (
     get_kind,
     run_command,
 )
+from monitoring.validation.sandbox import INSIDE, SandboxLayout, SandboxPolicy, bwrap_argv
+from monitoring.validation.storable import clean_json, clean_text, metric_problem
 from releases import git
-from releases.clones import clone_dir, clone_session
+from releases.clones import clone_session
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +88,7 @@ def check_result_run(*, check_id: int, worker: str, last_try: bool) -> str:
     beat = Heartbeat(claim, interval=settings.EWSDASH_CHECK_HEARTBEAT_INTERVAL)
     beat.start()
     try:
-        report = _judge_safely(claim, run, check, spec, scratch, beat, last_try)
+        report = _storable(_judge_safely(claim, run, check, spec, scratch, beat, last_try))
         # Before the folders go: claim_finish copies the files into the store (and the
         # heartbeat goes on meanwhile, for large files).
         written = claims.claim_finish(claim=claim, report=report)
@@ -94,6 +100,25 @@ def check_result_run(*, check_id: int, worker: str, last_try: bool) -> str:
     if spec.kind == "drift":
         _record_drift_job(run, spec, report)
     return f"check {check.name} of run {run.pk}: {report.status}"
+
+
+def _storable(report: CheckReport) -> CheckReport:
+    """The report as the database can store it: a metric row it cannot store (NaN, inf, a
+    step out of range) fails the check, naming the row, instead of failing the write."""
+    problems = [problem for row in report.metrics if (problem := metric_problem(row))]
+    if problems:
+        report.metrics = [row for row in report.metrics if metric_problem(row) is None]
+        report.details["metrics_refused"] = problems[:50]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        if report.status == CheckStatus.PASSED:
+            report.status = CheckStatus.FAILED
+            report.summary = f"{problems[0]}{more}: not stored"
+        else:
+            report.summary = f"{report.summary}; {problems[0]}{more}: not stored"
+    report.summary = clean_text(report.summary)
+    report.log_text = clean_text(report.log_text)
+    report.details = clean_json(report.details)
+    return report
 
 
 def _record_drift_job(run: ValidationRun, spec: CheckSpec, report: CheckReport) -> None:
@@ -229,21 +254,15 @@ def _prepare(run: ValidationRun, scratch: Path) -> Path:
     for name in ("home", "tmp", "artifacts"):
         (scratch / name).mkdir(parents=True, exist_ok=True)
     tree = scratch / "tree"
+    shutil.rmtree(tree, ignore_errors=True)
     with clone_session(run.repository) as repo:
         if git.resolve_commit(repo, run.commit) is None:
             repo.fetch()  # this machine's clone may predate the commit
-        git.worktree_add(repo, tree, run.commit)
+        git.export_tree(repo, run.commit, tree)
     return tree
 
 
 def _remove_scratch(run: ValidationRun, scratch: Path) -> None:
-    path = clone_dir(run.repository.name)
-    try:
-        if path.exists():
-            with git.clone_lock(path):
-                git.worktree_remove(git.GitRepo(path), scratch / "tree")
-    except Exception:
-        log.exception("could not remove the worktree %s", scratch / "tree")
     shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -295,6 +314,65 @@ def _guarded(line: str, timeout_s: int) -> str:
     return f"exec {shlex.quote(program)} -k 10 {timeout_s + 60} /bin/sh -c {shlex.quote(line)}"
 
 
+def _replaced_folders(scratch: Path, folders: list[Path]) -> list[str]:
+    """The folders (as the command saw them, under /sandbox) that are no longer plain
+    folders of the scratch folder: the command replaced one, or a folder above it, with a
+    link (or a file)."""
+    replaced = []
+    for folder in folders:
+        path = folder
+        while True:
+            if path.is_symlink() or not path.is_dir():
+                replaced.append(str(INSIDE / folder.relative_to(scratch)))
+                break
+            if path == scratch:
+                break
+            path = path.parent
+    return replaced
+
+
+def _corrupted(error: artifacts.ArtifactCorrupted) -> CheckReport:
+    """A check that would read a file changed in the store fails (and is audited)."""
+    return CheckReport(
+        CheckStatus.FAILED,
+        str(error),
+        {"artifact_corrupted": [{"sha256": error.sha256, "found": error.found}]},
+    )
+
+
+def _run_sandboxed(
+    spec: CheckSpec,
+    policy: SandboxPolicy,
+    scratch: Path,
+    tree: Path,
+    folders: dict[str, Path],
+    beat: Heartbeat,
+) -> CommandResult:
+    """Run `spec.run` in the sandbox `policy` describes (the scratch folder is /sandbox)."""
+    layout = SandboxLayout(scratch=scratch, own=spec.name, reads=tuple(spec.depends_on))
+    wrapper: list[str] = []
+    seen_tree, seen, home, tmp = tree, dict(folders), scratch / "home", scratch / "tmp"
+    if policy.confined:
+        seen_tree, seen = layout.inside(tree), layout.translate(folders)
+        home, tmp = layout.inside(home), layout.inside(tmp)
+        wrapper = bwrap_argv(policy, layout, cwd=seen_tree)
+    env = check_environment(spec, worktree=seen_tree, folders=seen)
+    env["HOME"] = str(home)
+    env["TMPDIR"] = str(tmp)
+    return run_command(
+        _guarded(command_line(spec, worktree=seen_tree, folders=seen), spec.timeout_s),
+        cwd=tree,
+        timeout=spec.timeout_s,
+        log_path=scratch / "log.txt",
+        head_bytes=LOG_HEAD_BYTES,
+        tail_bytes=LOG_TAIL_BYTES,
+        env=env,
+        wrapper=wrapper,
+        should_cancel=beat.should_cancel,
+        on_progress=beat.report,
+    )
+
+
 def _run_and_judge(
     run: ValidationRun,
     check: CheckResult,
@@ -305,27 +383,37 @@ def _run_and_judge(
 ) -> CheckReport:
     folders = {spec.name: scratch / "artifacts" / spec.name}
     folders[spec.name].mkdir(parents=True, exist_ok=True)
-    for name in spec.depends_on:
-        folders[name] = scratch / "artifacts" / name
-        _fill_from_store(run, name, folders[name])
+    try:
+        for name in spec.depends_on:
+            folders[name] = scratch / "artifacts" / name
+            _fill_from_store(run, name, folders[name])
+    except artifacts.ArtifactCorrupted as error:
+        return _corrupted(error)
 
     command: CommandResult | None = None
     if spec.run is not None:
+        try:
+            policy = sandboxing.sandbox_policy(run.repository)
+        except ValueError as error:
+            return CheckReport(CheckStatus.ERROR, f"refused to run the command: {error}")
+        refusal = sandboxing.sandbox_refusal(policy)
+        if refusal is not None:
+            return CheckReport(
+                CheckStatus.ERROR, f"refused to run the command without its sandbox: {refusal}"
+            )
         beat.phase("running the command")
-        env = check_environment(spec, worktree=tree, folders=folders)
-        env["HOME"] = str(scratch / "home")
-        env["TMPDIR"] = str(scratch / "tmp")
-        command = run_command(
-            _guarded(command_line(spec, worktree=tree, folders=folders), spec.timeout_s),
-            cwd=tree,
-            timeout=spec.timeout_s,
-            log_path=scratch / "log.txt",
-            head_bytes=LOG_HEAD_BYTES,
-            tail_bytes=LOG_TAIL_BYTES,
-            env=env,
-            should_cancel=beat.should_cancel,
-            on_progress=beat.report,
-        )
+        command = _run_sandboxed(spec, policy, scratch, tree, folders, beat)
+        replaced = _replaced_folders(scratch, [tree, *folders.values()])
+        if replaced:
+            # Read nothing through them: a link would lead ewsdash to the host's files.
+            report = CheckReport(
+                CheckStatus.FAILED,
+                f"the command replaced its folder {replaced[0]} with a link; nothing was read",
+                {"replaced": replaced},
+            )
+            report.exit_code, report.log_text = command.exit_code, command.log_text
+            report.log_bytes, report.log_omitted = command.bytes_total, command.bytes_omitted
+            return report
         if command.cancelled or command.timed_out:
             status = CheckStatus.CANCELLED if command.cancelled else CheckStatus.TIMED_OUT
             summary = "cancelled" if command.cancelled else f"timed out after {spec.timeout_s}s"
@@ -337,7 +425,10 @@ def _run_and_judge(
     kind = get_kind(spec.kind)
     context = JudgeContext(worktree=tree, folders=folders, command=command)
     if kind.compares_with_production:
-        context = _with_production(context, run, spec)
+        try:
+            context = _with_production(context, run, spec)
+        except artifacts.ArtifactCorrupted as error:
+            return _with_command(_corrupted(error), command, folders[spec.name])
     outcome = kind.judge(spec, context)
     report = CheckReport(outcome.status, outcome.summary, dict(outcome.details))
     report.files = _records_to_files(outcome.artifacts, folders, spec)
@@ -444,7 +535,7 @@ def _with_production(context: JudgeContext, run: ValidationRun, spec: CheckSpec)
             MetricRow(m.model, m.target, m.metric, m.step, m.value) for m in baseline.metrics.all()
         ],
         baseline_files={
-            use.name: artifacts.artifact_path(use.artifact.sha256)
+            use.name: artifacts.artifact_verified(use.artifact.sha256)
             for use in baseline.artifacts.select_related("artifact")
         },
         baseline_ref={"run": baseline.run_id, "check": baseline.pk},

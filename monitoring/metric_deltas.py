@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-DIRECTION_TEXT = {"lower": "lower is better", "higher": "higher is better"}
+from monitoring.validation import metrics
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,9 @@ class MetricDelta:
 
     @property
     def worse_by(self) -> float | None:
-        """How much worse `after` is (negative: better); None without a direction."""
-        if self.direction not in DIRECTION_TEXT:
-            return None
-        return self.change if self.direction == "lower" else -self.change
+        """How much worse `after` is (negative: better); None when the sense does not
+        compare (unknown or informational). The performance check's rule."""
+        return metrics.worse_by(self.direction, self.after, self.before)
 
     @property
     def allowed(self) -> float:
@@ -67,14 +66,14 @@ class MetricDelta:
     @property
     def verdict(self) -> str:
         """regressed (beyond tolerance), worse, better, same or unknown (no direction)."""
-        if self.direction not in DIRECTION_TEXT:
+        worse = self.worse_by
+        if worse is None:
             return "unknown"
-        if math.isclose(self.after, self.before, rel_tol=1e-12, abs_tol=1e-15):
+        if abs(worse) <= 1e-12 * max(1.0, abs(self.before)):
             return "same"
         if self.regressed:
             return "regressed"
-        improved = self.change < 0 if self.direction == "lower" else self.change > 0
-        return "better" if improved else "worse"
+        return "better" if worse < 0 else "worse"
 
 
 def worst_first(deltas: Sequence[MetricDelta]) -> list[MetricDelta]:

@@ -54,12 +54,24 @@ class CheckStatus(models.TextChoices):
     CANCELLED = "cancelled", "cancelled"
     TIMED_OUT = "timed_out", "timed out"
     SKIPPED = "skipped", "skipped"
+    # It ran but could test nothing (no rows, no shared column, a type mismatch): fails a
+    # required check, like `failed`, and says why.
+    INCONCLUSIVE = "inconclusive", "inconclusive"
+
+
+class ManifestSource(models.TextChoices):
+    """Whose manifest judged a run (issue 11): production's (the trusted one) or the
+    candidate's own (production has none, or an admin approved the change)."""
+
+    PRODUCTION = "production", "production"
+    CANDIDATE = "candidate", "candidate"
 
 
 CHECK_FINAL = frozenset(
     {
         CheckStatus.PASSED,
         CheckStatus.FAILED,
+        CheckStatus.INCONCLUSIVE,
         CheckStatus.ERROR,
         CheckStatus.CANCELLED,
         CheckStatus.TIMED_OUT,
@@ -87,6 +99,14 @@ class ValidationRun(models.Model):
     manifest = models.JSONField(null=True, blank=True)
     manifest_path = models.CharField(max_length=500)
     manifest_error = models.TextField(blank=True)
+    # A commit not on production is judged by production's manifest (monitoring.runs);
+    # `manifest_changed` says its own differs, `manifest_diff` shows how. (Runs made
+    # before that rule were judged by their own manifest: the default.)
+    manifest_source = models.CharField(
+        max_length=20, choices=ManifestSource.choices, default=ManifestSource.CANDIDATE
+    )
+    manifest_changed = models.BooleanField(default=False)
+    manifest_diff = models.TextField(blank=True)
     # The run of production's head that performance and drift checks compare with.
     reference = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="dependents"
@@ -225,7 +245,8 @@ class ModelMetric(models.Model):
     metric = models.TextField()
     step = models.IntegerField(null=True, blank=True)  # None: over all steps
     value = models.FloatField()
-    direction = models.CharField(max_length=10, blank=True)  # lower, higher or unknown ("")
+    # lower, higher, none (not compared), target=<value> (best there) or unknown ("")
+    direction = models.CharField(max_length=40, blank=True)
 
     class Meta:
         ordering = ["model", "target", "metric", "step"]
@@ -370,7 +391,7 @@ class ConfigSnapshot(models.Model):
     """
 
     repository = models.ForeignKey(
-        "releases.Repository", on_delete=models.CASCADE, related_name="config_snapshots"
+        "releases.Repository", on_delete=models.PROTECT, related_name="config_snapshots"
     )
     commit = models.CharField(max_length=64)
     read_at = models.DateTimeField(auto_now_add=True)
@@ -410,3 +431,28 @@ class ModelConfig(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name}: {self.status or '?'}"
+
+
+class ManifestApproval(models.Model):
+    """An admin's explicit approval of a commit's changed manifest: runs of that commit are
+    judged by its own manifest from then on (audited; voids the candidate's approvals)."""
+
+    repository = models.ForeignKey(
+        "releases.Repository", on_delete=models.PROTECT, related_name="manifest_approvals"
+    )
+    commit = models.CharField(max_length=64)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["repository", "commit"], name="manifestapproval_unique_commit"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"manifest of {self.commit[:10]} approved"

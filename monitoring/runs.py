@@ -29,6 +29,7 @@ Locks
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -42,6 +43,8 @@ from monitoring.models import (
     CHECK_FINAL,
     CheckResult,
     CheckStatus,
+    ManifestApproval,
+    ManifestSource,
     RunPurpose,
     RunStatus,
     ValidationRun,
@@ -70,13 +73,23 @@ class ManifestRead:
 
 @dataclasses.dataclass(frozen=True)
 class RunPlan:
-    """A commit and its manifest as git has them, read before any transaction opens."""
+    """A commit and the manifest that judges it, as git has them, read before any
+    transaction opens.
+
+    `read` is the trusted manifest: production's when the commit is not on production
+    (`source` "production"), the commit's own when it is on production, when production
+    has none or when an admin approved the change (`source` "candidate" for the last two).
+    `changed` says the commit's own manifest differs from production's, `diff` how.
+    """
 
     repository: Repository
     commit: str
     read: ManifestRead
     # The plan of production's head when this run compares with it (else None).
     reference: RunPlan | None = None
+    source: str = ManifestSource.PRODUCTION
+    changed: bool = False
+    diff: str = ""
 
 
 def _resolve(repo: git.GitRepo, repository: Repository, ref: str) -> str:
@@ -94,14 +107,16 @@ def _resolve(repo: git.GitRepo, repository: Repository, ref: str) -> str:
     return sha
 
 
-def _manifest_at(repo: git.GitRepo, repository: Repository, commit: str) -> ManifestRead:
-    """The manifest at `commit` (never at a branch head: later commits change nothing)."""
+def _manifest_bytes(repo: git.GitRepo, repository: Repository, commit: str) -> bytes | None:
     try:
-        data = git.read_file_at(repo, commit, repository.manifest_path)
+        return git.read_file_at(repo, commit, repository.manifest_path)
     except git.GitError as error:
         raise ActionRefused(
             f"Cannot read {repository.manifest_path} at {commit[:10]}: {error}"
         ) from None
+
+
+def _manifest_parse(repository: Repository, data: bytes | None) -> ManifestRead:
     if data is None:
         return ManifestRead(None, "", missing=True)
     try:
@@ -116,6 +131,55 @@ def _manifest_at(repo: git.GitRepo, repository: Repository, commit: str) -> Mani
         return ManifestRead(None, str(error), False)
 
 
+def _manifest_at(repo: git.GitRepo, repository: Repository, commit: str) -> ManifestRead:
+    """The manifest at `commit` (never at a branch head: later commits change nothing)."""
+    return _manifest_parse(repository, _manifest_bytes(repo, repository, commit))
+
+
+def _manifest_diff(repository: Repository, production: bytes | None, own: bytes | None) -> str:
+    path = repository.manifest_path
+    before = (production or b"").decode("utf-8", "replace").splitlines(keepends=True)
+    after = (own or b"").decode("utf-8", "replace").splitlines(keepends=True)
+    lines = difflib.unified_diff(
+        before,
+        after,
+        fromfile=f"production/{path}" if production is not None else "/dev/null",
+        tofile=f"candidate/{path}" if own is not None else "/dev/null",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _trusted_manifest(
+    repo: git.GitRepo,
+    repository: Repository,
+    commit: str,
+    head: str | None,
+    approved: bool | None = None,
+) -> tuple[ManifestRead, str, bool, str]:
+    """(the manifest that judges `commit`, its source, whether the commit changes it, diff).
+
+    A commit on production (its head or an ancestor) is judged by its own manifest: it
+    was production's. Any other commit by production's, unless production has none (then
+    nothing is trusted and its own is used, marked changed) or an admin approved the
+    commit's manifest change (ManifestApproval).
+    """
+    own_bytes = _manifest_bytes(repo, repository, commit)
+    own = _manifest_parse(repository, own_bytes)
+    if head is None or head == commit or git.is_ancestor(repo, commit, head):
+        return own, ManifestSource.PRODUCTION, False, ""
+    production_bytes = _manifest_bytes(repo, repository, head)
+    changed = own_bytes != production_bytes
+    diff = _manifest_diff(repository, production_bytes, own_bytes) if changed else ""
+    if production_bytes is None:
+        return own, ManifestSource.CANDIDATE, changed, diff
+    if approved is None:
+        approved = ManifestApproval.objects.filter(repository=repository, commit=commit).exists()
+    if changed and approved:
+        return own, ManifestSource.CANDIDATE, changed, diff
+    production = own if not changed else _manifest_parse(repository, production_bytes)
+    return production, ManifestSource.PRODUCTION, changed, diff
+
+
 def _compares_with_production(read: ManifestRead) -> bool:
     manifest = read.manifest
     return manifest is not None and any(
@@ -123,23 +187,25 @@ def _compares_with_production(read: ManifestRead) -> bool:
     )
 
 
-def run_plan(*, repository: Repository, ref: str) -> RunPlan:
+def run_plan(*, repository: Repository, ref: str, manifest_approved: bool | None = None) -> RunPlan:
     """Resolve `ref` and read the manifests a run of it needs, under the clone lock.
 
-    Call it before opening a transaction (git before the database).
+    Call it before opening a transaction (git before the database). `manifest_approved`
+    (default: whether a ManifestApproval exists) makes a changed manifest the judge.
     """
     try:
         with clone_session(repository) as repo:
             commit = _resolve(repo, repository, ref)
-            read = _manifest_at(repo, repository, commit)
+            head = git.resolve_commit(repo, f"refs/heads/{repository.production_branch}")
+            read, source, changed, diff = _trusted_manifest(
+                repo, repository, commit, head, manifest_approved
+            )
             reference = None
-            if _compares_with_production(read):
-                head = git.resolve_commit(repo, f"refs/heads/{repository.production_branch}")
-                if head is not None and head != commit:
-                    reference = RunPlan(repository, head, _manifest_at(repo, repository, head))
+            if _compares_with_production(read) and head is not None and head != commit:
+                reference = RunPlan(repository, head, _manifest_at(repo, repository, head))
     except git.GitError as error:
         raise ActionRefused(f"Cannot read {repository.name}'s clone: {error}") from None
-    return RunPlan(repository, commit, read, reference)
+    return RunPlan(repository, commit, read, reference, source, changed, diff)
 
 
 def commit_resolve(*, repository: Repository, ref: str) -> str:
@@ -237,6 +303,9 @@ def validation_run_create(
             attempt=(last or 0) + 1,
             purpose=purpose,
             manifest_path=repository.manifest_path,
+            manifest_source=plan.source,
+            manifest_changed=plan.changed,
+            manifest_diff=plan.diff,
             reference=reference,
             created_by=user,
         )
@@ -279,11 +348,40 @@ def validation_run_create(
                 "status": run.status,
                 "reference": reference.pk if reference else None,
                 "manifest_error": run.manifest_error,
+                "manifest_source": plan.source,
+                "manifest_changed": plan.changed,
             },
         )
         if read.manifest is not None:
             checks_dispatch_ready(run)
     return run
+
+
+def manifest_change_approve(
+    *, repository: Repository, commit: str, actor: Any, reason: str
+) -> ManifestApproval:
+    """Record an admin's approval of `commit`'s manifest change, with its audit event.
+
+    Inside the caller's transaction; the caller checks the permission, validates again
+    with the approved manifest and voids what was approved under the old one.
+    """
+    if not reason.strip():
+        raise ActionRefused("Approving a manifest change needs a reason.")
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    approval, created = ManifestApproval.objects.get_or_create(
+        repository=repository,
+        commit=commit,
+        defaults={"approved_by": user, "reason": reason.strip()},
+    )
+    if created:
+        audit_record(
+            actor=actor,
+            action="validation.manifest_approved",
+            obj=approval,
+            repository=repository,
+            payload={"commit": commit, "reason": reason.strip()},
+        )
+    return approval
 
 
 def validation_run_cancel(*, run: ValidationRun, actor: Any) -> ValidationRun:
@@ -428,6 +526,7 @@ def _run_verdict(checks: Iterable[CheckResult], cancelled: bool) -> tuple[str, s
         by_status.setdefault(check.status, []).append(check.name)
     for status, verdict in (
         (CheckStatus.FAILED, RunStatus.FAILED),
+        (CheckStatus.INCONCLUSIVE, RunStatus.FAILED),
         (CheckStatus.SKIPPED, RunStatus.FAILED),
         (CheckStatus.TIMED_OUT, RunStatus.TIMED_OUT),
         (CheckStatus.ERROR, RunStatus.ERROR),

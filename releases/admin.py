@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from releases import identities, services
 from releases.errors import ActionRefused
-from releases.models import AuditEvent, Branch, Repository
+from releases.models import AuditEvent, Branch, GitIdentity, Repository
 
 
 class RepositoryAddForm(forms.ModelForm):
@@ -65,6 +65,8 @@ class RepositoryChangeForm(forms.ModelForm):
             "forge",
             "forge_project",
             "forge_token_env",
+            "require_signed_commits",
+            "allowed_signers",
         ]
 
 
@@ -209,3 +211,45 @@ class AccountAdmin(UserAdmin):
                 messages.error(request, str(error))
             return
         super().save_model(request, obj, form, change)
+
+
+@admin.register(GitIdentity)
+class GitIdentityAdmin(admin.ModelAdmin):
+    """Identities are added and confirmed through the audited services; an admin cannot
+    confirm their own."""
+
+    list_display = ["email", "user", "confirmed_at", "confirmed_by"]
+    list_filter = ["confirmed_at"]
+    search_fields = ["email", "user__username"]
+    fields = ["user", "email"]
+    actions = ["confirm"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and request.user.has_perm("auth.change_user")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("auth.change_user")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("auth.view_user")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        try:
+            made = identities.identity_add(actor=request.user, user=obj.user, email=obj.email)
+        except ActionRefused as error:
+            messages.error(request, str(error))
+            return
+        obj.pk = made.pk
+
+    @admin.action(description="Confirm the selected identities (audited)")
+    def confirm(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for identity in queryset:
+            try:
+                identities.identity_confirm(actor=request.user, identity=identity)
+            except ActionRefused as error:
+                messages.error(request, f"{identity.email}: {error}")
+            else:
+                messages.info(request, f"{identity.email} confirmed for {identity.user}.")

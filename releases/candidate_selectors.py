@@ -22,7 +22,14 @@ from releases.gates import (
     rerun_refusal,
     waive_refusal,
 )
-from releases.models import Approval, Branch, FreezeWindow, PromotionCandidate, Repository
+from releases.models import (
+    Approval,
+    Branch,
+    FreezeWindow,
+    Operation,
+    PromotionCandidate,
+    Repository,
+)
 from releases.workflow import OPEN, S
 
 
@@ -43,7 +50,7 @@ def candidate_board(*, repository: Repository, closed_limit: int = 30) -> Candid
     )
     sources = [repository.development_branch] + sorted(
         Branch.objects.filter(
-            repository=repository, kind="hotfix", gone_at__isnull=True
+            repository=repository, kind__in=["release", "hotfix"], gone_at__isnull=True
         ).values_list("name", flat=True)
     )
     line = getattr(repository, "release_line", None)
@@ -85,6 +92,7 @@ class CandidatePage:
     finished: bool = False
     # Its metrics against production's run, worst first (the compare page's table).
     deltas: list[MetricDelta] = field(default_factory=list)
+    operation: Operation | None = None  # the latest promote operation, with its progress
 
     @property
     def regressions(self) -> list[MetricDelta]:
@@ -120,6 +128,7 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
         can_break_glass=facts.freeze is not None and break_glass_refusal(candidate, user) is None,
         polling=candidate.status in (S.VALIDATING, S.PROMOTING),
         freeze=facts.freeze,
+        operation=Operation.objects.filter(candidate=candidate).order_by("-pk").first(),
         finished=not is_open,
         deltas=_deltas(candidate),
     )

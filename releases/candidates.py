@@ -8,6 +8,7 @@ transaction opens, never inside it (see `releases.clones`).
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,15 +37,18 @@ from releases.gates import (
 from releases.models import (
     Approval,
     Branch,
+    BranchKind,
     CandidateKind,
     Decision,
     Forge,
+    OperationKind,
     PromotionCandidate,
     Release,
     ReleaseLine,
     Repository,
 )
-from releases.sync import repository_sync
+from releases.operation_base import operation_queue
+from releases.sync import kind_by_prefix, repository_sync
 from releases.workflow import (
     OPEN,
     S,
@@ -67,6 +71,8 @@ class Proposal:
     bump: str
     changelog: list[dict[str, Any]]
     people: list[str]
+    version_in_file: str = ""
+    unsigned: list[str] | None = None
 
 
 def existing_versions(repository: Repository) -> list[versioning.Version]:
@@ -77,6 +83,24 @@ def existing_versions(repository: Repository) -> list[versioning.Version]:
         if isinstance(parsed, versioning.ParsedTag):
             versions.append(parsed.version)
     return versions
+
+
+def declared_version(repo: git.GitRepo, commit: str, path: str) -> str:
+    """The version a pyproject.toml-style file declares at `commit` (`[project] version`,
+    else `[tool.poetry] version`), or "" when there is no such file or version."""
+    if not path:
+        return ""
+    data = git.read_file_at(repo, commit, path)
+    if data is None:
+        return ""
+    try:
+        parsed = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ""
+    for table in (parsed.get("project"), parsed.get("tool", {}).get("poetry")):
+        if isinstance(table, dict) and isinstance(table.get("version"), str):
+            return table["version"].strip()[:255]
+    return ""
 
 
 def _propose(
@@ -110,7 +134,15 @@ def _propose(
             repo, production_head, commit, clean_merger=settings.EWSDASH_GIT_EMAIL.lower()
         )
     )
+    unsigned = (
+        git.unverified_commits(
+            repo, production_head, commit, allowed_signers=repository.allowed_signers
+        )
+        if repository.require_signed_commits
+        else None
+    )
     return Proposal(
+        unsigned=unsigned,
         commit=commit,
         production_head=production_head,
         contains_production_head=git.is_ancestor(repo, production_head, commit),
@@ -119,17 +151,28 @@ def _propose(
         bump=bump,
         changelog=versioning.build_changelog(commits).to_list(),
         people=people,
+        version_in_file=declared_version(repo, commit, repository.version_file),
     )
 
 
 def _source_kind(repository: Repository, source_branch: str) -> str:
+    """Development and release branches give promotions, hotfix branches patch releases."""
     if source_branch == repository.development_branch:
         return CandidateKind.PROMOTION
-    if source_branch.startswith("hotfix/"):
+    kind = kind_by_prefix(source_branch)
+    if kind == BranchKind.HOTFIX:
         return CandidateKind.HOTFIX
+    if kind == BranchKind.RELEASE:
+        return CandidateKind.PROMOTION
+    allowed = [
+        f"{prefix}*"
+        for kind in (BranchKind.RELEASE, BranchKind.HOTFIX)
+        for prefix in settings.EWSDASH_BRANCH_PREFIXES.get(str(kind), ())
+    ]
     raise ActionRefused(
-        f"Candidates come from {repository.development_branch} or a hotfix/* branch, "
-        f"not {source_branch!r}."
+        f"Candidates come from {repository.development_branch}"
+        + (f" or a {' or '.join(allowed)} branch" if allowed else "")
+        + f", not {source_branch!r}."
     )
 
 
@@ -189,8 +232,10 @@ def candidate_create(
             proposed_version=proposal.proposed_version,
             bump=proposal.bump,
             base_version=proposal.base_version,
+            version_in_file=proposal.version_in_file,
             changelog=proposal.changelog,
             commit_people=proposal.people,
+            unsigned_commits=proposal.unsigned,
             created_by=actor,
         )
         audit_record(
@@ -314,6 +359,41 @@ def candidate_rerun_validation(*, candidate: PromotionCandidate, actor: Any) -> 
             actor=actor,
             action="candidate.validation_rerun",
             payload={"voided_approvals": voided},
+        )
+        previous = candidate.validation_run
+        if previous is not None:
+            run = runs.validation_run_rerun(run=previous, actor=actor, plan=plan)
+        else:
+            run = runs.validation_run_create(plan=plan, actor=actor, purpose=RunPurpose.CANDIDATE)
+        _attach_run(candidate, run)
+
+
+def candidate_approve_manifest(*, candidate: PromotionCandidate, actor: Any, reason: str) -> None:
+    """An admin approves the candidate's changed manifest (issue 11): it is validated again,
+    judged by its own manifest this time; the approval is audited and voids earlier
+    approvals of the candidate (they were given under production's manifest)."""
+    require_permission(actor, "waive_check")
+    plan = runs.run_plan(
+        repository=candidate.repository, ref=candidate.commit, manifest_approved=True
+    )
+    if not plan.changed:
+        raise ActionRefused("This candidate does not change the manifest.")
+    with transaction.atomic():
+        candidate = candidate_lock(candidate)
+        refusal = rerun_refusal(candidate, actor)
+        if refusal:
+            raise ActionRefused(refusal)
+        runs.manifest_change_approve(
+            repository=candidate.repository, commit=candidate.commit, actor=actor, reason=reason
+        )
+        voided = approvals_void(candidate, "manifest change approved")
+        candidate.waived_by, candidate.waiver_reason = None, ""
+        candidate_transition(
+            candidate,
+            S.VALIDATING,
+            actor=actor,
+            action="candidate.manifest_approved",
+            payload={"voided_approvals": voided, "reason": reason.strip()},
         )
         previous = candidate.validation_run
         if previous is not None:
@@ -448,7 +528,10 @@ def candidate_cancel(*, candidate: PromotionCandidate, actor: Any) -> None:
 def candidate_promote(
     *, candidate: PromotionCandidate, actor: Any, break_glass_reason: str = ""
 ) -> None:
-    """Check every gate under the row lock, mark it promoting, queue the git work.
+    """Check every gate under the row lock, mark it promoting, record the git work.
+
+    The promote Operation (releases.operation_base) is queued in the same transaction; a
+    worker carries it out (releases.operation_runner).
 
     A double click or a second person finds it promoting and is refused; the
     database refuses two promoting candidates in one repository.
@@ -468,11 +551,17 @@ def candidate_promote(
             raise ActionRefused(refusal)
         candidate.promoted_by = actor
         candidate.promotion_error = ""
+        operation = operation_queue(
+            repository=candidate.repository,
+            kind=OperationKind.PROMOTE,
+            actor=actor,
+            candidate=candidate,
+            params={"version": candidate.version, "commit": candidate.commit},
+        )
         candidate_transition(
             candidate,
             S.PROMOTING,
             actor=actor,
             action="candidate.promoting",
-            payload={"break_glass": candidate.freeze_override_reason},
+            payload={"break_glass": candidate.freeze_override_reason, "operation": operation.pk},
         )
-        queue.enqueue_on_commit(queue.CANDIDATE_PROMOTE, candidate_id=candidate.pk)

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
+from releases.identities import confirmed_emails
 from releases.models import (
     Approval,
     Branch,
@@ -23,8 +26,11 @@ from releases.models import (
     CandidateKind,
     Decision,
     FreezeWindow,
+    GitIdentity,
+    Incident,
     PromotionCandidate,
     Repository,
+    normalise_email,
 )
 from releases.workflow import OPEN, S
 
@@ -56,10 +62,13 @@ class GateFacts:
     production_head: str | None
     other_promoting: int | None  # the id of another candidate being promoted
     freeze: FreezeWindow | None
+    # Deciders who still may approve now: active, and holding the permission.
+    approvers_now: frozenset[int] = frozenset()
+    incident: Incident | None = None  # the oldest open incident of the repository
 
     @property
-    def live_approvals(self) -> list[Approval]:
-        """Approvals that count: not voided, given for the frozen commit and current run."""
+    def given_approvals(self) -> list[Approval]:
+        """Approvals given for the frozen commit and current run, not voided."""
         candidate = self.candidate
         return [
             a
@@ -70,21 +79,57 @@ class GateFacts:
             and a.validation_run_id == candidate.validation_run_id
         ]
 
+    def lapse_reason(self, approval: Approval) -> str | None:
+        """Why a given approval no longer counts (re-checked at every read, so at promote
+        time too): the approver lost the role, or their confirmed identities now make them
+        an author, or they have none."""
+        if approval.user_id not in self.approvers_now:
+            return f"{approval.user} no longer holds a role that may approve"
+        return identity_refusal(self.candidate, approval.user)
+
+    @property
+    def live_approvals(self) -> list[Approval]:
+        """Approvals that count: given for the frozen commit and current run, by someone
+        who may still approve it."""
+        return [a for a in self.given_approvals if self.lapse_reason(a) is None]
+
     def has_decided(self, user: Any) -> bool:
         return any(a.user_id == user.pk and a.voided_at is None for a in self.decisions)
 
 
 def gate_facts(*, candidate: PromotionCandidate) -> GateFacts:
-    """The facts, in four queries (decisions with their people, production, promotions,
-    the freeze). The candidate's repository and validation run should be loaded already."""
+    """The facts, in five queries (decisions with their people, production, promotions,
+    the freeze, incidents). The candidate's repository and validation run should be loaded
+    already."""
     repository = candidate.repository
+    confirmed = GitIdentity.objects.filter(confirmed_at__isnull=False)
+    # Whether each decider may still approve now (active, holding the permission through
+    # a role, or a superuser), read with the decisions.
+    may_approve_now = Exists(
+        get_user_model()
+        .objects.filter(pk=OuterRef("user_id"), is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(
+                groups__permissions__codename="approve_candidate",
+                groups__permissions__content_type__app_label="releases",
+            )
+        )
+    )
+    decisions: list[Approval] = list(
+        Approval.objects.filter(candidate=candidate)
+        .select_related("user")
+        .annotate(may_approve_now=may_approve_now)
+        .prefetch_related(
+            Prefetch("user__git_identities", queryset=confirmed, to_attr="confirmed_identities")
+        )
+        .order_by("created_at", "pk")
+    )
+    approvers_now = frozenset(d.user_id for d in decisions if getattr(d, "may_approve_now"))  # noqa: B009
     return GateFacts(
         candidate=candidate,
-        decisions=list(
-            Approval.objects.filter(candidate=candidate)
-            .select_related("user")
-            .order_by("created_at", "pk")
-        ),
+        approvers_now=approvers_now,
+        decisions=decisions,
         production_head=Branch.objects.filter(
             repository=repository, kind=BranchKind.PRODUCTION, gone_at__isnull=True
         )
@@ -95,6 +140,9 @@ def gate_facts(*, candidate: PromotionCandidate) -> GateFacts:
         .values_list("pk", flat=True)
         .first(),
         freeze=active_freeze(repository),
+        incident=Incident.objects.filter(repository=repository, acknowledged_at__isnull=True)
+        .order_by("opened_at")
+        .first(),
     )
 
 
@@ -155,17 +203,73 @@ def gate_no_freeze(facts: GateFacts) -> Gate:
     return Gate("no_freeze", label, False, f"frozen until {until}: {freeze.reason}")
 
 
+def gate_no_incident(facts: GateFacts) -> Gate:
+    label, incident = "No open incident", facts.incident
+    if incident is None:
+        return Gate("no_incident", label, True, "none")
+    return Gate(
+        "no_incident",
+        label,
+        False,
+        f"incident #{incident.pk} ({incident.get_kind_display()}): an admin must adopt it or "
+        "roll it back",
+    )
+
+
 def gate_approvals(facts: GateFacts) -> Gate:
     count = len(facts.live_approvals)
     required = facts.candidate.repository.required_approvals
-    return Gate("approvals", "Approvals", count >= required, f"{count} of {required}")
+    detail = f"{count} of {required}"
+    lapsed = [reason for a in facts.given_approvals if (reason := facts.lapse_reason(a))]
+    if lapsed:
+        detail += " (no longer counted: " + "; ".join(lapsed) + ")"
+    return Gate("approvals", "Approvals", count >= required, detail)
+
+
+def gate_signed_commits(facts: GateFacts) -> Gate:
+    """Only where the repository requires it: every commit signed by an allowed signer."""
+    candidate, label = facts.candidate, "Signed commits"
+    if not candidate.repository.require_signed_commits:
+        return Gate("signed", label, True, "not required")
+    unsigned = candidate.unsigned_commits
+    if unsigned is None:
+        return Gate("signed", label, False, "not checked: create the candidate again")
+    if unsigned:
+        shas = ", ".join(sha[:10] for sha in unsigned[:5])
+        return Gate("signed", label, False, f"{len(unsigned)} without an allowed signature: {shas}")
+    return Gate("signed", label, True, "every commit signed by an allowed signer")
+
+
+def gate_version_file(facts: GateFacts) -> Gate:
+    """The release's version equals the version file's (pipeline-core tagged 2.3.1 while
+    its pyproject.toml said 2.3.0, and the package build failed)."""
+    candidate = facts.candidate
+    path = candidate.repository.version_file
+    label = f"Version agrees with {path or 'the version file'}"
+    if not path:
+        return Gate("version_file", label, True, "not checked (no version file set)")
+    if not candidate.version_in_file:
+        return Gate("version_file", label, True, f"{path} declares no version")
+    declared = candidate.version_in_file.removeprefix("v")
+    if declared == candidate.version:
+        return Gate("version_file", label, True, f"{path} says {declared}")
+    return Gate(
+        "version_file",
+        label,
+        False,
+        f"{path} says {declared} but this release is {candidate.version}: bump it on "
+        f"{candidate.source_branch} and create a new candidate",
+    )
 
 
 GATES: tuple[Callable[[GateFacts], Gate], ...] = (
     gate_validation,
+    gate_version_file,
+    gate_signed_commits,
     gate_contains_production,
     gate_no_other_promotion,
     gate_no_freeze,
+    gate_no_incident,
     gate_approvals,
 )
 
@@ -227,14 +331,34 @@ def approve_refusal(candidate: PromotionCandidate, user: Any, facts: GateFacts) 
         )
     if candidate.created_by_id == user.pk:
         return "You created this candidate; another release manager must approve it."
-    email = (user.email or "").strip().lower()
-    if not candidate.repository.authors_may_approve and email and email in candidate.commit_people:
-        return (
-            "You authored or committed a commit in this candidate; this repository does "
-            "not let authors approve their own changes."
-        )
+    refusal = identity_refusal(candidate, user)
+    if refusal:
+        return refusal
     if facts.has_decided(user):
         return "You have already decided on this candidate."
+    return None
+
+
+def identity_refusal(candidate: PromotionCandidate, user: Any) -> str | None:
+    """Who someone is in git decides whether they may approve: they need a confirmed
+    identity, and (unless the repository allows it) none of their identities, nor their
+    account's e-mail, may be an author or committer of the candidate's commits. E-mails
+    compare case-insensitively and without a `+tag`."""
+    identities = confirmed_emails(user)
+    if not identities:
+        return (
+            f"{user} has no confirmed git identity; an admin must confirm the e-mail they "
+            "commit as before they can approve."
+        )
+    if candidate.repository.authors_may_approve:
+        return None
+    people = {normalise_email(email) for email in candidate.commit_people}
+    own = identities | ({normalise_email(user.email)} if user.email else set())
+    if own & people:
+        return (
+            f"{user} authored or committed a commit in this candidate; this repository does "
+            "not let authors approve their own changes."
+        )
     return None
 
 

@@ -255,6 +255,24 @@ class GitRepo:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(lambda pair: self.divergence(*pair), pairs))
 
+    def contained_without_ancestry(
+        self, base: str, head: str, *, ahead: int, patch_limit: int = 200
+    ) -> str:
+        """How `base` holds `head`'s changes although `head` is not its ancestor, or "".
+
+        "tree": merging `head` into `base` would change nothing (`merge-tree` gives
+        `base`'s own tree), as after a squash merge; "patch-id": every commit of `head`
+        has an equal patch in `base` (`git cherry`), as after cherry-picks or a rebase,
+        tried only when `head` has at most `patch_limit` commits of its own (`ahead`).
+        """
+        status, out, _ = _run_with(self, ["merge-tree", "--write-tree", base, head])
+        if status == 0 and out.split("\n", 1)[0].strip() == tree_of(self, base):
+            return "tree"
+        if ahead > patch_limit or patch_limit <= 0:
+            return ""
+        marks = [line[:1] for line in self.run("cherry", base, head).splitlines() if line]
+        return "patch-id" if marks and all(mark == "-" for mark in marks) else ""
+
     def has_commits(self) -> bool:
         return bool(self.run("for-each-ref", "--count=1", "--format=%(objectname)").strip())
 
@@ -510,9 +528,9 @@ def clone_lock(path: Path) -> Iterator[None]:
 
 # -- reading files at a commit, throw-away worktrees (staging validation, issue 5) --------
 #
-# Validation reads the manifest at a candidate's commit and runs each check in a
-# throw-away worktree of the bare cache clone. Callers hold `clone_lock` around
-# `worktree_add` and `worktree_remove`: git keeps the worktree bookkeeping in the clone.
+# Validation reads the manifest at a candidate's commit and runs each check in a fresh
+# export of its tree (`export_tree`: no .git, nothing linked to the clone). Callers hold
+# `clone_lock` around `export_tree`, `worktree_add` and `worktree_remove`.
 
 SHA_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
@@ -550,6 +568,33 @@ def read_file_at(repo: GitRepo, commit: str, path: str) -> bytes | None:
     except GitCommandError as error:
         raise GitError(_error_text(error)) from None
     return out if isinstance(out, bytes) else str(out).encode()
+
+
+def export_tree(repo: GitRepo, commit: str, dest: Path) -> None:
+    """Write `commit`'s files into the new folder `dest`: a plain copy, no `.git`, no remote.
+
+    Through a private index (`read-tree` then `checkout-index`), so the clone gains no
+    worktree record and every file is exported (`export-ignore` does not apply, unlike
+    `git archive`). The caller holds `clone_lock`.
+    """
+    dest.mkdir(parents=True, exist_ok=False)
+    index = dest.parent / f".{dest.name}.index"
+    env = {
+        **GIT_ENV,
+        "GIT_DIR": str(repo.path),
+        "GIT_INDEX_FILE": str(index),
+        "GIT_WORK_TREE": str(dest),
+    }
+    try:
+        for args in (
+            ["read-tree", "--end-of-options", commit],
+            ["checkout-index", "--all", "--force"],
+        ):
+            repo._git.execute(["git", *args], env=env, kill_after_timeout=repo.timeout)
+    except GitCommandError as error:
+        raise GitError(_error_text(error)) from None
+    finally:
+        index.unlink(missing_ok=True)
 
 
 def worktree_add(repo: GitRepo, path: Path, commit: str) -> None:
@@ -640,6 +685,12 @@ def is_ancestor(repo: GitRepo, ancestor: str, descendant: str) -> bool:
 def ref_head(repo: GitRepo, ref: str) -> str | None:
     """The commit a local ref points at, or None."""
     status, out, _ = _run_with(repo, ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
+    return out.strip() if status == 0 and out.strip() else None
+
+
+def ref_object(repo: GitRepo, ref: str) -> str | None:
+    """The object a local ref points at, unpeeled (an annotated tag's own id), or None."""
+    status, out, _ = _run_with(repo, ["rev-parse", "--verify", "--quiet", ref])
     return out.strip() if status == 0 and out.strip() else None
 
 
@@ -799,3 +850,16 @@ def read_blobs(repo: GitRepo, blobs: list[str]) -> dict[str, bytes]:
             found[blob] = data[at : at + size]
         at += size + 1  # the content, then a newline
     return found
+
+
+def unverified_commits(repo: GitRepo, base: str, tip: str, *, allowed_signers: str) -> list[str]:
+    """Commits in base..tip (merges aside) whose SSH signature `git verify-commit` does not
+    accept against the allowed-signers list (ssh-keygen's format; checked offline)."""
+    shas = repo.run("rev-list", "--no-merges", f"{base}..{tip}").split()
+    if not shas:
+        return []
+    with tempfile.NamedTemporaryFile("w", suffix=".allowed_signers") as signers:
+        signers.write(allowed_signers.strip() + "\n")
+        signers.flush()
+        config = ["-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={signers.name}"]
+        return [sha for sha in shas if _run_with(repo, [*config, "verify-commit", sha])[0] != 0]

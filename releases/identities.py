@@ -1,14 +1,19 @@
-"""People: deactivation instead of deletion (their decisions and audit events name them)."""
+"""People: their git identities (e-mails an admin confirms), and deactivation instead of
+deletion (their decisions and audit events name them)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 
 from releases.audit import audit_record
 from releases.errors import ActionRefused
+from releases.models import GitIdentity, normalise_email
 
 
 def _require_user_manager(actor: Any) -> None:
@@ -32,3 +37,51 @@ def user_deactivate(*, actor: Any, user: Any) -> None:
         locked.save(update_fields=["is_active"])
         audit_record(actor=actor, action="user.deactivated", obj=locked)
     user.is_active = False
+
+
+def identity_add(*, actor: Any, user: Any, email: str) -> GitIdentity:
+    """Record an e-mail `user` commits as, unconfirmed. The user or an admin may add it."""
+    if getattr(actor, "pk", None) != user.pk:
+        _require_user_manager(actor)
+    email = email.strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ActionRefused(f"{email!r} is not an e-mail address.") from None
+    with transaction.atomic():
+        if GitIdentity.objects.filter(email__iexact=email).exists():
+            raise ActionRefused(f"{email} is already someone's git identity.")
+        identity = GitIdentity.objects.create(user=user, email=email)
+        audit_record(
+            actor=actor, action="identity.added", obj=identity, payload={"user": user.username}
+        )
+    return identity
+
+
+def identity_confirm(*, actor: Any, identity: GitIdentity) -> None:
+    """An admin confirms that the e-mail is the person's: from now on it counts."""
+    _require_user_manager(actor)
+    if identity.user_id == actor.pk:
+        raise ActionRefused("Another admin must confirm your own git identity.")
+    with transaction.atomic():
+        locked = GitIdentity.objects.select_for_update().get(pk=identity.pk)
+        if locked.is_confirmed:
+            return
+        locked.confirmed_by, locked.confirmed_at = actor, timezone.now()
+        locked.save(update_fields=["confirmed_by", "confirmed_at"])
+        audit_record(
+            actor=actor,
+            action="identity.confirmed",
+            obj=locked,
+            payload={"user": locked.user.username, "email": locked.email},
+        )
+    identity.confirmed_by, identity.confirmed_at = locked.confirmed_by, locked.confirmed_at
+
+
+def confirmed_emails(user: Any) -> set[str]:
+    """The user's confirmed identities, normalised (see `normalise_email`). Uses the
+    `confirmed_identities` list `gates.gate_facts` prefetches, when there."""
+    identities = getattr(user, "confirmed_identities", None)
+    if identities is None:
+        identities = GitIdentity.objects.filter(user=user, confirmed_at__isnull=False)
+    return {normalise_email(identity.email) for identity in identities}

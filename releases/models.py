@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from releases.redaction import redact_credentials
 
@@ -33,6 +34,14 @@ def validate_env_name(value: str) -> None:
 class Forge(models.TextChoices):
     DIRECT = "direct", "direct (plain git host)"
     GITHUB = "github", "GitHub"
+
+
+def validate_sandbox_mounts(value: str) -> None:
+    """One absolute path a line, without `..` (the sandbox mounts each read-only)."""
+    for line in value.splitlines():
+        path = line.strip()
+        if path and (not path.startswith("/") or ".." in path.split("/")):
+            raise ValidationError(f"{path!r}: give an absolute path without ..")
 
 
 class Repository(models.Model):
@@ -69,6 +78,31 @@ class Repository(models.Model):
         default="EWSDASH_GITHUB_TOKEN",
         validators=[validate_env_name],
         help_text="The environment variable holding the forge's API token",
+    )
+    version_file = models.CharField(
+        max_length=500,
+        default="pyproject.toml",
+        blank=True,
+        help_text="A release's version must equal this file's (empty: not checked)",
+    )
+    require_signed_commits = models.BooleanField(
+        default=False,
+        help_text="Promote only candidates whose commits carry a signature from an allowed signer",
+    )
+    allowed_signers = models.TextField(
+        blank=True,
+        help_text="SSH allowed signers (ssh-keygen's format), one per line: "
+        'email namespaces="git" ssh-ed25519 AAAA…',
+    )
+    # The sandbox of its checks (monitoring.validation.sandbox), set by an admin.
+    sandbox_mounts = models.TextField(
+        blank=True,
+        validators=[validate_sandbox_mounts],
+        help_text="Folders its checks may read (read-only), one absolute path a line: the "
+        "runtimes it uses (a conda env, a virtualenv)",
+    )
+    sandbox_network = models.BooleanField(
+        default=False, help_text="Whether its checks may use the network (off: no network)"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
@@ -107,6 +141,8 @@ class Repository(models.Model):
             ("rollback_release", "Can roll production back"),
             ("waive_check", "Can waive a validation check"),
             ("manage_freeze", "Can set freeze windows"),
+            ("reconcile_operation", "Can reconcile a git operation with the origin"),
+            ("acknowledge_incident", "Can acknowledge an incident"),
             ("start_drift_job", "Can start a drift job"),
             ("annotate_chart", "Can annotate a chart"),
         ]
@@ -123,6 +159,9 @@ class Repository(models.Model):
         """The origin as shown and audited: a password or token in it replaced by ***."""
         return redact_credentials(self.origin)
 
+    def sandbox_mount_paths(self) -> list[str]:
+        return [line.strip() for line in self.sandbox_mounts.splitlines() if line.strip()]
+
     def clean(self) -> None:
         if self.production_branch == self.development_branch:
             raise ValidationError(
@@ -135,10 +174,18 @@ class Repository(models.Model):
 
 
 class BranchKind(models.TextChoices):
+    """Production, development, "other", and the kinds settings.EWSDASH_BRANCH_PREFIXES
+    assigns by name prefix."""
+
     PRODUCTION = "production", "production"
     DEVELOPMENT = "development", "development"
     FEATURE = "feature", "feature"
     HOTFIX = "hotfix", "hotfix"
+    FIX = "fix", "fix"
+    RELEASE = "release", "release"
+    DOCS = "docs", "docs"
+    REFACTOR = "refactor", "refactor"
+    EXPERIMENT = "experiment", "experiment"
     OTHER = "other", "other"
 
 
@@ -162,6 +209,12 @@ class Branch(models.Model):
     first_seen_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     gone_at = models.DateTimeField(null=True, blank=True)
+    # How a branch that is no ancestor of production or development is still in one of
+    # them (squash merge: "tree", cherry-picks or rebase: "patch-id"), and which.
+    merged_by = models.CharField(max_length=10, blank=True)
+    merged_into = models.CharField(max_length=255, blank=True)
+    # "<production head>:<development head>" this branch's head was last checked against.
+    merge_checked = models.CharField(max_length=129, blank=True)
 
     class Meta:
         ordering = ["repository", "name"]
@@ -179,9 +232,28 @@ class Branch(models.Model):
     @property
     def is_merged(self) -> bool:
         """Fully contained in development (or production): nothing left to merge."""
+        return bool(self.how_merged)
+
+    @property
+    def how_merged(self) -> str:
+        """ "ancestry", "tree" (squash merge), "patch-id" (cherry-picks), or "" (not merged)."""
         if self.kind in (BranchKind.PRODUCTION, BranchKind.DEVELOPMENT):
-            return False
-        return self.ahead_of_development == 0 or self.ahead_of_production == 0
+            return ""
+        if self.ahead_of_development == 0 or self.ahead_of_production == 0:
+            return "ancestry"
+        return self.merged_by
+
+    @property
+    def merged_target(self) -> str:
+        """The branch that holds this one's changes ("" when not merged)."""
+        how = self.how_merged
+        if how == "ancestry":
+            return (
+                self.repository.development_branch
+                if self.ahead_of_development == 0
+                else self.repository.production_branch
+            )
+        return self.merged_into if how else ""
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -213,6 +285,10 @@ class AuditEvent(models.Model):
     payload = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # HMAC-SHA256 of "seq:hash" under EWSDASH_AUDIT_KEY, a key the database never holds:
+    # someone who can write the table can re-hash the chain but not re-key it. Empty on
+    # events written before keys existed.
+    mac = models.CharField(max_length=64, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -344,6 +420,7 @@ class BackportResolution(models.TextChoices):
     ANCESTRY = "ancestry", "development contains the commit"
     PATCH_ID = "patch-id", "an equal patch is on development"
     CHERRY_PICK = "cherry-pick", "a cherry-pick trailer on development names it"
+    WONT = "wont", "a release manager decided development does not take it"
 
 
 class BackportItem(models.Model):
@@ -370,6 +447,11 @@ class BackportItem(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_how = models.CharField(max_length=20, choices=BackportResolution.choices, blank=True)
     resolved_by_commit = models.CharField(max_length=64, blank=True)
+    # "won't back-port": who decided and why (a main-only pin, say).
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["repository", "committed_at"]
@@ -452,10 +534,15 @@ class PromotionCandidate(models.Model):
     proposed_version = models.TextField()
     bump = models.CharField(max_length=10)
     base_version = models.TextField(blank=True)
+    # The version the repository's version file declares at the frozen commit ("": none).
+    version_in_file = models.TextField(blank=True)
     changelog = models.JSONField(default=list, blank=True)
     commit_people = models.JSONField(
         default=list, blank=True, help_text="Author and committer emails of its commits"
     )
+    # Commits without a signature from an allowed signer, when the repository requires
+    # them (None: not checked, because it did not when the candidate was made).
+    unsigned_commits = models.JSONField(null=True, blank=True)
     status = models.CharField(
         max_length=20, choices=CandidateStatus.choices, default=CandidateStatus.VALIDATING
     )
@@ -574,3 +661,180 @@ class FreezeWindow(models.Model):
 
     def __str__(self) -> str:
         return f"freeze {self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+def normalise_email(email: str) -> str:
+    """How the author rule compares e-mails: case-insensitively, without a `+tag`
+    (`Ana+ci@Example.org` is `ana@example.org`)."""
+    local, at, domain = email.strip().lower().rpartition("@")
+    if not at:
+        return domain
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+class GitIdentity(models.Model):
+    """An e-mail a person commits as. It counts (for approving, and for the rule that
+    authors may not approve their own changes) once an admin has confirmed it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="git_identities"
+    )
+    email = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "email"]
+        verbose_name_plural = "git identities"
+        constraints = [
+            # One address is one person's, whatever its case.
+            models.UniqueConstraint(Lower("email"), name="git_identity_unique_email"),
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True) | Q(confirmed_by__isnull=False),
+                name="git_identity_confirmed_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({'confirmed' if self.confirmed_at else 'unconfirmed'})"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+# -- git writes as operations, and what moved without ewsdash ---------------------------------
+
+
+class OperationKind(models.TextChoices):
+    PROMOTE = "promote", "promotion"
+    ROLLBACK = "rollback", "rollback"
+    HOTFIX_CUT = "hotfix_cut", "hotfix branch"
+    BACK_MERGE = "back_merge", "merge production into development"
+
+
+class OperationStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    RUNNING = "running", "running"
+    SUCCEEDED = "succeeded", "succeeded"
+    FAILED = "failed", "failed"
+
+
+OPERATION_ACTIVE = (OperationStatus.QUEUED, OperationStatus.RUNNING)
+
+
+class Operation(models.Model):
+    """One git write at the origin, recorded before anything is pushed.
+
+    A web request creates it (queued) and a worker carries it out (releases.operation_runner):
+    it claims the row, fetches, writes the git objects, records in `planned` the refs it is
+    about to push and the object ids they will point at, pushes atomically, then records the
+    outcome. When the worker dies, reconciling reads the origin: every planned ref there →
+    succeeded, none → failed. One operation at a time per repository.
+    """
+
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="operations")
+    kind = models.CharField(max_length=20, choices=OperationKind.choices)
+    status = models.CharField(
+        max_length=20, choices=OperationStatus.choices, default=OperationStatus.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    candidate = models.ForeignKey(
+        PromotionCandidate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="operations",
+    )
+    params = models.JSONField(default=dict, blank=True)
+    planned = models.JSONField(
+        default=dict, blank=True, help_text="ref -> object id, recorded before the push"
+    )
+    result = models.JSONField(default=dict, blank=True)
+    progress = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    claim_token = models.CharField(max_length=64, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claims = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    reconciled = models.BooleanField(
+        default=False, help_text="Settled from what the origin showed, after its worker died"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["repository"],
+                condition=Q(status__in=["queued", "running"]),
+                name="one_active_operation_per_repository",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in OPERATION_ACTIVE
+
+
+class IncidentKind(models.TextChoices):
+    PRODUCTION_MOVED_OUTSIDE = "production_moved_outside", "production moved outside ewsdash"
+    RELEASE_TAG_MOVED = "release_tag_moved", "a release tag moved at the origin"
+    RELEASE_TAG_DELETED = "release_tag_deleted", "a release tag was deleted at the origin"
+
+
+class IncidentResolution(models.TextChoices):
+    ADOPTED = "adopted", "adopted as it is"
+    ROLLED_BACK = "rolled_back", "rolled back"
+
+
+class Incident(models.Model):
+    """Something at the origin that ewsdash did not do; promotions wait for an admin."""
+
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="incidents")
+    kind = models.CharField(max_length=40, choices=IncidentKind.choices)
+    ref = models.TextField()
+    commit = models.CharField(max_length=64, blank=True)
+    previous_commit = models.CharField(max_length=64, blank=True)
+    detail = models.TextField(blank=True)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=20, choices=IncidentResolution.choices, blank=True)
+    reason = models.TextField(blank=True)
+    operation = models.ForeignKey(
+        Operation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True) | (~Q(reason="") & ~Q(resolution="")),
+                name="incident_acknowledged_with_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.commit[:10]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None

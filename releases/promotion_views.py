@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from releases import candidate_selectors as selectors
-from releases import candidates, freezes, operations
+from releases import candidates, freezes, operations, services
 from releases.access import access_repository
 from releases.errors import ActionRefused
 from releases.gates import active_freeze
@@ -165,6 +165,18 @@ def candidate_waive(request: HttpRequest, name: str, pk: int) -> HttpResponse:
 
 @require_POST
 @refusals_as_messages
+def candidate_approve_manifest(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    candidate = _candidate(request, name, pk, action="waive_check")
+    candidates.candidate_approve_manifest(
+        candidate=candidate, actor=request.user, reason=request.POST.get("reason", "")
+    )
+    return _candidate_done(
+        request, name, pk, "Manifest change approved: validating again with its own manifest."
+    )
+
+
+@require_POST
+@refusals_as_messages
 def candidate_cancel(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     candidate = _candidate(request, name, pk, action="create_candidate")
     candidates.candidate_cancel(candidate=candidate, actor=request.user)
@@ -220,15 +232,17 @@ def rollback_confirm(request: HttpRequest, name: str, version: str) -> HttpRespo
     target = _release(request, name, version, action="rollback_release")
     if request.POST.get("confirm") != "yes":
         raise ActionRefused("Tick the confirmation box to roll production back.")
-    release = operations.release_rollback(
+    operation = operations.release_rollback(
         repository=target.repository,
         target=target,
         actor=request.user,
         reason=request.POST.get("reason", ""),
         break_glass_reason=request.POST.get("break_glass_reason", ""),
     )
-    messages.success(request, f"Production rolled back to {target.tag}'s tree as {release.tag}.")
-    return redirect("release_detail", name=name, version=release.version)
+    messages.success(
+        request, f"Rollback to {target.tag} queued: a worker commits, tags and pushes it."
+    )
+    return redirect("operation_detail", name=name, pk=operation.pk)
 
 
 # -- hotfix, back-merge, freeze --------------------------------------------------------------
@@ -238,22 +252,47 @@ def rollback_confirm(request: HttpRequest, name: str, version: str) -> HttpRespo
 @refusals_as_messages
 def hotfix_cut(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name, action="cut_hotfix")
-    branch = operations.hotfix_cut(
+    operation = operations.hotfix_cut(
         repository=repository, actor=request.user, name=request.POST.get("name", "")
     )
     messages.success(
         request,
-        f"{branch} created from production's head. Push the fix to it, then create its candidate.",
+        f"{operation.params['branch']} is being created from production's head. Push the fix "
+        "to it, then create its candidate.",
     )
-    return redirect("repository_overview", name=name)
+    return redirect("operation_detail", name=name, pk=operation.pk)
 
 
 @require_POST
 @refusals_as_messages
 def back_merge(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name, action="merge_production")
-    merge = operations.production_merge_into_development(repository=repository, actor=request.user)
-    messages.success(request, f"Production merged into development ({merge[:10]}) and pushed.")
+    apply_rollbacks = request.POST.get("apply_rollbacks") == "yes"
+    operation = operations.production_merge_into_development(
+        repository=repository, actor=request.user, apply_rollbacks=apply_rollbacks
+    )
+    messages.success(
+        request,
+        "Merging production into development, applying the rollback there too: a worker "
+        "merges and pushes."
+        if apply_rollbacks
+        else "Merging production into development (development keeps its content): a worker "
+        "merges and pushes.",
+    )
+    return redirect("operation_detail", name=name, pk=operation.pk)
+
+
+@require_POST
+@refusals_as_messages
+def backport_wont(request: HttpRequest, name: str, item_id: int) -> HttpResponse:
+    repository = access_repository(request, name, action="merge_production")
+    item = services.backport_wont(
+        repository=repository,
+        item_id=item_id,
+        actor=request.user,
+        reason=request.POST.get("reason", ""),
+    )
+    messages.success(request, f"{item.commit[:10]} will not be back-ported: {item.reason}")
     return redirect("repository_overview", name=name)
 
 

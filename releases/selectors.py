@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
@@ -10,13 +10,17 @@ from django.http import Http404
 from django.utils import timezone
 from semver import Version
 
+from releases.incidents import incident_as_json
 from releases.models import (
     AuditEvent,
     BackportItem,
+    BackportResolution,
     Branch,
     BranchKind,
     FreezeWindow,
+    Incident,
     Release,
+    ReleaseKind,
     ReleaseLine,
     Repository,
 )
@@ -25,8 +29,11 @@ KIND_ORDER = Case(
     When(kind=BranchKind.PRODUCTION, then=Value(0)),
     When(kind=BranchKind.DEVELOPMENT, then=Value(1)),
     When(kind=BranchKind.HOTFIX, then=Value(2)),
-    When(kind=BranchKind.FEATURE, then=Value(3)),
-    default=Value(4),
+    When(kind=BranchKind.RELEASE, then=Value(3)),
+    When(kind=BranchKind.FEATURE, then=Value(4)),
+    When(kind=BranchKind.FIX, then=Value(5)),
+    When(kind=BranchKind.OTHER, then=Value(7)),
+    default=Value(6),
     output_field=IntegerField(),
 )
 
@@ -54,6 +61,8 @@ def branch_board(*, repository: Repository) -> BranchBoard:
         .annotate(kind_order=KIND_ORDER)
         .order_by("kind_order", "-committed_at", "name")
     )
+    for row in rows:
+        row.repository = repository  # for merged_target, without a query per branch
     live = [b for b in rows if not b.is_gone]
     return BranchBoard(
         production=next((b for b in live if b.kind == BranchKind.PRODUCTION), None),
@@ -98,6 +107,12 @@ def repository_status(*, repository: Repository) -> dict:
     ledger = backport_ledger(repository=repository)
     line = releases.line
     return {
+        "incidents": [
+            incident_as_json(i)
+            for i in Incident.objects.filter(repository=repository)
+            .select_related("acknowledged_by")
+            .order_by("opened_at")
+        ],
         "repository": {
             "name": repository.name,
             "origin": repository.origin_display,
@@ -125,6 +140,8 @@ def repository_status(*, repository: Repository) -> dict:
                 "ahead_of_development": b.ahead_of_development,
                 "behind_development": b.behind_development,
                 "merged": b.is_merged,
+                "merged_by": b.how_merged or None,
+                "merged_into": b.merged_target or None,
                 "gone": b.is_gone,
             }
             for b in [*board.branches, *board.gone]
@@ -144,11 +161,15 @@ def repository_status(*, repository: Repository) -> dict:
             }
             for r in releases.releases
         ],
-        "not_semver_tags": [item["tag"] for item in releases.not_semver_tags],
+        "not_semver_tags": [
+            {"tag": item["tag"], "reason": item.get("reason", "")}
+            for item in releases.not_semver_tags
+        ],
+        # null where nothing exists: no release yet means no count past it.
         "production_line": {
-            "head": line.production_head if line else None,
+            "head": (line.production_head or None) if line else None,
             "latest_release": releases.live.version if releases.live else None,
-            "commits_past_latest": line.commits_past_latest if line else None,
+            "commits_past_latest": line.commits_past_latest if line and releases.live else None,
         },
         "backports": [
             {
@@ -161,9 +182,9 @@ def repository_status(*, repository: Repository) -> dict:
             for row in ledger.open
         ],
         "next_version": {
-            "version": line.next_version if line else "",
-            "tag": releases.next_tag,
-            "bump": line.next_bump if line else "",
+            "version": (line.next_version or None) if line else None,
+            "tag": (releases.next_tag or None) if line and line.next_version else None,
+            "bump": (line.next_bump or None) if line else None,
             "changelog": line.next_changelog if line else [],
         },
     }
@@ -264,10 +285,21 @@ class BackportRow:
 @dataclass(frozen=True)
 class BackportLedger:
     open: list[BackportRow]  # by release, then oldest first
+    wont: list[BackportItem] = field(default_factory=list)  # decided, newest first
 
     @property
     def stale_count(self) -> int:
         return sum(row.stale for row in self.open)
+
+    @property
+    def pending_rollbacks(self) -> list[Release]:
+        """Rollback releases on production that development has not merged yet."""
+        seen: dict[int, Release] = {}
+        for row in self.open:
+            release = row.item.release
+            if release is not None and release.kind == ReleaseKind.ROLLBACK:
+                seen.setdefault(release.pk, release)
+        return list(seen.values())
 
 
 def backport_ledger(*, repository: Repository, now: datetime | None = None) -> BackportLedger:
@@ -275,7 +307,7 @@ def backport_ledger(*, repository: Repository, now: datetime | None = None) -> B
     now = now or timezone.now()
     limit = timedelta(days=BackportItem.STALE_AFTER_DAYS)
     items = BackportItem.objects.filter(repository=repository, resolved_at=None).select_related(
-        "release"
+        "release", "release__rolls_back", "release__restores"
     )
     rows = []
     for item in items:
@@ -288,7 +320,12 @@ def backport_ledger(*, repository: Repository, now: datetime | None = None) -> B
             row.item.committed_at or now,
         )
     )
-    return BackportLedger(open=rows)
+    wont = list(
+        BackportItem.objects.filter(repository=repository, resolved_how=BackportResolution.WONT)
+        .select_related("decided_by")
+        .order_by("-resolved_at")[:50]
+    )
+    return BackportLedger(open=rows, wont=wont)
 
 
 def freezes_current(*, repository: Repository) -> list[FreezeWindow]:

@@ -19,7 +19,7 @@ from releases.access import require_permission
 from releases.audit import audit_record
 from releases.clones import clone_dir
 from releases.errors import ActionRefused
-from releases.models import Repository
+from releases.models import BackportItem, BackportResolution, Repository
 from releases.sync import check_required_branches
 
 
@@ -134,6 +134,10 @@ SETTINGS_FIELDS = {
     "forge",
     "forge_project",
     "forge_token_env",
+    "require_signed_commits",
+    "allowed_signers",
+    "sandbox_mounts",
+    "sandbox_network",
 }
 
 
@@ -179,3 +183,42 @@ def repository_archive(*, actor: Any, repository: Repository, reason: str) -> No
             payload={"reason": locked.archive_reason},
         )
     repository.archived_at, repository.archive_reason = locked.archived_at, locked.archive_reason
+
+
+def backport_wont(*, repository: Repository, item_id: int, actor: Any, reason: str) -> BackportItem:
+    """Take a production commit off the back-port ledger on purpose, with a reason.
+
+    For a change that must stay on production only (views-stepshifter pins
+    views-pipeline-core back to 2.x on main): it leaves the open items, is shown apart
+    with who decided and why, and is audited. Release managers and admins (the
+    permission to merge production into development).
+    """
+    require_permission(actor, "merge_production")
+    reason = reason.strip()
+    if not reason:
+        raise ActionRefused("Say why development does not take this commit.")
+    with transaction.atomic():
+        item = (
+            BackportItem.objects.select_for_update()
+            .filter(repository=repository, pk=item_id)
+            .first()
+        )
+        if item is None:
+            raise ActionRefused("There is no such back-port item.")
+        if not item.is_open:
+            raise ActionRefused(
+                f"{item.commit[:10]} is no longer waiting: {item.get_resolved_how_display()}."
+            )
+        item.resolved_at = timezone.now()
+        item.resolved_how = BackportResolution.WONT
+        item.reason = reason[:2000]
+        item.decided_by = actor
+        item.save(update_fields=["resolved_at", "resolved_how", "reason", "decided_by"])
+        audit_record(
+            actor=actor,
+            action="backport.wont",
+            obj=item,
+            repository=repository,
+            payload={"commit": item.commit, "subject": item.subject[:200], "reason": item.reason},
+        )
+    return item

@@ -21,11 +21,13 @@ from releases import git, lineage, versioning
 from releases.audit import audit_record
 from releases.clones import clone_dir, clone_session
 from releases.errors import ActionRefused
+from releases.incidents import incident_open, incidents_detect_production
 from releases.models import (
     BackportItem,
     BackportResolution,
     Branch,
     BranchKind,
+    IncidentKind,
     PromotionCandidate,
     Release,
     ReleaseKind,
@@ -57,11 +59,17 @@ def branch_kind(repository: Repository, name: str) -> str:
         return BranchKind.PRODUCTION
     if name == repository.development_branch:
         return BranchKind.DEVELOPMENT
-    if name.startswith("feature/"):
-        return BranchKind.FEATURE
-    if name.startswith("hotfix/"):
-        return BranchKind.HOTFIX
-    return BranchKind.OTHER
+    return kind_by_prefix(name)
+
+
+def kind_by_prefix(name: str) -> str:
+    """The kind whose longest prefix (settings.EWSDASH_BRANCH_PREFIXES) starts `name`."""
+    best, kind = "", str(BranchKind.OTHER)
+    for candidate, prefixes in settings.EWSDASH_BRANCH_PREFIXES.items():
+        for prefix in prefixes:
+            if name.startswith(prefix) and len(prefix) > len(best):
+                best, kind = prefix, candidate
+    return kind
 
 
 @dataclass
@@ -268,6 +276,9 @@ def _branch_facts(
                 "behind_production": previous.behind_production,
                 "ahead_of_development": previous.ahead_of_development,
                 "behind_development": previous.behind_development,
+                "merged_by": previous.merged_by,
+                "merged_into": previous.merged_into,
+                "merge_checked": previous.merge_checked,
             }
         else:
             ahead_p, behind_p = counted.get((production, head.head), (0, 0))
@@ -277,6 +288,17 @@ def _branch_facts(
                 "behind_production": behind_p,
                 "ahead_of_development": ahead_d,
                 "behind_development": behind_d,
+                # What releases/merges.py found stays while the branch's own head does
+                # not move; it re-checks on its own after this sync.
+                **(
+                    {
+                        "merged_by": previous.merged_by,
+                        "merged_into": previous.merged_into,
+                        "merge_checked": previous.merge_checked,
+                    }
+                    if previous and previous.head == head.head
+                    else {"merged_by": "", "merged_into": "", "merge_checked": ""}
+                ),
             }
         facts[head.name] = {
             "kind": branch_kind(repository, head.name),
@@ -302,6 +324,7 @@ def _history_facts(
         production_head=by_name[repository.production_branch],
         development_head=by_name[repository.development_branch],
         known_release_commits=dict(shipped.values_list("version", "commit")),
+        no_release_types=settings.EWSDASH_NO_RELEASE_TYPES,
     )
 
 
@@ -383,6 +406,8 @@ def _save_facts(
             # number of calls. Releases ewsdash made (promotion, rollback) are among them:
             # their forced sync sees production move.
             queue.enqueue_on_commit(queue.DEPLOYMENT_CONFIGS_RECORD, repository_id=locked.pk)
+            # Squash-merge detection costs up to ~200 ms a branch: after the sync, too.
+            queue.enqueue_on_commit(queue.BRANCH_MERGES_RECORD, repository_id=locked.pk)
     outcome.repository = locked
 
 
@@ -451,6 +476,17 @@ def release_record_history(
         repository=repository, history=history, actor=actor, outcome=outcome
     )
     latest = releases.get(history.latest_version or "")
+    previous_head = (
+        ReleaseLine.objects.filter(repository=repository)
+        .values_list("production_head", flat=True)
+        .first()
+    )
+    incidents_detect_production(
+        repository=repository,
+        previous_head=previous_head or "",
+        head=history.production_head,
+        actor=actor,
+    )
     ReleaseLine.objects.update_or_create(
         repository=repository,
         defaults={
@@ -564,6 +600,19 @@ def release_record_tags(
             batch_size=500,
         )
     for release, action, commit in flagged:
+        if action != "release.tag_restored":
+            incident_open(
+                repository=repository,
+                kind=IncidentKind.RELEASE_TAG_DELETED
+                if action.endswith("deleted")
+                else IncidentKind.RELEASE_TAG_MOVED,
+                ref=f"refs/tags/{release.tag}",
+                commit=commit or "",
+                previous_commit=release.commit,
+                detail=f"{release.tag} was released as {release.commit[:10]}; "
+                + (f"the origin's tag now names {commit[:10]}." if commit else "it is gone."),
+                actor=actor,
+            )
         audit_record(
             actor=actor,
             action=action,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from ewsdash.celery import app
-from releases import candidates, forge, promotion, sync
+from releases import candidates, forge, merges, operation_runner, sync
 from releases.errors import ActionRefused
 from releases.models import Repository
 
@@ -25,6 +26,15 @@ def repository_sync(*, repository_id: int, actor_id: int | None = None) -> str:
     return sync.repository_sync(repository=repository, actor=actor).summary
 
 
+@app.task(name="releases.tasks.branch_merges_record")
+def branch_merges_record(*, repository_id: int) -> str:
+    """Find branches squash-merged or cherry-picked into production or development."""
+    repository = Repository.objects.filter(pk=repository_id).first()
+    if repository is None:
+        return "repository gone"
+    return f"{merges.branch_merges_record(repository=repository)} branches checked"
+
+
 @app.task(name="releases.tasks.repositories_sync_all")
 def repositories_sync_all() -> None:
     """Beat's periodic sync: one task per repository so a slow origin delays no other."""
@@ -35,8 +45,23 @@ def repositories_sync_all() -> None:
 
 @app.task(name="releases.tasks.candidate_promote")
 def candidate_promote(*, candidate_id: int) -> str:
-    """Merge, tag and push one approved candidate. Safe to run twice: see promotion_run."""
-    return promotion.promotion_run(candidate_id=candidate_id)
+    """A message queued before operations existed: run the candidate's promote operation."""
+    return operation_runner.promotion_run(candidate_id=candidate_id)
+
+
+@app.task(name="releases.tasks.operation_run")
+def operation_run(*, operation_id: int) -> str:
+    """One git write (promote, rollback, hotfix cut, back-merge). Safe to deliver twice."""
+    return operation_runner.operation_run(operation_id=operation_id)
+
+
+@app.task(name="releases.tasks.operations_reap_stale")
+def operations_reap_stale() -> str:
+    """Beat: reconcile operations whose worker died, resend messages lost on the way."""
+    outcome = operation_runner.operations_reap_stale(
+        resend_after=settings.EWSDASH_OPERATION_STALE_AFTER
+    )
+    return ", ".join(f"{key}: {value}" for key, value in outcome.items())
 
 
 @app.task(name="releases.tasks.candidate_create")

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from releases import operation_views as ov
 from releases import promotion_views as pv
 from releases import views
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("r/<slug:name>/sync/", views.sync_now, name="sync_now"),
     path("r/<slug:name>/hotfix/", pv.hotfix_cut, name="hotfix_cut"),
     path("r/<slug:name>/back-merge/", pv.back_merge, name="back_merge"),
+    path("r/<slug:name>/backports/<int:item_id>/wont/", pv.backport_wont, name="backport_wont"),
     path("r/<slug:name>/freezes/", pv.freeze_create, name="freeze_create"),
     path("r/<slug:name>/freezes/<int:pk>/end/", pv.freeze_end, name="freeze_end"),
     path("r/<slug:name>/candidates/", pv.candidate_list, name="candidate_list"),
@@ -26,11 +28,29 @@ urlpatterns = [
     path("r/<slug:name>/candidates/<int:pk>/reject/", pv.candidate_reject, name="candidate_reject"),
     path("r/<slug:name>/candidates/<int:pk>/rerun/", pv.candidate_rerun, name="candidate_rerun"),
     path("r/<slug:name>/candidates/<int:pk>/waive/", pv.candidate_waive, name="candidate_waive"),
+    path(
+        "r/<slug:name>/candidates/<int:pk>/approve-manifest/",
+        pv.candidate_approve_manifest,
+        name="candidate_approve_manifest",
+    ),
     path("r/<slug:name>/candidates/<int:pk>/cancel/", pv.candidate_cancel, name="candidate_cancel"),
     path(
         "r/<slug:name>/candidates/<int:pk>/promote/",
         pv.candidate_promote,
         name="candidate_promote",
+    ),
+    path("r/<slug:name>/operations/", ov.operation_list, name="operation_list"),
+    path("r/<slug:name>/operations/<int:pk>/", ov.operation_detail, name="operation_detail"),
+    path(
+        "r/<slug:name>/operations/<int:pk>/reconcile/",
+        ov.operation_reconcile,
+        name="operation_reconcile",
+    ),
+    path("r/<slug:name>/incidents/", ov.incident_list, name="incident_list"),
+    path(
+        "r/<slug:name>/incidents/<int:pk>/acknowledge/",
+        ov.incident_acknowledge,
+        name="incident_acknowledge",
     ),
     path("r/<slug:name>/releases/", views.release_list, name="release_list"),
     path("r/<slug:name>/releases/<str:version>/", views.release_detail, name="release_detail"),

@@ -368,17 +368,29 @@ def _classified(commit: CommitInfo | ConventionalCommit) -> ConventionalCommit:
     return classify(commit.subject, commit.body, commit.is_merge)
 
 
-def _bump_of(commit: ConventionalCommit) -> Bump:
+# Conventional-commit types that change nothing a user of the pipeline gets: on their own
+# they need no release (settings.EWSDASH_NO_RELEASE_TYPES replaces this set).
+NO_RELEASE_TYPES = frozenset({"docs", "chore", "ci", "test", "style"})
+
+
+def _bump_of(commit: ConventionalCommit, no_release: frozenset[str]) -> Bump | None:
     if commit.breaking:
         return "major"
     if commit.type == "feat":
         return "minor"
+    if commit.type in no_release:
+        return None
     return "patch"
 
 
-def bump_for(commits: Iterable[CommitInfo | ConventionalCommit]) -> Bump | None:
-    """The largest bump any non-merge commit asks for; ``None`` when there is none."""
-    bumps = {_bump_of(c) for c in map(_classified, commits) if not c.is_merge}
+def bump_for(
+    commits: Iterable[CommitInfo | ConventionalCommit],
+    *,
+    no_release: frozenset[str] = NO_RELEASE_TYPES,
+) -> Bump | None:
+    """The largest bump any non-merge commit asks for; ``None`` when there is none (no
+    commit, or only `no_release` types such as docs: or chore:, unless breaking)."""
+    bumps = {_bump_of(c, no_release) for c in map(_classified, commits) if not c.is_merge}
     return next((b for b in BUMPS if b in bumps), None)
 
 
@@ -562,3 +574,47 @@ def cherry_picked_from(body: str) -> list[str]:
     for match in _CHERRY_PICK.finditer(body):
         seen.setdefault(match.group(1).lower(), None)
     return list(seen)
+
+
+# --------------------------------------------------------------------------------------
+# Reading a long changelog
+
+_BOT_AUTHOR = re.compile(r"\[bot\]|github-actions|dependabot|renovate", re.IGNORECASE)
+_BOT_SUBJECT = re.compile(r"^(automated changes by github actions|update readme\.md)$", re.I)
+
+
+def is_noise(entry: Mapping[str, Any]) -> bool:
+    """A bot's commit ("Automated changes by GitHub Actions", a [bot] author) or a
+    one-word subject that is not a conventional commit ("wip", "fix", "typo")."""
+    subject = str(entry.get("subject") or "").strip()
+    if _BOT_AUTHOR.search(str(entry.get("author") or "")) or _BOT_SUBJECT.match(subject):
+        return True
+    return not entry.get("type") and len(subject.split()) <= 1
+
+
+@dataclass(frozen=True)
+class ChangelogGroup:
+    name: str
+    shown: list[Mapping[str, Any]]
+    more: list[Mapping[str, Any]]  # collapsed
+
+    @property
+    def total(self) -> int:
+        return len(self.shown) + len(self.more)
+
+
+def changelog_groups(
+    entries: Iterable[Mapping[str, Any]], *, shown: int = 8
+) -> tuple[list[ChangelogGroup], list[Mapping[str, Any]]]:
+    """Groups in their order with at most `shown` entries open each, and the noise
+    (bots, one-word subjects) set apart, folded by the page."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    noise: list[Mapping[str, Any]] = []
+    for entry in entries:
+        if is_noise(entry):
+            noise.append(entry)
+        else:
+            groups.setdefault(str(entry.get("group") or "Other"), []).append(entry)
+    return [
+        ChangelogGroup(name, items[:shown], items[shown:]) for name, items in groups.items()
+    ], noise

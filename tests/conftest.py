@@ -24,6 +24,21 @@ USERS = {
 ROLE_USERS = ["admin", "rm-ana", "analyst", "viewer", "outsider"]
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items) -> None:
+    """The longest tests first (slow, then browser, then worker), else in collected order.
+
+    Under `--dist loadgroup` each ungrouped test is dispatched on its own, in this order,
+    to whichever process is free: starting the long ones early keeps one of them from
+    running alone at the end while the other process idles.
+    """
+
+    def lighter(item: pytest.Item) -> tuple[bool, ...]:
+        return tuple(item.get_closest_marker(m) is None for m in ("slow", "browser", "worker"))
+
+    items.sort(key=lighter)
+
+
 @pytest.fixture
 def role_groups(db) -> None:
     """The role groups the migration made; a transactional test may have flushed them, so
@@ -49,6 +64,15 @@ def users(django_user_model, role_groups) -> dict:
         if role:
             user.groups.add(Group.objects.get(name=role))
         made[username] = user
+    # Everyone commits as their account's e-mail, confirmed by the admin.
+    from django.utils import timezone
+
+    from releases.models import GitIdentity
+
+    for user in made.values():
+        GitIdentity.objects.create(
+            user=user, email=user.email, confirmed_by=made["admin"], confirmed_at=timezone.now()
+        )
     return made
 
 
@@ -145,6 +169,7 @@ def isolated_folders(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EWSDASH_CLONES_DIR = tmp_path / "clones"
     settings.EWSDASH_ARTIFACTS_DIR = tmp_path / "artifacts"
+    settings.EWSDASH_AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.jsonl"
     # `make demo` and the image run collectstatic for the hashed manifest; tests
     # serve the source files as they are.
     settings.STORAGES = {

@@ -9,7 +9,13 @@ BASE = Path(__file__).resolve().parent.parent
 
 
 def test_repo_status_starts_without_scipy_pyarrow_plotly_or_celery(tmp_path):
-    env = {**os.environ, "EWSDASH_VAR_DIR": str(tmp_path)}
+    # Its own SQLite database: on the PostgreSQL pass DATABASE_URL names the real database
+    # (not the test one), which this test must neither need nor migrate.
+    env = {
+        **os.environ,
+        "EWSDASH_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+    }
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=BASE, env=env, check=True)
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "manage.py", "repo", "status", "nope", "--json"],

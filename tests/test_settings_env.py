@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.tools import require_tool
+
 BASE = Path(__file__).resolve().parent.parent
 
 
@@ -40,6 +42,7 @@ def test_it_refuses_a_malformed_variable_and_names_it(variable, value, tmp_path)
 
 
 def test_production_settings_pass_the_deploy_check(tmp_path):
+    require_tool("bwrap", install="apt-get install -y bubblewrap")  # the sandbox check
     result = run_check(
         {
             "DJANGO_SECRET_KEY": "k" * 20 + "x9-Qz!vT#4pLw8@Yb2&Nc6^Rf1*Hd3%Jm5$Sa7",

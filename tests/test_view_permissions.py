@@ -19,10 +19,17 @@ from django.urls import reverse
 
 from api.models import ApiToken
 from api.tokens import token_create
+from releases.models import BackportItem
 from tests.conftest import CsrfClient
 from tests.drift_jobs.drift_job_factories import done_drift_job
 from tests.monitoring_pages.factories import drift_job_id, drift_result_id, history_candidate_id
-from tests.promotion.factories import active_freeze, failed_candidate, validated_candidate
+from tests.promotion.factories import (
+    active_freeze,
+    failed_candidate,
+    open_incident,
+    running_operation,
+    validated_candidate,
+)
 from tests.support.urls import url_patterns
 from tests.validation_runs.factories import finished_run, running_run
 
@@ -35,6 +42,11 @@ def admins_token() -> int:
     name = f"matrix-{ApiToken.objects.count()}"
     token_create(user=admin, name=name)
     return ApiToken.objects.get(user=admin, name=name).pk
+
+
+def open_backport() -> int:
+    """The basic world's hotfix, on production and not on development."""
+    return BackportItem.objects.get(resolved_at=None).pk
 
 
 LOGIN = "login"  # a 302 to the sign-in page
@@ -115,6 +127,9 @@ MATRIX: dict[str, Row] = {
     "drift_overview": page(name=P),
     "drift_job_charts": page(name=P, job_id=drift_job_id),
     "drift_result": page(name=P, job_id=drift_job_id, result_id=drift_result_id),
+    "operation_list": page(name=P),
+    "operation_detail": page(name=P, pk=running_operation),
+    "incident_list": page(name=P),
     # The rollback preview is a page only admins may open.
     "rollback_preview": Row(
         get=Expect(LOGIN, 403, 403, 403, 200),
@@ -132,13 +147,18 @@ MATRIX: dict[str, Row] = {
     "candidate_reject": action(RM_AND_ADMIN, name=P, pk=validated_candidate),
     "candidate_rerun": action(RM_AND_ADMIN, name=P, pk=validated_candidate),
     "candidate_waive": action(ADMIN_ONLY, name=P, pk=failed_candidate),
+    "candidate_approve_manifest": action(ADMIN_ONLY, name=P, pk=failed_candidate),
     "candidate_cancel": action(RM_AND_ADMIN, name=P, pk=validated_candidate),
     "candidate_promote": action(RM_AND_ADMIN, name=P, pk=validated_candidate),
     "rollback_confirm": action(ADMIN_ONLY, name=P, version="1.0.0"),
     "hotfix_cut": action(RM_AND_ADMIN, name=P),
     "back_merge": action(RM_AND_ADMIN, name=P),
+    "backport_wont": action(RM_AND_ADMIN, name=P, item_id=open_backport),
     "freeze_create": action(ADMIN_ONLY, name=P),
     "freeze_end": action(ADMIN_ONLY, name=P, pk=active_freeze),
+    # Refused for now (its worker still reports; no reason given), back to the page: 302.
+    "operation_reconcile": action(ADMIN_ONLY, name=P, pk=running_operation),
+    "incident_acknowledge": action(ADMIN_ONLY, name=P, pk=open_incident),
     # Your own API tokens (the API's operations have their own generated matrix of role x
     # token scope: tests/api/test_api_permissions.py).
     "api_token_list": page(),

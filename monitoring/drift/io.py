@@ -210,6 +210,39 @@ def read_file(
     return data
 
 
+def is_parquet(path: str | Path, role: str = "input") -> bool:
+    return _is_parquet(_check(path, role))
+
+
+def parquet_rows(path: str | Path, role: str = "input") -> int:
+    p = _check(path, role)
+    try:
+        return int(pq.ParquetFile(p).metadata.num_rows)
+    except (pa.ArrowException, OSError) as exc:
+        raise DriftInputError(f"cannot read {role} file {p}: {exc}") from exc
+
+
+def read_parquet_numeric(
+    path: str | Path, column: str, role: str = "input"
+) -> tuple[NDArray[Any], int]:
+    """One numeric parquet column whole: (its finite values, in a fresh writable array, and how
+    many null/NaN/±inf were dropped). Column by column rather than batch by batch: a numeric
+    column keeps every value anyway, and one read decodes it without per-batch overhead."""
+    p = _check(path, role)
+    try:
+        chunked = pq.ParquetFile(p).read(columns=[column], use_threads=False).column(0)
+    except (pa.ArrowException, OSError) as exc:
+        raise DriftInputError(f"cannot read {role} file {p}: {exc}") from exc
+    parts = [_numeric_values(chunk) for chunk in chunked.chunks]
+    values = np.concatenate(parts) if len(parts) != 1 else parts[0].copy()
+    if values.dtype != np.float32:
+        values = values.astype(np.float64, copy=False)
+    keep = np.isfinite(values)
+    if keep.all():
+        return values, 0
+    return values[keep], int(values.size - keep.sum())
+
+
 @dataclass
 class Cube:
     """Draws of one list column arranged as (units, steps, draws)."""

@@ -22,8 +22,9 @@ Kinds and their own fields (each kind is a module of ``kinds/`` that reads them)
                      ``first_month`` (optional), each unit-month once; no NaN, infinite
                      or (for count targets) negative values, draws included; the same
                      number of draws in every row. ``count_targets`` = ``true``/``false``
-                     overrides the default guess (``pred_ln_*`` and ``pred_*_ged_*`` columns
-                     are counts). Each matched file must hold a complete forecast.
+                     or a regular expression on column names overrides the default
+                     pattern (``pred_ln_*``, ``pred_lr_*``, ``pred_by_*``, ``*_ged_*`` are
+                     counts). Each matched file must hold a complete forecast.
     ``schema``       ``files`` (required unless taken from ``from``): prediction or feature
                      files. ``columns`` is a table of per-column rules: ``type``
                      (``"float32"``, ``"list<float32>"``, ``"int64"``, ``"string"``, the
@@ -173,13 +174,13 @@ class CheckSpec:
     time: str = "month_id"
     steps: int | None = None
     first_month: int | None = None
-    count_targets: bool | None = None  # None: guess from the column name
+    count_targets: bool | str | None = None  # a name pattern; None: the default pattern
     columns: tuple[str, ...] = ()  # drift
     column_rules: tuple[ColumnRule, ...] = ()  # schema
     extreme_sd: float | None = None
     tolerance: float = 0.0
     abs_tolerance: float = 0.0
-    directions: tuple[tuple[str, str], ...] = ()
+    directions: tuple[tuple[str, Any], ...] = ()  # a sense word or a target number
     options: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=True)
     line: int | None = field(default=None, compare=False)
 
@@ -208,7 +209,7 @@ class CheckSpec:
         return getattr(self, key) if key else None
 
     @property
-    def direction_overrides(self) -> dict[str, str]:
+    def direction_overrides(self) -> dict[str, Any]:
         return dict(self.directions)
 
     def to_dict(self) -> dict[str, Any]:

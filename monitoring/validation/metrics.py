@@ -9,8 +9,12 @@ Rules, per (model, target, metric, step):
 - a metric production has and the candidate lacks fails the check (a candidate must not
   pass by dropping what it is measured on);
 - a metric only the candidate has is reported as new and passes;
-- a metric whose direction is unknown (neither built in nor in the manifest's
-  ``directions``) cannot be compared and fails the check while a baseline exists;
+- a metric's sense comes from the catalogue (``CATALOGUE``: VIEWS's metrics and common
+  ones) or the manifest's ``directions``: ``"lower"`` or ``"higher"`` is better, a number
+  is the value the metric should match (Coverage at its nominal level 0.9, MCR at 1:
+  worse is farther from it), ``"none"`` is reported and never compared (``y_hat_bar``,
+  the mean forecast); a metric with no known sense cannot be compared and fails the check
+  while a baseline exists;
 - a candidate value that is NaN or infinite fails; a non-finite production value is
   reported and not compared;
 - without a production baseline (the first release) the check passes and says so.
@@ -24,7 +28,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from .outcome import CheckOutcome, examples
 from .tables import TableError, read_table
@@ -37,8 +41,40 @@ __all__ = [
     "metric_direction",
 ]
 
-Direction = Literal["lower", "higher"]
 MetricKey = tuple[str, str, str, int | None]
+# A metric's sense, as stored with its rows: "lower", "higher", "none" (not compared) or
+# "target=<value>" (best at that value). "" is unknown.
+Direction = str
+INFORMATIONAL = "none"
+
+# VIEWS's metric vocabulary (views-models' config_meta.py and views-evaluation's catalogue,
+# 2026), by normalised name (lower case, runs of punctuation as "_"). Coverage's nominal
+# level is views-evaluation's base profile (alpha 0.1); a manifest can change it.
+CATALOGUE: dict[str, Direction] = {
+    "rmsle": "lower",
+    "mse": "lower",
+    "msle": "lower",
+    "crps": "lower",
+    "twcrps": "lower",
+    "qs_sample": "lower",
+    "qs_point": "lower",
+    "qis": "lower",
+    "mis": "lower",
+    "brier_rgs_sample": "lower",
+    "brier_cls_sample": "lower",
+    "brier_cls_point": "lower",
+    "mtd": "lower",
+    "emd": "lower",
+    "ignorance": "lower",
+    "jeffreys": "lower",
+    "pearson": "higher",
+    "ap": "higher",
+    "mcr_point": "target=1",
+    "mcr_sample": "target=1",
+    "mcr": "target=1",
+    "coverage": "target=0.9",
+    "y_hat_bar": INFORMATIONAL,
+}
 
 _LOWER = {
     "mse",
@@ -74,7 +110,6 @@ _HIGHER = {
     "roc_auc",
     "auroc",
     "aupr",
-    "coverage",
     "pearson",
     "pearson_r",
     "spearman",
@@ -120,21 +155,29 @@ class MetricRow:
         }
 
 
-def metric_direction(name: str, overrides: Mapping[str, str] | None = None) -> Direction | None:
-    """``"lower"`` or ``"higher"`` is better, or None when unknown.
+def normal_name(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
-    Matching ignores case and punctuation, then tries the name's first word, so
-    ``CRPS``, ``crps_sb`` and ``brier-score`` are all known; ``overrides`` (the manifest's
-    ``directions``) win over the built-in table.
+
+def metric_direction(name: str, overrides: Mapping[str, Any] | None = None) -> Direction | None:
+    """The metric's sense (see `Direction`), or None when unknown.
+
+    Matching ignores case and punctuation; ``overrides`` (the manifest's ``directions``)
+    win over the catalogue, then the built-in names, then the name's first word, so
+    ``CRPS``, ``MCR_sample``, ``crps_sb`` and ``brier-score`` are all known.
     """
     if overrides and name in overrides:
-        return _direction(overrides[name])
-    normal = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+        return direction_from_manifest(overrides[name])
+    normal = normal_name(name)
     if overrides:
         for key, value in overrides.items():
-            if re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_") == normal:
-                return _direction(value)
+            if normal_name(key) == normal:
+                return direction_from_manifest(value)
+    if normal in CATALOGUE:
+        return CATALOGUE[normal]
     for candidate in (normal, normal.split("_", 1)[0]):
+        if candidate in CATALOGUE:
+            return CATALOGUE[candidate]
         if candidate in _LOWER:
             return "lower"
         if candidate in _HIGHER:
@@ -142,10 +185,54 @@ def metric_direction(name: str, overrides: Mapping[str, str] | None = None) -> D
     return None
 
 
-def _direction(value: str) -> Direction:
-    if value not in ("lower", "higher"):
-        raise ValueError(f'direction must be "lower" or "higher", got {value!r}')
-    return "lower" if value == "lower" else "higher"
+def direction_from_manifest(value: Any) -> Direction:
+    """ "lower", "higher", "none", or a number (the value the metric should match)."""
+    if isinstance(value, bool):
+        raise ValueError(f'direction must be "lower", "higher", "none" or a number, got {value}')
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"a target value must be finite, got {value}")
+        return f"target={value:g}"
+    if value in ("lower", "higher", INFORMATIONAL):
+        return str(value)
+    raise ValueError(f'direction must be "lower", "higher", "none" or a number, got {value!r}')
+
+
+def target_of(direction: str) -> float | None:
+    """The value a "target=<value>" metric should match; None for the other senses."""
+    if direction.startswith("target="):
+        try:
+            return float(direction.removeprefix("target="))
+        except ValueError:
+            return None
+    return None
+
+
+def worse_by(direction: str, value: float, base: float) -> float | None:
+    """How much worse `value` is than `base` (negative: better), or None when the sense
+    does not compare (unknown or informational). A target metric is worse the farther it
+    is from its target: Coverage 0.85 after 0.88 against 0.9 is worse by 0.03."""
+    if direction == "lower":
+        return value - base
+    if direction == "higher":
+        return base - value
+    target = target_of(direction)
+    if target is not None:
+        return abs(value - target) - abs(base - target)
+    return None
+
+
+def direction_text(direction: str) -> str:
+    if direction == "lower":
+        return "lower is better"
+    if direction == "higher":
+        return "higher is better"
+    if direction == INFORMATIONAL:
+        return "reported, not compared"
+    target = target_of(direction)
+    if target is not None:
+        return f"best at {target:g}"
+    return "direction unknown"
 
 
 def load_metrics(path: Path) -> list[MetricRow]:
@@ -195,7 +282,7 @@ def check_performance(
     *,
     tolerance: float = 0.0,
     abs_tolerance: float = 0.0,
-    directions: Mapping[str, str] | None = None,
+    directions: Mapping[str, Any] | None = None,
 ) -> CheckOutcome:
     if not candidate:
         return CheckOutcome("failed", "the candidate wrote no metrics", {"compared": 0})
@@ -277,7 +364,7 @@ def _compare(
     base: MetricRow,
     tolerance: float,
     abs_tolerance: float,
-    directions: Mapping[str, str] | None,
+    directions: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     verdict: dict[str, Any] = {
         **row.to_dict(),
@@ -292,18 +379,21 @@ def _compare(
         return {**verdict, "status": "regressed", "text": text}
     if direction is None:
         return {**verdict, "status": "unknown direction", "text": row.label()}
-    allowed = max(tolerance * abs(base.value), abs_tolerance)
+    worse = worse_by(direction, row.value, base.value)
+    if worse is None:
+        return {**verdict, "status": "not compared", "text": row.label()}
+    scale = abs(base.value)  # the tolerance is relative to production's value, any sense
+    allowed = max(tolerance * scale, abs_tolerance)
     # A hair of slack so that a value re-computed with different rounding is not "worse".
     allowed += 1e-12 * max(1.0, abs(base.value))
-    worse_by = row.value - base.value if direction == "lower" else base.value - row.value
-    if worse_by > allowed:
-        change = f"{worse_by / abs(base.value):+.2%}" if base.value else f"+{worse_by:.6g}"
+    if worse > allowed:
+        change = f"{worse / scale:+.2%}" if scale else f"+{worse:.6g}"
         text = (
             f"{row.label()}: {row.value:.6g} vs production {base.value:.6g} "
-            f"({change} worse, {direction} is better)"
+            f"({change} worse, {direction_text(direction)})"
         )
         return {**verdict, "status": "regressed", "text": text}
-    status = "improved" if worse_by < 0 else "ok"
+    status = "improved" if worse < 0 else "ok"
     return {**verdict, "status": status, "text": row.label()}
 
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # metrics imports this module; MetricRow is only an annotatio
 
 __all__ = ["CheckOutcome", "Status", "file_record", "sha256_file"]
 
-Status = Literal["passed", "failed", "error"]
+Status = Literal["passed", "failed", "error", "inconclusive"]
 
 # How many examples an error message lists before "and N more".
 EXAMPLES = 5
@@ -23,7 +23,9 @@ class CheckOutcome:
     """The verdict of one check.
 
     ``failed`` means the candidate's files or metrics break a rule (a missing or unreadable
-    file the candidate was to write counts as that); ``error`` means the check itself could
+    file the candidate was to write counts as that); ``inconclusive`` that the check could
+    test nothing (no rows, every value dropped, no shared column, a type mismatch), which
+    fails a required check too; ``error`` means the check itself could
     not be evaluated (ewsdash's side). ``details`` and ``artifacts`` are JSON-able.
     ``metrics`` are the model metrics the check read (a ``performance`` check's), with the
     direction of each metric by name; the worker stores them with the run.

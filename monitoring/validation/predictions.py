@@ -27,12 +27,15 @@ from .tables import (
 
 __all__ = ["check_inference", "is_count_target", "prediction_columns"]
 
-_COUNT_TARGET = re.compile(r"^pred_(ln_.*|.*_ged_.*)$")
+# VIEWS names its fatality targets `ln_` (log), `lr_` (raw counts), `by_` (binary) or
+# `*_ged_*` (pred_lr_sb_best, pred_ln_ged_sb_dep): none can be negative. A manifest's
+# `count_targets = "<regex>"` replaces this pattern.
+DEFAULT_COUNT_TARGETS = r"^pred_(ln|lr|by)_|_ged_"
 
 
-def is_count_target(column: str) -> bool:
-    """``pred_ln_*`` and ``pred_*_ged_*`` forecast fatalities: they cannot be negative."""
-    return bool(_COUNT_TARGET.match(column))
+def is_count_target(column: str, pattern: str = DEFAULT_COUNT_TARGETS) -> bool:
+    """Whether a forecast column is a count (or binary) target, by its name."""
+    return re.search(pattern, column) is not None
 
 
 def prediction_columns(names: list[str]) -> list[str]:
@@ -46,10 +49,11 @@ def check_inference(
     time: str = "month_id",
     steps: int,
     first_month: int | None = None,
-    count_targets: bool | None = None,
+    count_targets: bool | str | None = None,
     root: Path | None = None,
 ) -> CheckOutcome:
-    """Validate forecast files; ``count_targets=None`` guesses count targets by name.
+    """Validate forecast files. ``count_targets``: true or false for every column, a
+    regular expression searched in each column's name, or None for the default pattern.
 
     ``root`` only shortens the paths recorded in the outcome's artifacts.
     """
@@ -96,7 +100,7 @@ def _check_file(
     time: str,
     steps: int,
     first_month: int | None,
-    count_targets: bool | None,
+    count_targets: bool | str | None,
 ) -> tuple[dict[str, Any], list[str]]:
     report: dict[str, Any] = {"file": path.name, "rows": None}
     try:
@@ -125,7 +129,10 @@ def _check_file(
 
     report["draws"] = {}
     for column in targets:
-        counts = count_targets if count_targets is not None else is_count_target(column)
+        if isinstance(count_targets, bool):
+            counts = count_targets
+        else:
+            counts = is_count_target(column, count_targets or DEFAULT_COUNT_TARGETS)
         problems += _check_values(
             table.column(column), column, counts, units, months, unit, time, report
         )

@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,7 +137,8 @@ def safe_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         value = os.environ.get(name)
         if value is not None and not _looks_secret(name):
             env[name] = value
-    python_bin = str(Path(sys.executable).parent)
+    # Links resolved: the sandbox mounts the virtualenv at its real path.
+    python_bin = str(Path(sys.executable).parent.resolve())
     env["PATH"] = os.pathsep.join([python_bin, env.get("PATH", _DEFAULT_PATH)])
     # Streaming the log to the page is pointless if Python buffers 8 KiB at a time.
     env["PYTHONUNBUFFERED"] = "1"
@@ -161,6 +162,7 @@ def run_command(
     head_bytes: int = 64 * 1024,
     tail_bytes: int = 256 * 1024,
     env: Mapping[str, str] | None = None,
+    wrapper: Sequence[str] = (),
     should_cancel: Callable[[], bool] = lambda: False,
     on_progress: Callable[[LogSnapshot], None] | None = None,
     poll_interval: float = 0.5,
@@ -172,7 +174,9 @@ def run_command(
     On time-out or cancel the whole process group gets SIGTERM, then SIGKILL after
     ``kill_grace`` seconds. When the command ends by itself, whatever it left running in
     its group is ended the same way, so no check leaves processes behind. ``env`` defaults
-    to :func:`safe_environment`. The bounded log is written to ``log_path`` at the end.
+    to :func:`safe_environment`. ``wrapper`` is put before ``/bin/sh -c`` (the sandbox's
+    ``bwrap ... --``; it must end the command's processes when it is killed). The bounded
+    log is written to ``log_path`` at the end.
     ``on_progress`` gets a snapshot at most every ``poll_interval`` seconds when there is
     new output; ``should_cancel`` is asked at the same pace.
     """
@@ -184,7 +188,7 @@ def run_command(
 
     try:
         proc = subprocess.Popen(
-            ["/bin/sh", "-c", argv_or_shell],
+            [*wrapper, "/bin/sh", "-c", argv_or_shell],
             cwd=cwd,
             env=dict(env) if env is not None else safe_environment(),
             stdin=subprocess.DEVNULL,

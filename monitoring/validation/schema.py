@@ -167,6 +167,10 @@ def check_schema(
     if problems:
         summary = f"{len(problems)} problem(s) in {len(files)} file(s): {problems[0]}"
         return CheckOutcome("failed", summary, details, artifacts)
+    empty = [report["file"] for report in reports if not report["rows"]]
+    if empty:
+        summary = f"nothing to check: {examples(empty)} has no rows"
+        return CheckOutcome("inconclusive", summary, details, artifacts)
     rows = sum(r["rows"] or 0 for r in reports)
     summary = f"{len(files)} file(s), {rows:,} rows, {len(columns)} column rule(s) hold"
     if extreme_sd is not None:

@@ -45,8 +45,20 @@ def browser_page(chromium, live_server):
     )
     page = context.new_page()
     page.set_default_timeout(20_000)
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    # Every journey runs under the strict policy: no script, handler, eval or file may have
+    # been refused. Only styles plotly.js adds inline may be (its bundled map library's
+    # sheet, per-chart modebar colours); its global rules come from static/css/plotly.css,
+    # and each journey checks its charts draw and answer the pointer.
+    assert [text for text in refused if "'style-src 'self''" not in text] == []
 
 
 def sign_in(page, username: str, password: str = PASSWORD) -> None:

@@ -43,7 +43,10 @@ def test_candidate_to_release_then_rollback(
     page.click("text=Sync now")
     page.click("nav >> text=Overview")
     page.click("[data-testid=back-merge]")
-    assert "merged into development" in page.inner_text(".messages")
+    # The request only records the operation; its page follows the worker's progress.
+    assert "Merging production into development" in page.inner_text(".messages")
+    page.wait_for_selector('[data-testid=operation][data-status="succeeded"]', timeout=120_000)
+    assert "merged into development" in page.inner_text("[data-testid=operation-progress]")
     page.click("nav >> text=Candidates")
     page.click("text=Freeze head as candidate")
     page.wait_for_selector('[data-testid=candidate-status]:has-text("validated")', timeout=240_000)
@@ -96,6 +99,8 @@ def test_candidate_to_release_then_rollback(
     page.fill("textarea[name=reason]", "v1.3.0 forecasts diverge from the monthly review")
     page.check("input[name=confirm]")
     page.click("[data-testid=rollback-confirm]")
+    page.wait_for_selector('[data-testid=operation][data-status="succeeded"]', timeout=120_000)
+    page.click("[data-testid=operation-release]")
     assert page.locator("[data-testid=release-version]").inner_text() == "v1.3.1"
     page.click("nav >> text=Overview")
     assert "rolled back to the tree of v1.2.1" in page.inner_text("[data-testid=rollback-notice]")

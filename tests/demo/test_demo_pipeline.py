@@ -20,6 +20,9 @@ import pytest
 from releases.demo_pipeline import DemoOrigin, build_demo_origin
 from releases.demo_pipeline.history import TEMPLATE
 
+# One xdist worker runs the module, so its module-scoped origin and outputs are built once.
+pytestmark = pytest.mark.xdist_group("demo_pipeline")
+
 DASHBOARD_USER_EMAILS = {
     "admin@ewsdash.example",
     "rm-ana@ewsdash.example",

@@ -141,4 +141,5 @@ def test_an_unreadable_artifact_ends_the_job_with_its_message(registered, users,
     job.refresh_from_db()
     assert job.status == "error" and job.finished_at is not None
     assert "part 1/1 (predictions_orange_pasta.parquet" in job.error
-    assert "cannot read current file" in job.error
+    # The store's file no longer has its sha256: refused before it is parsed.
+    assert "was changed in the store" in job.error

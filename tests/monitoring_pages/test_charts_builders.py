@@ -253,3 +253,18 @@ def test_deltas_beyond_the_tolerance_are_regressions_listed_worst_first():
         "m · t · coverage · step 3",
         "m · t · crps · step 2",
     ]
+
+
+def test_target_metrics_are_judged_by_their_distance_to_the_target():
+    values = [
+        ReleaseValue("1.0.0", 0.95),
+        ReleaseValue("1.1.0", 0.92),  # closer to 0.9
+        ReleaseValue("1.2.0", 0.86),  # farther: 0.04 against 0.02
+    ]
+    assert charts.regressions(values, direction="target=0.9") == [False, False, True]
+    assert charts.regressions(values, direction="none") == [False, False, False]
+    assert MetricDelta("m", "t", "Coverage", 0.95, 0.92, "target=0.9").verdict == "better"
+    assert MetricDelta("m", "t", "MCR_point", 0.9, 1.1, "target=1").verdict == "same"
+    # Farther from the target, and the default tolerance is none: a regression.
+    assert MetricDelta("m", "t", "MCR_point", 1.05, 1.3, "target=1").verdict == "regressed"
+    assert MetricDelta("m", "t", "y_hat_bar", 1.0, 2.0, "none").verdict == "unknown"

@@ -190,3 +190,14 @@ def test_the_page_works_without_releases(login, empty_world, db):
     assert "No releases yet" in html
     development = html[html.index('data-testid="head-development"') :]
     assert "1 model · 0 ensembles" in development[:2000]
+
+
+def test_the_seeded_history_reads_as_text(login, history):
+    """What the browser journey reads: a release row's change, as plain text."""
+    import re
+
+    html = login("viewer").get(reverse("deployment_status", args=["pipeline"])).content.decode()
+    row = html[html.index('data-version="2.2.0"') :]
+    row = row[: row.index("</tr>")]
+    text = " ".join(re.sub(r"<[^>]+>", " ", row).split())
+    assert "shadow → deployed" in text

@@ -7,6 +7,8 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from releases import operation_runner
+from releases.errors import ActionRefused
 from releases.models import Branch, FreezeWindow, PromotionCandidate, Repository
 
 
@@ -80,3 +82,53 @@ def make_freeze(
 
 def active_freeze() -> int:
     return make_freeze().pk
+
+
+def carry_out(operation):
+    """Do what a worker does with a queued operation, here; the operation, refreshed."""
+    operation_runner.operation_run(operation_id=operation.pk)
+    operation.refresh_from_db()
+    return operation
+
+
+def carried_out(operation):
+    """`carry_out`, raising the operation's error as a refusal when it failed."""
+    operation = carry_out(operation)
+    if operation.status == "failed":
+        raise ActionRefused(operation.error)
+    return operation
+
+
+def running_operation() -> int:
+    """A back-merge a worker is carrying out (its heartbeat fresh), for page tests."""
+    from releases.models import Operation
+
+    repository = Repository.objects.get(name="pipeline")
+    existing = Operation.objects.filter(repository=repository, status="running").first()
+    if existing is not None:  # one operation at a time per repository
+        return existing.pk
+    now = timezone.now()
+    return Operation.objects.create(
+        repository=repository,
+        kind="back_merge",
+        status="running",
+        progress="pushing refs/heads/development to the origin",
+        claimed_by="host-a:123",
+        claim_token="t",
+        started_at=now,
+        heartbeat_at=now,
+        queued_at=now,
+    ).pk
+
+
+def open_incident() -> int:
+    from releases.models import Incident
+
+    return Incident.objects.create(
+        repository=Repository.objects.get(name="pipeline"),
+        kind="production_moved_outside",
+        ref="refs/heads/production",
+        commit="a" * 40,
+        previous_commit="b" * 40,
+        detail="moved by hand",
+    ).pk

@@ -100,12 +100,13 @@ def test_a_clean_back_merge_by_ewsdash_makes_nobody_an_author(
     repo, users, world, django_capture_on_commit_callbacks
 ):
     from releases import candidates, operations
+    from tests.promotion.factories import carried_out
 
     # Production gets a hotfix, the admin back-merges it through ewsdash...
     world.checkout("production")
     world.commit("fix: prod only", files={"prod_only.py": "p=1\n"})
     world.push("production")
-    operations.production_merge_into_development(repository=repo, actor=users["admin"])
+    carried_out(operations.production_merge_into_development(repository=repo, actor=users["admin"]))
     sync.repository_sync(repository=repo)
     with django_capture_on_commit_callbacks(execute=False):
         candidate = candidates.candidate_create(repository=repo, actor=users["rm-ana"])

@@ -101,8 +101,26 @@ def test_a_hotfix_branch_gives_a_patch_candidate(
     assert hotfix.kind == "hotfix" and hotfix.bump == "patch"
 
 
+def test_a_release_branch_gives_a_promotion_candidate(
+    repo, users, world, django_capture_on_commit_callbacks
+):
+    # views-stepshifter released 1.4.0 from release/bump-1.4.0.
+    world.checkout("release/bump-1.1.0", new_from="development")
+    world.commit("chore: bump the version to 1.1.0", files={"VERSION": "1.1.0\n"})
+    world.push("release/bump-1.1.0")
+    sync.repository_sync(repository=repo)
+    with django_capture_on_commit_callbacks(execute=False):
+        made = candidates.candidate_create(
+            repository=repo, actor=users["rm-ana"], source_branch="release/bump-1.1.0"
+        )
+    assert (made.kind, made.source_branch) == ("promotion", "release/bump-1.1.0")
+
+
 def test_other_branches_cannot_be_candidates(repo, users):
-    with pytest.raises(ActionRefused, match="not 'feature/open-work'"):
+    with pytest.raises(
+        ActionRefused,
+        match=r"from development or a release/\* or hotfix/\* branch, not 'feature/open-work'",
+    ):
         candidates.candidate_create(
             repository=repo, actor=users["rm-ana"], source_branch="feature/open-work"
         )

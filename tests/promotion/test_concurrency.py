@@ -12,10 +12,10 @@ import pytest
 from django.db import close_old_connections, connection
 
 from ewsdash import queue
-from releases import candidates, promotion, services
+from releases import candidates, operation_runner, services
 from releases.audit import audit_verify
 from releases.errors import ActionRefused
-from releases.models import PromotionCandidate, Release
+from releases.models import Operation, PromotionCandidate, Release
 from tests.promotion.conftest import make_promotable
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -52,8 +52,8 @@ def test_fifty_rounds_of_simultaneous_approve_and_promote(users, world, monkeypa
     queued: list[int] = []
 
     def enqueue(task: str, **kwargs) -> None:
-        if task == queue.CANDIDATE_PROMOTE:
-            queued.append(kwargs["candidate_id"])
+        if task == queue.OPERATION_RUN:
+            queued.append(Operation.objects.get(pk=kwargs["operation_id"]).candidate_id)
 
     monkeypatch.setattr("ewsdash.queue.enqueue", enqueue)
     make_promotable(world)
@@ -88,7 +88,7 @@ def test_fifty_rounds_of_simultaneous_approve_and_promote(users, world, monkeypa
         assert len(succeeded) == 1, results
         assert queued == [candidate.pk]
         # A double delivery of the task must not release twice.
-        run_task = partial(promotion.promotion_run, candidate_id=candidate.pk)
+        run_task = partial(operation_runner.promotion_run, candidate_id=candidate.pk)
         race(run_task, run_task)
         candidate.refresh_from_db()
         assert candidate.status == "released", candidate.status_reason

@@ -5,8 +5,9 @@ import pytest
 from ewsdash import queue
 from monitoring import tasks
 from monitoring.deployment_selectors import deployments_json
-from releases import candidates, operations, promotion
+from releases import candidates, operation_runner, operations
 from releases.models import Release
+from tests.promotion.factories import carry_out
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,9 @@ def test_promoted_and_rolled_back_releases_are_read(
         candidates.candidate_promote(candidate=approved, actor=users["rm-ben"])
     queued.clear()  # the promote task itself: run inline below
     with django_capture_on_commit_callbacks(execute=True):
-        assert promotion.promotion_run(candidate_id=approved.pk).startswith("released v1.1.0")
+        assert operation_runner.promotion_run(candidate_id=approved.pk).startswith(
+            "released v1.1.0"
+        )
     run_deployment_tasks(queued)
     found = deployments_json(repository=repo)
     # The frozen commit predates bad_blood: v1.1.0 and production carry no model yet.
@@ -55,9 +58,12 @@ def test_promoted_and_rolled_back_releases_are_read(
 
     v100 = Release.objects.get(repository=repo, version="1.0.0")
     with django_capture_on_commit_callbacks(execute=True):
-        rollback = operations.release_rollback(
-            repository=repo, target=v100, actor=users["admin"], reason="bad forecast"
+        operation = carry_out(
+            operations.release_rollback(
+                repository=repo, target=v100, actor=users["admin"], reason="bad forecast"
+            )
         )
+    rollback = Release.objects.get(pk=operation.result["release_id"])
     run_deployment_tasks(queued)
     found = deployments_json(repository=repo)
     assert found["releases"][rollback.version] == []  # read, not "not read yet" (null)

@@ -10,7 +10,8 @@ from django.urls import reverse
 from releases import services, sync
 from releases.demo_pipeline import build_demo_origin
 
-pytestmark = pytest.mark.django_db
+# One xdist worker runs the module, so its module-scoped demo origin is built once.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo_releases")]
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,17 @@ def test_the_bump_follows_conventional_commits(governed, messages, version, bump
     assert (governed.line.next_version, governed.line.next_bump) == (version, bump)
 
 
+def test_docs_and_chores_alone_need_no_release(governed, settings):
+    governed.tag("v1.2.0")
+    develop(governed, "docs: the ADR on maturity", "chore: tidy", "ci: cache the venv")
+    governed.push()
+    governed.sync()
+    assert (governed.line.next_version, governed.line.next_bump) == ("", "")
+    settings.EWSDASH_NO_RELEASE_TYPES = frozenset({"ci"})
+    governed.sync(force=True)
+    assert (governed.line.next_version, governed.line.next_bump) == ("1.2.1", "patch")
+
+
 def test_the_changelog_is_grouped_with_short_shas_and_authors(governed):
     w = governed.world
     governed.tag("v1.2.0")
@@ -111,3 +122,16 @@ def test_the_range_starts_at_the_latest_release_even_when_development_lacks_it(g
     governed.sync()
     assert governed.line.next_version == "1.3.0"
     assert [e["subject"] for e in governed.line.next_changelog] == ["on development"]
+
+
+def test_the_changelog_lists_only_what_production_lacks(governed):
+    # views-models: 375 of the 544 commits since 0.2.1 were already on main, untagged.
+    w = governed.world
+    governed.tag("v1.2.0")
+    develop(governed, "feat: already shipped, untagged")
+    w.git("merge", "--quiet", "--no-ff", "-m", "Merge development", "development")
+    develop(governed, "fix: only on development")
+    governed.push()
+    governed.sync()
+    assert (governed.line.next_version, governed.line.next_bump) == ("1.3.0", "minor")
+    assert [e["subject"] for e in governed.line.next_changelog] == ["only on development"]

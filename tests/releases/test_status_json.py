@@ -1,6 +1,7 @@
 """`repo status --json` carries releases, not-semver tags, back-ports and the next version."""
 
 import json
+import re
 from io import StringIO
 
 import pytest
@@ -41,7 +42,9 @@ def test_it_prints_the_release_fields_newest_first(governed):
     ]
     assert data["releases"][0]["tags"] == ["1.1.0", "v1.1.0"]
     assert len(data["releases"][0]["commit"]) == 40
-    assert data["not_semver_tags"] == ["nightly"]
+    assert [t["tag"] for t in data["not_semver_tags"]] == ["nightly"]
+    assert set(data["not_semver_tags"][0]) == {"tag", "reason"}
+    assert data["not_semver_tags"][0]["reason"]
     assert [(b["subject"], b["release"]) for b in data["backports"]] == [
         ("feat: more", "1.1.0"),
         ("fix: hot", None),
@@ -74,4 +77,48 @@ def test_a_repository_never_synced_prints_empty_release_fields(governed):
     )
     data = json.loads(status("pipeline", "--json"))
     assert data["releases"] == [] and data["backports"] == [] and data["not_semver_tags"] == []
-    assert data["next_version"] == {"version": "", "tag": "", "bump": "", "changelog": []}
+    assert data["next_version"] == {"version": None, "tag": None, "bump": None, "changelog": []}
+    assert data["production_line"] == {
+        "head": None,
+        "latest_release": None,
+        "commits_past_latest": None,
+    }
+
+
+def test_without_a_release_nothing_is_counted_past_it(governed):
+    governed.push()
+    governed.sync()
+    data = json.loads(status("pipeline", "--json"))
+    assert data["releases"] == []
+    line = data["production_line"]
+    assert len(line["head"]) == 40
+    assert line["latest_release"] is None and line["commits_past_latest"] is None
+
+
+def test_the_readme_names_exactly_the_fields_it_prints(governed):
+    from pathlib import Path
+
+    w = governed.world
+    governed.tag("1.0.0")
+    governed.tag("nightly")
+    w.checkout("hotfix/a", new_from="production")
+    w.commit("fix: hot", files={"hot.py": "hot = 1\n"})
+    w.checkout("production")
+    w.merge("hotfix/a")
+    w.checkout("development")
+    w.commit("feat: new", files={"new.py": "n = 1\n"})
+    w.checkout("production")
+    governed.push()
+    governed.sync()
+    data = json.loads(status("pipeline", "--json"))
+    printed = set(data)
+    for key in ("branches", "releases", "not_semver_tags", "backports"):
+        assert data[key], key
+        printed |= set(data[key][0])
+    printed |= set(data["production_line"]) | set(data["next_version"])
+    printed |= set(data["next_version"]["changelog"][0])
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index("`repo status --json` prints")
+    described = readme[start : readme.index("`.", start)]
+    named = set(re.findall(r'"([a-z_]+)"', described))
+    assert named - {"repository"} == printed - {"repository"}

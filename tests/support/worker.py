@@ -27,9 +27,19 @@ def database_url_for_worker() -> str:
 
 
 class WorkerProcess:
-    def __init__(self, log_path: Path, *, concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        log_path: Path,
+        *,
+        concurrency: int = 1,
+        env: dict[str, str] | None = None,
+        name: str = "",
+    ) -> None:
         self.log_path = log_path
         self.concurrency = concurrency
+        # Per-"host" settings (e.g. its own EWSDASH_CLONES_DIR) and Celery node name.
+        self.extra_env = env or {}
+        self.name = name
         self.process: subprocess.Popen | None = None
 
     def env(self) -> dict[str, str]:
@@ -40,6 +50,8 @@ class WorkerProcess:
             "EWSDASH_VAR_DIR": str(settings.VAR_DIR),
             "EWSDASH_CLONES_DIR": str(settings.EWSDASH_CLONES_DIR),
             "EWSDASH_ARTIFACTS_DIR": str(settings.EWSDASH_ARTIFACTS_DIR),
+            "EWSDASH_AUDIT_ANCHOR_FILE": str(settings.EWSDASH_AUDIT_ANCHOR_FILE),
+            **self.extra_env,
         }
 
     def start(self) -> WorkerProcess:
@@ -57,6 +69,7 @@ class WorkerProcess:
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                *([f"--hostname={self.name}@%h"] if self.name else []),
             ],
             cwd=BASE,
             env=self.env(),

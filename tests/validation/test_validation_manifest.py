@@ -181,6 +181,22 @@ def test_wrong_types() -> None:
     assert error.field == "columns.pred_lr_ged_sb.type" and error.line == 23
     error = error_of(GOOD.replace('tadda_score = "lower"', 'tadda_score = "smaller"'))
     assert error.field == "directions.tadda_score"
+    error = error_of(GOOD.replace('tadda_score = "lower"', "tadda_score = true"))
+    assert error.field == "directions.tadda_score"
+
+
+def test_count_targets_may_be_a_pattern() -> None:
+    text = GOOD.replace("steps = 36", 'steps = 36\ncount_targets = "^pred_(lr|by)_"')
+    check = next(c for c in parse_manifest(text).checks if c.kind == "inference")
+    assert check.count_targets == "^pred_(lr|by)_"
+    bad = GOOD.replace("steps = 36", 'steps = 36\ncount_targets = "pred_("')
+    assert error_of(bad).field == "count_targets"
+
+
+def test_a_direction_may_be_a_target_value_or_none() -> None:
+    text = GOOD.replace('tadda_score = "lower"', 'Coverage = 0.95, y_hat_bar = "none"')
+    check = next(c for c in parse_manifest(text).checks if c.kind == "performance")
+    assert check.direction_overrides == {"Coverage": 0.95, "y_hat_bar": "none"}
 
 
 def test_from_must_name_an_earlier_check() -> None:

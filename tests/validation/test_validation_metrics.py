@@ -12,8 +12,10 @@ from monitoring.validation.metrics import (
     MetricRow,
     MetricsError,
     check_performance,
+    direction_text,
     load_metrics,
     metric_direction,
+    worse_by,
 )
 
 
@@ -34,7 +36,19 @@ def rows(*items: tuple[str, int | None, float]) -> list[MetricRow]:
         ("log_loss", "lower"),
         ("crps_sb", "lower"),
         ("AP", "higher"),
-        ("coverage_90", "higher"),
+        ("coverage_90", "target=0.9"),
+        ("Coverage", "target=0.9"),
+        ("MCR_point", "target=1"),
+        ("MCR_sample", "target=1"),
+        ("y_hat_bar", "none"),
+        ("RMSLE", "lower"),
+        ("twCRPS", "lower"),
+        ("QS_sample", "lower"),
+        ("QIS", "lower"),
+        ("Brier_rgs_sample", "lower"),
+        ("MTD", "lower"),
+        ("EMD", "lower"),
+        ("Ignorance", "lower"),
         ("Pearson", "higher"),
         ("roc_auc", "higher"),
         ("R2", "higher"),
@@ -139,3 +153,48 @@ def test_unknown_direction_and_nan_fail() -> None:
 def test_duplicates_and_empty_fail() -> None:
     assert "more than once" in check_performance(rows(("mse", 1, 1), ("mse", 1, 2)), None).summary
     assert not check_performance([], None).passed
+
+
+def test_target_metrics_are_worse_farther_from_their_target() -> None:
+    # Coverage of a 90% interval: 0.93 after 0.95 is closer to 0.9, an improvement.
+    closer = check_performance(rows(("Coverage", 1, 0.93)), rows(("Coverage", 1, 0.95)))
+    assert closer.passed and "(1 improved)" in closer.summary
+    # 0.86 after 0.89 is farther below: a regression, said in the metric's own terms.
+    farther = check_performance(
+        rows(("Coverage", 1, 0.86)), rows(("Coverage", 1, 0.89)), tolerance=0.01
+    )
+    assert not farther.passed
+    assert "Coverage (step 1): 0.86 vs production 0.89" in farther.summary
+    assert "best at 0.9" in farther.summary
+    # MCR (mean forecast / mean outcome) is best at 1, from either side.
+    assert not check_performance(rows(("MCR_point", 1, 1.2)), rows(("MCR_point", 1, 0.95))).passed
+    assert check_performance(rows(("MCR_point", 1, 0.97)), rows(("MCR_point", 1, 1.05))).passed
+
+
+def test_informational_metrics_are_reported_not_compared() -> None:
+    outcome = check_performance(rows(("y_hat_bar", 1, 9.0)), rows(("y_hat_bar", 1, 1.0)))
+    assert outcome.passed
+    assert outcome.details["comparisons"][0]["status"] == "not compared"
+
+
+def test_the_manifest_sets_a_target_or_switches_comparison_off() -> None:
+    assert metric_direction("Coverage", {"Coverage": 0.95}) == "target=0.95"
+    assert metric_direction("coverage", {"Coverage": "none"}) == "none"
+    assert metric_direction("Coverage", {"coverage": "higher"}) == "higher"
+    strict = check_performance(
+        rows(("Coverage", 1, 0.93)), rows(("Coverage", 1, 0.95)), directions={"Coverage": 0.95}
+    )
+    assert not strict.passed and "best at 0.95" in strict.summary
+
+
+def test_worse_by_and_its_words() -> None:
+    assert worse_by("lower", 2.0, 1.0) == 1.0
+    assert worse_by("higher", 2.0, 1.0) == -1.0
+    assert worse_by("target=1", 0.8, 1.1) == pytest.approx(0.1)
+    assert worse_by("none", 2.0, 1.0) is None and worse_by("", 2.0, 1.0) is None
+    assert [direction_text(d) for d in ("lower", "target=0.9", "none", "")] == [
+        "lower is better",
+        "best at 0.9",
+        "reported, not compared",
+        "direction unknown",
+    ]

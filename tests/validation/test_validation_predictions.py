@@ -96,6 +96,9 @@ def test_negative_count_and_ragged_draws(write_parquet: Callable, forecast: Call
     assert "negative value(s) in a count target (lowest -0.5)" in outcome.summary
     # Not a count target when the manifest says so.
     assert infer(write_parquet(table, "neg2.parquet"), count_targets=False).passed
+    # ... or when its pattern does not match the column.
+    assert infer(write_parquet(table, "neg3.parquet"), count_targets="^pred_ln_").passed
+    assert not infer(write_parquet(table, "neg4.parquet"), count_targets="_sb$").passed
 
     lengths = np.full(108, 16)
     lengths[10] = 15
@@ -140,6 +143,9 @@ def test_priogrid_scale_is_vectorised(write_parquet: Callable, forecast: Callabl
 def test_count_target_names() -> None:
     assert is_count_target("pred_ln_ged_sb") and is_count_target("pred_lr_ged_sb")
     assert not is_count_target("pred_prob_conflict") and not is_count_target("month_id")
+    # VIEWS's target names (views-models' config_meta.py: lr_ged_sb, lr_sb_best, by_sb_best).
+    assert is_count_target("pred_lr_sb_best") and is_count_target("pred_by_sb_best")
+    assert is_count_target("pred_ln_sb_best") and not is_count_target("pred_lrx_sb")
 
 
 # --- schema -------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_a_running_run_polls_its_fragment_and_offers_cancel(login, registered):
     client = login("rm-ana")
     html = client.get(run_url(run)).content.decode()
     assert 'hx-trigger="every 2s"' in html
-    assert 'data-testid="cancel-run"' in html and "return confirm(" in html
+    assert 'data-testid="cancel-run"' in html and "data-confirm=" in html
     assert 'data-testid="progress"' in html and 'data-testid="elapsed"' in html
     fragment = client.get(run_url(run), headers={"HX-Request": "true"}).content.decode()
     assert fragment.lstrip().startswith(f'<div id="run-panel-{run.pk}"')

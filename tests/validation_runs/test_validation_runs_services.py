@@ -87,7 +87,7 @@ def test_a_passing_command_check_passes_the_run(registered, world, no_enqueue):
     run_queued_inline(run)
     run.refresh_from_db()
     check.refresh_from_db()
-    assert (check.status, check.exit_code) == ("passed", 0)
+    assert (check.status, check.exit_code) == ("passed", 0), check.summary
     assert "testing" in check.log
     assert run.status == "passed"
     assert run.finished_at is not None

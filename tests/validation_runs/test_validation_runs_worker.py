@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from django.urls import reverse
 
 from monitoring import runs
 from monitoring.models import Artifact, CheckResult, ValidationRun
+from tests.support.processes import processes_with
 from tests.support.worker import wait_for
 from tests.validation_runs.conftest import commit_on, toml
 
@@ -36,19 +36,6 @@ def finished(run: ValidationRun, timeout: float = 90) -> ValidationRun:
         message=f"run {run.pk} did not finish: "
         f"{list(CheckResult.objects.filter(run=run).values_list('name', 'status'))}",
     )
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is dead for our purpose; only init can still reap it.
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(") ", 1)[1][0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_a_passing_and_a_failing_command(celery_worker_process, registered, world):
@@ -82,16 +69,13 @@ def test_a_passing_and_a_failing_command(celery_worker_process, registered, worl
     )
 
 
-def test_a_timeout_kills_the_command_and_its_children(
-    celery_worker_process, registered, world, tmp_path
-):
-    pidfile = tmp_path / "child.pid"
+def test_a_timeout_kills_the_command_and_its_children(celery_worker_process, registered, world):
     manifest = toml(
-        f"""
+        """
         [[check]]
         name = "slow"
         kind = "command"
-        run = "sleep 300 & echo $! > {pidfile}; sleep 300"
+        run = "sleep 3001 & setsid sleep 3002 & sleep 3003"
         timeout = "3s"
         """
     )
@@ -101,8 +85,8 @@ def test_a_timeout_kills_the_command_and_its_children(
     assert check.status == "timed_out"
     assert check.summary == "timed out after 3s; process group killed"
     assert run.status == "timed_out"
-    child = int(pidfile.read_text())
-    wait_for(lambda: not alive(child), timeout=10, message="the child survived the time-out")
+    for marker in ("sleep 3001", "sleep 3002", "sleep 3003"):
+        wait_for(lambda m=marker: not processes_with(m), timeout=10, message=f"{marker} survived")
 
 
 def test_a_check_printing_200_mb_keeps_a_bounded_log(celery_worker_process, registered, world):
@@ -132,25 +116,24 @@ def test_a_check_printing_200_mb_keeps_a_bounded_log(celery_worker_process, regi
 
 
 def test_cancel_stops_a_running_check_and_kills_its_processes(
-    celery_worker_process, registered, world, login, tmp_path
+    celery_worker_process, registered, world, login
 ):
-    pidfile = tmp_path / "child.pid"
     manifest = toml(
-        f"""
+        """
         [[check]]
         name = "forever"
         kind = "command"
-        run = "sleep 300 & echo $! > {pidfile}; echo started; sleep 300"
+        run = "sleep 3011 & setsid sleep 3012 & echo started; sleep 3013"
 
         [[check]]
         name = "after"
         kind = "command"
-        run = "true {{artifacts:forever}}"
+        run = "true {artifacts:forever}"
         """
     )
     sha = commit_on(world, "development", "ci", {"ewsdash.toml": manifest})
     run = start(registered, sha)
-    wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), timeout=60)
+    wait_for(lambda: processes_with("sleep 3013"), timeout=60)
     check = run.checks.get(name="forever")
     assert CheckResult.objects.get(pk=check.pk).status == "running"
     client = login("rm-ana")
@@ -169,8 +152,8 @@ def test_cancel_stops_a_running_check_and_kills_its_processes(
     assert statuses == {"forever": "cancelled", "after": "cancelled"}
     assert run.status == "cancelled"
     assert took < 10
-    child = int(pidfile.read_text())
-    wait_for(lambda: not alive(child), timeout=10, message="the child survived the cancel")
+    for marker in ("sleep 3011", "sleep 3012", "sleep 3013"):
+        wait_for(lambda m=marker: not processes_with(m), timeout=10, message=f"{marker} survived")
     page = client.get(
         reverse("validation_run_detail", kwargs={"name": "pipeline", "run_id": run.pk})
     )
@@ -207,11 +190,17 @@ def test_artifacts_are_stored_once_by_content(celery_worker_process, registered,
     assert run.checks.get(name="writer-again").artifacts.get().artifact.sha256 == same
 
 
-SCORES = """
+# One manifest for production and the candidate (a candidate is judged by production's
+# manifest): the score comes from the commit's score.txt; without one nothing is written.
+SCORES_RUN = (
+    'test ! -f score.txt || printf "model,target,metric,step,value\\nm,t,mse,1,%s\\n" '
+    '"$(cat score.txt)" > {artifacts}/m.csv'
+)
+SCORES = f"""
 [[check]]
 name = "scores"
 kind = "command"
-run = "printf 'model,target,metric,step,value\\nm,t,mse,1,{value}\\n' > {{artifacts}}/m.csv"
+run = '{SCORES_RUN}'
 
 [[check]]
 name = "performance"
@@ -225,9 +214,9 @@ tolerance = 0.01
 def test_performance_is_compared_with_the_production_reference_run(
     celery_worker_process, registered, world
 ):
-    commit_on(world, "production", "ci: scores", {"ewsdash.toml": SCORES.format(value=1.0)})
+    commit_on(world, "production", "ci: scores", {"ewsdash.toml": SCORES, "score.txt": "1.0"})
     candidate = commit_on(
-        world, "development", "ci: scores", {"ewsdash.toml": SCORES.format(value=1.5)}
+        world, "development", "ci: scores", {"ewsdash.toml": SCORES, "score.txt": "1.5"}
     )
     run = start(registered, candidate, purpose="candidate")
     reference = run.reference
@@ -251,10 +240,10 @@ def test_performance_is_compared_with_the_production_reference_run(
 def test_a_failed_reference_check_means_no_production_baseline(
     celery_worker_process, registered, world
 ):
-    broken = SCORES.format(value=1.0).replace("> {artifacts}/m.csv", "> /dev/null")
-    commit_on(world, "production", "ci: no scores", {"ewsdash.toml": broken})
+    # Production has no score.txt: its scores check writes nothing, its performance fails.
+    commit_on(world, "production", "ci: no scores", {"ewsdash.toml": SCORES})
     candidate = commit_on(
-        world, "development", "ci: scores", {"ewsdash.toml": SCORES.format(value=1.0)}
+        world, "development", "ci: scores", {"ewsdash.toml": SCORES, "score.txt": "1.0"}
     )
     run = finished(start(registered, candidate, purpose="candidate"))
     performance = run.checks.get(name="performance")

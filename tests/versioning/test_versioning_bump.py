@@ -34,7 +34,9 @@ def test_no_commits_no_bump() -> None:
 @pytest.mark.parametrize(
     ("subjects", "bump"),
     [
-        (["docs: readme"], "patch"),
+        (["docs: readme"], None),
+        (["docs: readme", "chore: tidy", "ci: cache", "test: more", "style: black"], None),
+        (["docs!: the API reference moved"], "major"),
         (["chore: tidy", "Update config"], "patch"),
         (["fix: off by one"], "patch"),
         (["perf: faster drift"], "patch"),
@@ -45,8 +47,13 @@ def test_no_commits_no_bump() -> None:
         (["<script>alert(1)</script>"], "patch"),
     ],
 )
-def test_bump_from_subjects(subjects: list[str], bump: str) -> None:
+def test_bump_from_subjects(subjects: list[str], bump: str | None) -> None:
     assert bump_for([commit(s) for s in subjects]) == bump
+
+
+def test_the_no_release_types_are_a_parameter() -> None:
+    assert bump_for([commit("docs: readme")], no_release=frozenset()) == "patch"
+    assert bump_for([commit("refactor: io")], no_release=frozenset({"refactor"})) is None
 
 
 def test_breaking_footer_is_major() -> None:
@@ -58,7 +65,7 @@ def test_merge_commits_do_not_count() -> None:
     assert bump_for([merge]) is None
     assert bump_for([merge, commit("fix: x")]) == "patch"
     # even a conventional-looking merge subject does not bump when git says it is a merge
-    assert bump_for([commit("feat!: merged", merge=True), commit("docs: y")]) == "patch"
+    assert bump_for([commit("feat!: merged", merge=True), commit("fix: y")]) == "patch"
     # and a single-parent commit with a merge-like subject is an ordinary change
     assert bump_for([commit("Merge branch 'x' into development", merge=False)]) == "patch"
 

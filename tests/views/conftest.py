@@ -20,6 +20,11 @@ from releases.models import AuditEvent
 # for want of a manifest, one validated by a waiver, one approved), shared as they are.
 from tests.promotion.conftest import approved, candidate, repo, validated  # noqa: F401
 
+# The sandbox's and the validation runs' (bwrap at hand; no task queued), for the manifest
+# approval's test.
+from tests.sandbox.conftest import working_bwrap  # noqa: F401
+from tests.validation_runs.conftest import no_enqueue  # noqa: F401
+
 
 @pytest.fixture
 def sent(monkeypatch) -> list[tuple[str, dict]]:

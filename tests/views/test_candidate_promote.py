@@ -3,6 +3,7 @@
 import pytest
 
 from ewsdash import queue
+from releases.models import Operation
 from tests.promotion.factories import make_freeze
 from tests.views.candidate_urls import action_url, detail_url
 from tests.views.conftest import events, flashes
@@ -17,14 +18,23 @@ def test_it_marks_an_approved_candidate_promoting_and_queues_the_work(post, appr
     assert flashes(response) == ["Promotion started: the worker merges, tags and pushes."]
     approved.refresh_from_db()
     assert (approved.status, approved.promoted_by.username) == ("promoting", "rm-ana")
+    # The git work is an operation row, recorded before anything is pushed, then queued.
+    operation = Operation.objects.get(candidate=approved)
+    assert (operation.kind, operation.status, operation.requested_by.username) == (
+        "promote",
+        "queued",
+        "rm-ana",
+    )
     assert sent == [
         (
-            queue.CANDIDATE_PROMOTE,
-            {"candidate_id": approved.pk, "soft_time_limit": None, "time_limit": None},
+            queue.OPERATION_RUN,
+            {"operation_id": operation.pk, "soft_time_limit": None, "time_limit": None},
         )
     ]
     (event,) = events("candidate.promoting")
     assert (event.actor_name, event.payload["break_glass"]) == ("rm-ana", "")
+    assert event.payload["operation"] == operation.pk
+    assert len(events("operation.queued")) == 1
 
 
 def test_it_refuses_a_candidate_not_yet_approved(post, validated, sent):

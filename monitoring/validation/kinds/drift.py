@@ -90,6 +90,7 @@ def _compare(
         return CheckOutcome("failed", f"invalid drift options: {error}")
     compared: dict[str, Any] = {}
     drifted: list[str] = []
+    untested: list[str] = []
     cell_notes: list[str] = []
     for name, path in sorted(current.items()):
         if name not in reference:
@@ -106,6 +107,7 @@ def _compare(
             return CheckOutcome("failed", f"{name}: {error}", {"compared": compared})
         columns = result["columns"]
         compared[name] = {"summary": result["summary"], "columns": columns}
+        untested.extend(_untested(name, result))
         for column, data in columns.items():
             if data.get("drifted"):
                 drifted.append(f"{column} ({name})")
@@ -118,10 +120,26 @@ def _compare(
     missing = sorted(set(reference) - set(current))
     details: dict[str, Any] = {"compared": compared, "missing": missing}
     tested = sum(1 for item in compared.values() if "columns" in item)
+    if untested:
+        details["untested"] = untested
     if drifted:
         return CheckOutcome(
             "failed",
             f"drift in {len(drifted)} column(s): {', '.join(drifted[:5])}",
+            details,
+        )
+    if not tested:
+        return CheckOutcome(
+            "inconclusive",
+            "nothing compared: production has no prediction file of the same name as "
+            f"{', '.join(sorted(current)[:5])}",
+            details,
+        )
+    if untested:
+        more = f" (and {len(untested) - 3} more)" if len(untested) > 3 else ""
+        return CheckOutcome(
+            "inconclusive",
+            f"could not test {len(untested)} column(s): {'; '.join(untested[:3])}{more}",
             details,
         )
     extra = f"; {len(missing)} production file(s) missing" if missing else ""
@@ -130,6 +148,32 @@ def _compare(
     return CheckOutcome(
         "passed", f"no drift in {tested} file(s) against production{extra}", details
     )
+
+
+def _untested(name: str, result: Mapping[str, Any]) -> list[str]:
+    """In plain words, each column of file `name` the engine could not test."""
+    found = []
+    if not result["columns"]:
+        skipped = result["summary"].get("skipped_columns") or {}
+        production = ", ".join(skipped.get("only_reference", [])[:5]) or "none"
+        candidate = ", ".join(skipped.get("only_current", [])[:5]) or "none"
+        found.append(
+            f"{name}: no column to compare (production has {production}; the candidate "
+            f"has {candidate})"
+        )
+    for column, data in result["columns"].items():
+        status = str(data.get("status", ""))
+        if status == "empty_current":
+            found.append(
+                f"{column} ({name}): the candidate's file has no usable value (no rows, or "
+                "every value NaN or infinite)"
+            )
+        elif status == "empty_reference":
+            found.append(f"{column} ({name}): production's file has no usable value")
+        elif status.startswith("type_mismatch"):
+            kinds = status.partition(":")[2].strip() or "different types"
+            found.append(f"{column} ({name}): the types differ ({kinds})")
+    return found
 
 
 DRIFT = DriftKind()

@@ -7,6 +7,7 @@ rules are in ``monitoring/validation/predictions.py``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,17 @@ class InferenceKind(CheckKind):
             raise table.fail(f"steps must be between 1 and 1200, got {steps}", "steps")
         values["steps"] = steps
         values["first_month"] = table.get("first_month", int, "an integer month id")
-        values["count_targets"] = table.get("count_targets", bool, "true or false")
+        count_targets = table.get(
+            "count_targets", (bool, str), "true, false or a regular expression on column names"
+        )
+        if isinstance(count_targets, str):
+            try:
+                re.compile(count_targets)
+            except re.error as error:
+                raise table.fail(
+                    f"count_targets is not a regular expression: {error}", "count_targets"
+                ) from None
+        values["count_targets"] = count_targets
         return values
 
     def judge(self, spec: CheckSpec, context: JudgeContext) -> CheckOutcome:

@@ -1,7 +1,9 @@
 """The ``performance`` kind: the candidate's metrics against the production release's.
 
 Fields: ``run``, ``from``, ``metrics`` (required), ``tolerance`` and ``abs_tolerance``
-(default 0), ``directions`` (``{ my_metric = "higher" }``). The comparison is
+(default 0), ``directions`` (``{ my_metric = "higher", Coverage = 0.95, y_hat_bar = "none" }``:
+"lower"/"higher" is better, a number is the value to match, "none" is not compared). The
+comparison is
 ``monitoring/validation/metrics.py``; the production metrics come in the context.
 """
 
@@ -13,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..checks import check_files
 from ..fields import CheckTable, show
-from ..metrics import MetricRow, MetricsError, check_performance, load_metrics, metric_direction
+from ..metrics import (
+    MetricRow,
+    MetricsError,
+    check_performance,
+    direction_from_manifest,
+    load_metrics,
+    metric_direction,
+)
 from ..outcome import CheckOutcome, file_record
 from ..patterns import PathEscapeError
 from .base import CheckKind, JudgeContext, judge_files
@@ -41,12 +50,15 @@ class PerformanceKind(CheckKind):
             values[key] = float(value)
         directions = table.get("directions", dict, 'a table like { my_metric = "higher" }', {})
         for metric, direction in directions.items():
-            if direction not in ("lower", "higher"):
+            try:
+                direction_from_manifest(direction)
+            except ValueError:
                 raise table.fail(
-                    f'direction of "{metric}" must be "lower" or "higher", got {show(direction)}',
+                    f'direction of "{metric}" must be "lower", "higher", "none" or a number '
+                    f"(the value to match), got {show(direction)}",
                     "directions",
                     metric,
-                )
+                ) from None
         values["directions"] = tuple(sorted(directions.items()))
         return values
 

@@ -112,9 +112,16 @@ class Command(BaseCommand):
             where = "production" if r["on_production"] else "not on production"
             self.stdout.write(f"  {r['tag']:<24} {r['kind']:<10} {r['commit'][:8]}  {where}")
         if status["not_semver_tags"]:
-            self.stdout.write(f"not semver: {', '.join(status['not_semver_tags'])}")
+            tags = ", ".join(f"{t['tag']} ({t['reason']})" for t in status["not_semver_tags"])
+            self.stdout.write(f"not semver: {tags}")
         upcoming = status["next_version"]
         if upcoming["version"]:
             self.stdout.write(f"next version: {upcoming['tag']} ({upcoming['bump']})")
         for item in status["backports"]:
             self.stdout.write(f"  back-port {item['commit'][:8]} {item['subject']}")
+        for incident in status["incidents"]:
+            if incident["acknowledged_by"] is None:
+                self.stdout.write(
+                    f"OPEN INCIDENT #{incident['id']}: {incident['kind']} {incident['ref']} at "
+                    f"{incident['commit'][:10]} since {incident['opened_at']}"
+                )

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from ewsdash.roles import ADMIN, ANALYST, RELEASE_MANAGER, VIEWER
 from monitoring.tasks import validation_runs_for_releases
@@ -18,7 +19,7 @@ from releases import services, sync
 from releases.audit import audit_record
 from releases.demo_pipeline import build_demo_origin
 from releases.errors import ActionRefused
-from releases.models import Repository
+from releases.models import GitIdentity, Repository
 from releases.tasks import candidate_create, repository_sync
 
 DEMO_REPOSITORY = "views-pipeline"
@@ -100,4 +101,21 @@ class Command(BaseCommand):
                     obj=user,
                     payload={"role": role},
                 )
+        # Each demo user commits as their e-mail, confirmed (as an admin would) so that
+        # they may approve.
+        admin = User.objects.get(username="admin")
+        for username in DEMO_USERS:
+            user = User.objects.get(username=username)
+            with transaction.atomic():
+                identity, created = GitIdentity.objects.get_or_create(
+                    email=user.email,
+                    defaults={"user": user, "confirmed_by": admin, "confirmed_at": timezone.now()},
+                )
+                if created:
+                    audit_record(
+                        actor="seed_demo",
+                        action="identity.confirmed",
+                        obj=identity,
+                        payload={"user": username, "email": identity.email},
+                    )
         self.stdout.write(f"Demo users: {', '.join(DEMO_USERS)}.")
