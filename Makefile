@@ -21,7 +21,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-# Test-only npm tools (GitHub's webhook schemas), pinned in tests/package-lock.json.
+# Test-only npm tools (GitHub's webhook schemas and REST API description, Prism), pinned in tests/package-lock.json.
 tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.json
 	npm ci --prefix tests --no-audit --no-fund --loglevel=error
 

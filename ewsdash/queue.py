@@ -15,6 +15,8 @@ from django.db import transaction
 REPOSITORY_SYNC = "releases.tasks.repository_sync"
 CANDIDATE_CREATE = "releases.tasks.candidate_create"
 CANDIDATE_PROMOTE = "releases.tasks.candidate_promote"
+CANDIDATE_GATES_PUBLISH = "releases.tasks.candidate_gates_publish"
+CANDIDATE_PULL_REQUEST_OPEN = "releases.tasks.candidate_pull_request_open"
 OPERATION_RUN = "releases.tasks.operation_run"
 CHECK_RESULT_RUN = "monitoring.tasks.check_result_run"
 DRIFT_PART_RUN = "monitoring.tasks.drift_part_run"
@@ -26,6 +28,8 @@ TASK_NAMES = (
     REPOSITORY_SYNC,
     CANDIDATE_CREATE,
     CANDIDATE_PROMOTE,
+    CANDIDATE_GATES_PUBLISH,
+    CANDIDATE_PULL_REQUEST_OPEN,
     OPERATION_RUN,
     CHECK_RESULT_RUN,
     DRIFT_PART_RUN,

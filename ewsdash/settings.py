@@ -264,6 +264,13 @@ EWSDASH_WEBHOOK_KEY = env_str(
 )
 EWSDASH_WEBHOOK_MAX_AGE = env_int("EWSDASH_WEBHOOK_MAX_AGE", 300, minimum=10)
 
+# Forges (releases/forge.py): GitHub's REST API root (GitHub Enterprise: https://HOST/api/v3)
+# and the address people reach ewsdash at, for the links ewsdash leaves on the forge. A
+# repository's token is read from the environment variable it names (forge_token_env).
+EWSDASH_GITHUB_API_URL = env_str("EWSDASH_GITHUB_API_URL", "https://api.github.com")
+EWSDASH_GITHUB_TIMEOUT = env_int("EWSDASH_GITHUB_TIMEOUT", 15, minimum=1)
+EWSDASH_PUBLIC_URL = env_str("EWSDASH_PUBLIC_URL", "http://localhost:8000")
+
 # Celery: a real worker in every mode. The database holds every job's state, so
 # there is no result backend.
 CELERY_BROKER_URL = broker_url("CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}")

@@ -62,6 +62,9 @@ class RepositoryChangeForm(forms.ModelForm):
             "required_approvals",
             "authors_may_approve",
             "manifest_path",
+            "forge",
+            "forge_project",
+            "forge_token_env",
             "require_signed_commits",
             "allowed_signers",
         ]

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ewsdash import queue
 from monitoring import runs
 from monitoring.models import RunPurpose, RunStatus, ValidationRun
 from releases import git, versioning
@@ -39,6 +40,7 @@ from releases.models import (
     BranchKind,
     CandidateKind,
     Decision,
+    Forge,
     OperationKind,
     PromotionCandidate,
     Release,
@@ -53,6 +55,7 @@ from releases.workflow import (
     approvals_void,
     candidate_lock,
     candidate_transition,
+    gates_changed,
 )
 
 # -- creating a candidate --------------------------------------------------------------------
@@ -264,7 +267,11 @@ def candidate_create(
                 reason=f"A newer candidate (#{candidate.pk}) from {source_branch}.",
             )
         run = runs.validation_run_create(plan=plan, actor=actor, purpose=RunPurpose.CANDIDATE)
+        if repository.forge != Forge.DIRECT:
+            # Before the first status, so the pull request shows it from the start.
+            queue.enqueue_on_commit(queue.CANDIDATE_PULL_REQUEST_OPEN, candidate_id=candidate.pk)
         _attach_run(candidate, run)
+        gates_changed(candidate)
     return candidate
 
 
@@ -450,6 +457,7 @@ def candidate_approve(*, candidate: PromotionCandidate, actor: Any, comment: str
                 "comment": comment.strip(),
             },
         )
+        gates_changed(candidate)
         count = len(gate_facts(candidate=candidate).live_approvals)
         if candidate.status == S.VALIDATED and count >= candidate.repository.required_approvals:
             candidate_transition(

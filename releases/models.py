@@ -19,6 +19,23 @@ def validate_branch_name(value: str) -> None:
         raise ValidationError(f"{value!r} is not a valid branch name")
 
 
+ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def validate_env_name(value: str) -> None:
+    if value and not ENV_NAME_RE.match(value):
+        # The value is not echoed: it may be the token itself, given by mistake.
+        raise ValidationError(
+            "Give the name of the environment variable that holds the token (A-Z, 0-9, _), "
+            "never the token itself."
+        )
+
+
+class Forge(models.TextChoices):
+    DIRECT = "direct", "direct (plain git host)"
+    GITHUB = "github", "GitHub"
+
+
 def validate_sandbox_mounts(value: str) -> None:
     """One absolute path a line, without `..` (the sandbox mounts each read-only)."""
     for line in value.splitlines():
@@ -48,6 +65,20 @@ class Repository(models.Model):
         default=False, help_text="Whether authors of a candidate's commits may approve it"
     )
     manifest_path = models.CharField(max_length=500, default="ewsdash.toml")
+    # Where the repository is hosted, for what ewsdash publishes there (releases/forge.py):
+    # "direct" talks git only; "github" also posts the ewsdash/gates commit status.
+    forge = models.CharField(max_length=20, choices=Forge.choices, default=Forge.DIRECT)
+    forge_project = models.CharField(
+        max_length=200, blank=True, help_text='The project on the forge, "owner/repo"'
+    )
+    # The token is never stored: this names the environment variable that holds it.
+    forge_token_env = models.CharField(
+        max_length=100,
+        blank=True,
+        default="EWSDASH_GITHUB_TOKEN",
+        validators=[validate_env_name],
+        help_text="The environment variable holding the forge's API token",
+    )
     version_file = models.CharField(
         max_length=500,
         default="pyproject.toml",
@@ -136,6 +167,8 @@ class Repository(models.Model):
             raise ValidationError(
                 {"development_branch": "The development branch must differ from production."}
             )
+        if self.forge == Forge.GITHUB and self.forge_project.count("/") != 1:
+            raise ValidationError({"forge_project": 'A GitHub project is "owner/repo".'})
         if self.tag_style not in ("", "v"):
             raise ValidationError({"tag_style": 'Tag style is "v" or empty.'})
 
@@ -543,6 +576,8 @@ class PromotionCandidate(models.Model):
     )
     freeze_override_reason = models.TextField(blank=True)
     promotion_error = models.TextField(blank=True)
+    # In github mode: the pull request into production ewsdash opened for it (0: none yet).
+    forge_pull_request = models.PositiveIntegerField(default=0)
     release = models.OneToOneField(
         Release, null=True, blank=True, on_delete=models.PROTECT, related_name="candidate"
     )

@@ -42,6 +42,9 @@ def repository_create(
     required_approvals: int = 2,
     authors_may_approve: bool = False,
     manifest_path: str = "ewsdash.toml",
+    forge: str = "direct",
+    forge_project: str = "",
+    forge_token_env: str = "EWSDASH_GITHUB_TOKEN",
 ) -> Repository:
     """Register a governed repository: check the origin, clone it, save the row.
 
@@ -59,6 +62,9 @@ def repository_create(
         required_approvals=required_approvals,
         authors_may_approve=authors_may_approve,
         manifest_path=manifest_path,
+        forge=forge,
+        forge_project=forge_project,
+        forge_token_env=forge_token_env,
     )
     try:
         repository.full_clean()
@@ -125,6 +131,9 @@ SETTINGS_FIELDS = {
     "authors_may_approve",
     "manifest_path",
     "tag_style",
+    "forge",
+    "forge_project",
+    "forge_token_env",
     "require_signed_commits",
     "allowed_signers",
     "sandbox_mounts",

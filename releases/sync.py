@@ -35,7 +35,7 @@ from releases.models import (
     Repository,
     TagState,
 )
-from releases.workflow import OPEN, S, approvals_void, candidate_transition
+from releases.workflow import OPEN, S, approvals_void, candidate_transition, gates_changed
 
 
 def check_required_branches(repository: Repository, names: set[str]) -> None:
@@ -449,6 +449,8 @@ def candidates_refresh(*, repository: Repository, facts: list[CandidateFacts]) -
             changed += ["checked_production_head", "contains_production_head"]
         if changed:
             candidate.save(update_fields=[*changed, "updated_at"])
+        if "checked_production_head" in changed:
+            gates_changed(candidate)  # the "contains production's head" gate was re-judged
 
 
 # -- releases, the production line and the back-port ledger -----------------------------

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from ewsdash.celery import app
-from releases import candidates, merges, operation_runner, sync
+from releases import candidates, forge, merges, operation_runner, sync
 from releases.errors import ActionRefused
 from releases.models import Repository
 
@@ -84,3 +84,15 @@ def candidate_create(*, repository_id: int, username: str, source_branch: str = 
 def candidates_catch_up() -> str:
     """Validating candidates whose run finished while the follow-up was lost."""
     return f"{candidates.candidates_catch_up()} runs followed up"
+
+
+@app.task(name="releases.tasks.candidate_gates_publish")
+def candidate_gates_publish(*, candidate_id: int) -> str:
+    """Post the candidate's ewsdash/gates commit status on its forge (github mode)."""
+    return forge.candidate_gates_publish(candidate_id=candidate_id)
+
+
+@app.task(name="releases.tasks.candidate_pull_request_open")
+def candidate_pull_request_open(*, candidate_id: int) -> str:
+    """Push the candidate's branch and open its pull request into production (github mode)."""
+    return forge.candidate_pull_request_open(candidate_id=candidate_id)

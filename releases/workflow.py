@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from ewsdash import queue
 from releases.audit import audit_record
 from releases.errors import ActionRefused
 from releases.models import (
@@ -22,6 +23,7 @@ from releases.models import (
     CANDIDATE_TERMINAL,
     Approval,
     CandidateStatus,
+    Forge,
     PromotionCandidate,
 )
 
@@ -93,6 +95,14 @@ def candidate_transition(
         repository=candidate.repository,
         payload={"from": previous, "to": target, "reason": reason, **(payload or {})},
     )
+    gates_changed(candidate)
+
+
+def gates_changed(candidate: PromotionCandidate) -> None:
+    """Something the gates read changed: on a forge, republish the ewsdash/gates status
+    once the caller's transaction commits (a worker calls the forge, never this request)."""
+    if candidate.repository.forge != Forge.DIRECT:
+        queue.enqueue_on_commit(queue.CANDIDATE_GATES_PUBLISH, candidate_id=candidate.pk)
 
 
 def approvals_void(candidate: PromotionCandidate, reason: str) -> int:

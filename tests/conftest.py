@@ -8,6 +8,7 @@ from django.test import Client
 
 from ewsdash.roles import ADMIN, ANALYST, RELEASE_MANAGER, VIEWER
 from tests.support.gitrepo import GitWorld, basic_world
+from tests.support.prism import PrismGitHub
 from tests.support.worker import WorkerProcess
 
 PASSWORD = "test-password-123"
@@ -128,6 +129,27 @@ def registered(world, db):
     sync.repository_sync(repository=repository, actor="test")
     repository.refresh_from_db()
     return repository
+
+
+@pytest.fixture(scope="session")
+def github_api(tmp_path_factory):
+    """GitHub's REST API as its published OpenAPI description defines it, served and
+    enforced by Prism on 127.0.0.1 (tests/support/prism.py); one process per session."""
+    prism = PrismGitHub(tmp_path_factory.mktemp("prism") / "prism.log").start()
+    yield prism
+    prism.stop()
+
+
+@pytest.fixture
+def github_mode(settings, github_api, monkeypatch):
+    """Repositories in github mode talk to the local GitHub contract with a test token."""
+    settings.EWSDASH_GITHUB_API_URL = github_api.url
+    settings.EWSDASH_PUBLIC_URL = "https://ewsdash.example"
+    # The same for a worker process started after this fixture (it reads the environment).
+    monkeypatch.setenv("EWSDASH_GITHUB_API_URL", github_api.url)
+    monkeypatch.setenv("EWSDASH_PUBLIC_URL", "https://ewsdash.example")
+    monkeypatch.setenv("EWSDASH_GITHUB_TOKEN", "ghp_test_token_not_real")
+    return github_api
 
 
 @pytest.fixture

@@ -34,6 +34,9 @@ def test_archiving_in_the_admin_is_audited_and_keeps_the_history(login, register
             "tag_style": registered.tag_style,
             "required_approvals": registered.required_approvals,
             "manifest_path": registered.manifest_path,
+            "forge": registered.forge,
+            "forge_project": registered.forge_project,
+            "forge_token_env": registered.forge_token_env,
             "archive_with_reason": "moved to the new pipeline",
         },
     )
@@ -123,3 +126,30 @@ def test_users_are_deactivated_not_deleted(login, users, registered):
     event = AuditEvent.objects.get(action="user.deactivated")
     assert event.object_id == str(viewer.pk) and event.actor_name == "admin"
     assert audit_verify().ok
+
+
+def test_the_forge_mode_is_set_in_the_admin_and_audited(login, registered):
+    admin = login("admin")
+    change = f"/admin/releases/repository/{registered.pk}/change/"
+    form = {
+        "production_branch": registered.production_branch,
+        "development_branch": registered.development_branch,
+        "tag_style": registered.tag_style,
+        "required_approvals": registered.required_approvals,
+        "manifest_path": registered.manifest_path,
+        "forge": "github",
+        "forge_project": "no-slash",
+        "forge_token_env": "VIEWS_GITHUB_TOKEN",
+    }
+    refused = admin.post_form(change, form)
+    assert refused.status_code == 200
+    assert b"A GitHub project is &quot;owner/repo&quot;." in refused.content
+    assert admin.post_form(change, {**form, "forge_project": "views/pipeline"}).status_code == 302
+    registered.refresh_from_db()
+    assert (registered.forge, registered.forge_project) == ("github", "views/pipeline")
+    event = AuditEvent.objects.get(action="repository.settings_changed")
+    assert event.payload == {
+        "forge": "github",
+        "forge_project": "views/pipeline",
+        "forge_token_env": "VIEWS_GITHUB_TOKEN",
+    }

@@ -150,3 +150,39 @@ def test_the_command_line_exits_with_status_1_and_a_message(world, tmp_path):
     )
     assert result.returncode == 1
     assert "remote helper" in result.stderr
+
+
+def test_add_in_github_mode_names_the_project_and_the_token_variable(world):
+    run(
+        "add",
+        "pipeline",
+        "--origin",
+        str(world.origin),
+        "--no-sync",
+        "--forge",
+        "github",
+        "--forge-project",
+        "views-platform/pipeline",
+        "--forge-token-env",
+        "VIEWS_GITHUB_TOKEN",
+    )
+    repository = Repository.objects.get(name="pipeline")
+    assert (repository.forge, repository.forge_project, repository.forge_token_env) == (
+        "github",
+        "views-platform/pipeline",
+        "VIEWS_GITHUB_TOKEN",
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--forge-project", "no-slash"], "owner/repo"),
+        (["--forge-project", "a/b", "--forge-token-env", "ghp_abc123"], "never the token itself"),
+    ],
+)
+def test_add_refuses_a_bad_forge_setting(world, args, message):
+    with pytest.raises(CommandError, match=message) as refused:
+        run("add", "pipeline", "--origin", str(world.origin), "--forge", "github", *args)
+    assert "ghp_abc123" not in str(refused.value)
+    assert not Repository.objects.exists()

@@ -36,6 +36,13 @@ class Command(BaseCommand):
         add.add_argument("--required-approvals", type=int, default=2)
         add.add_argument("--authors-may-approve", action="store_true")
         add.add_argument("--manifest-path", default="ewsdash.toml")
+        add.add_argument("--forge", choices=["direct", "github"], default="direct")
+        add.add_argument("--forge-project", default="", help='On GitHub: "owner/repo"')
+        add.add_argument(
+            "--forge-token-env",
+            default="EWSDASH_GITHUB_TOKEN",
+            help="The environment variable that holds the forge's token",
+        )
         add.add_argument("--no-sync", action="store_true", help="Register without the first sync")
         sync = sub.add_parser("sync", help="Fetch the origin and record its branches.")
         sync.add_argument("name")
@@ -58,6 +65,9 @@ class Command(BaseCommand):
                 required_approvals=options["required_approvals"],
                 authors_may_approve=options["authors_may_approve"],
                 manifest_path=options["manifest_path"],
+                forge=options["forge"],
+                forge_project=options["forge_project"],
+                forge_token_env=options["forge_token_env"],
             )
         except ActionRefused as error:
             raise CommandError(str(error)) from None
