@@ -19,6 +19,7 @@ CHECK_RESULT_RUN = "monitoring.tasks.check_result_run"
 DRIFT_PART_RUN = "monitoring.tasks.drift_part_run"
 DEPLOYMENT_CONFIGS_RECORD = "monitoring.tasks.deployment_configs_record"
 VALIDATION_RUNS_FOR_RELEASES = "monitoring.tasks.validation_runs_for_releases"
+NOTIFICATION_DELIVER = "notifications.tasks.notification_deliver"
 
 TASK_NAMES = (
     REPOSITORY_SYNC,
@@ -28,6 +29,7 @@ TASK_NAMES = (
     DRIFT_PART_RUN,
     DEPLOYMENT_CONFIGS_RECORD,
     VALIDATION_RUNS_FOR_RELEASES,
+    NOTIFICATION_DELIVER,
 )
 
 

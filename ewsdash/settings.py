@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "releases",
     "monitoring",
     "api",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,13 @@ EWSDASH_CHECK_HEARTBEAT_TIMEOUT = env_int(
     "EWSDASH_CHECK_HEARTBEAT_TIMEOUT", 12 * EWSDASH_CHECK_HEARTBEAT_INTERVAL, minimum=2
 )
 EWSDASH_REAPER_INTERVAL = env_int("EWSDASH_REAPER_INTERVAL", 60, minimum=1)
+# Notifications (README, "Notifications"): links in messages start with the base URL; a
+# failed delivery is tried again after RETRY_BASE seconds, doubling, MAX_ATTEMPTS in all;
+# a worker's claim on a delivery lapses after LEASE seconds (it died) and is taken again.
+EWSDASH_BASE_URL = env_str("EWSDASH_BASE_URL", "http://localhost:8000")
+EWSDASH_NOTIFY_RETRY_BASE = env_int("EWSDASH_NOTIFY_RETRY_BASE", 30, minimum=1)
+EWSDASH_NOTIFY_MAX_ATTEMPTS = env_int("EWSDASH_NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
+EWSDASH_NOTIFY_LEASE = env_int("EWSDASH_NOTIFY_LEASE", 300, minimum=10)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "repositories-sync-all": {
@@ -222,6 +230,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "candidates-catch-up": {
         "task": "releases.tasks.candidates_catch_up",
+        "schedule": float(EWSDASH_REAPER_INTERVAL),
+    },
+    "deliveries-resend-due": {
+        "task": "notifications.tasks.deliveries_resend_due",
         "schedule": float(EWSDASH_REAPER_INTERVAL),
     },
 }

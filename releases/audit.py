@@ -16,11 +16,15 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Model
+from django.dispatch import Signal
 from django.utils import timezone
 
 from releases.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
+# Sent with `event=` right after each event is written, inside the change's transaction:
+# the notifications outbox listens, so its rows commit or roll back with the event.
+audit_recorded = Signal()
 # Any constant works; it only has to be the same for every writer.
 AUDIT_LOCK_KEY = 0x657773_617564  # "ews" "aud"
 
@@ -105,6 +109,7 @@ def audit_record(
     )
     event.hash = event_hash(event)
     event.save()
+    audit_recorded.send(sender=AuditEvent, event=event)
     return event
 
 
