@@ -23,6 +23,7 @@ DRIFT_PART_RUN = "monitoring.tasks.drift_part_run"
 DEPLOYMENT_CONFIGS_RECORD = "monitoring.tasks.deployment_configs_record"
 BRANCH_MERGES_RECORD = "releases.tasks.branch_merges_record"
 VALIDATION_RUNS_FOR_RELEASES = "monitoring.tasks.validation_runs_for_releases"
+NOTIFICATION_DELIVER = "notifications.tasks.notification_deliver"
 
 TASK_NAMES = (
     REPOSITORY_SYNC,
@@ -36,6 +37,7 @@ TASK_NAMES = (
     DEPLOYMENT_CONFIGS_RECORD,
     BRANCH_MERGES_RECORD,
     VALIDATION_RUNS_FOR_RELEASES,
+    NOTIFICATION_DELIVER,
 )
 
 

@@ -37,6 +37,14 @@ ADMIN_ACTIONS = [
     "change_repository",
 ]
 ADMIN_AUTH = ["view_user", "add_user", "change_user", "view_group", "change_group"]
+# Channel URLs may hold secrets, and deliveries show them failing: admins only.
+ADMIN_NOTIFICATIONS = [
+    "view_channel",
+    "add_channel",
+    "change_channel",
+    "delete_channel",
+    "view_delivery",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     VIEWER: [],
@@ -77,6 +85,11 @@ def sync_role_groups(apps: Any) -> None:
         if role == ADMIN:
             granted += list(
                 Permission.objects.filter(content_type__app_label="auth", codename__in=ADMIN_AUTH)
+            )
+            granted += list(
+                Permission.objects.filter(
+                    content_type__app_label="notifications", codename__in=ADMIN_NOTIFICATIONS
+                )
             )
         group.permissions.set(read + granted)
 

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "releases",
     "monitoring",
     "api",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -313,6 +314,12 @@ EWSDASH_SANDBOX_MOUNTS = env_list("EWSDASH_SANDBOX_MOUNTS", [])
 EWSDASH_OPERATION_STALE_AFTER = env_int(
     "EWSDASH_OPERATION_STALE_AFTER", EWSDASH_GIT_TIMEOUT + 60, minimum=1
 )
+# Notifications (README, "Notifications"): links in messages start with EWSDASH_PUBLIC_URL; a
+# failed delivery is tried again after RETRY_BASE seconds, doubling, MAX_ATTEMPTS in all;
+# a worker's claim on a delivery lapses after LEASE seconds (it died) and is taken again.
+EWSDASH_NOTIFY_RETRY_BASE = env_int("EWSDASH_NOTIFY_RETRY_BASE", 30, minimum=1)
+EWSDASH_NOTIFY_MAX_ATTEMPTS = env_int("EWSDASH_NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
+EWSDASH_NOTIFY_LEASE = env_int("EWSDASH_NOTIFY_LEASE", 300, minimum=10)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "repositories-sync-all": {
@@ -329,6 +336,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "candidates-catch-up": {
         "task": "releases.tasks.candidates_catch_up",
+        "schedule": float(EWSDASH_REAPER_INTERVAL),
+    },
+    "deliveries-resend-due": {
+        "task": "notifications.tasks.deliveries_resend_due",
         "schedule": float(EWSDASH_REAPER_INTERVAL),
     },
 }

@@ -34,11 +34,15 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
+from django.dispatch import Signal
 from django.utils import timezone
 
 from releases.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
+# Sent with `event=` right after each event is written, inside the change's transaction:
+# the notifications outbox listens, so its rows commit or roll back with the event.
+audit_recorded = Signal()
 # Any constant works; it only has to be the same for every writer.
 AUDIT_LOCK_KEY = 0x657773_617564  # "ews" "aud"
 
@@ -146,6 +150,7 @@ def audit_record(
     event.save()
     seq, hash_, mac = event.seq, event.hash, event.mac
     transaction.on_commit(lambda: _anchor(seq, hash_, mac))
+    audit_recorded.send(sender=AuditEvent, event=event)
     return event
 
 

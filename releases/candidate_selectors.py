@@ -11,6 +11,7 @@ from monitoring.selectors import RunPanel, run_panel
 from releases.access import frozen_by
 from releases.gates import (
     Gate,
+    GateFacts,
     approve_refusal,
     break_glass_refusal,
     cancel_refusal,
@@ -180,3 +181,58 @@ def decision_bar(
         reject_refusal=reject_refusal(candidate, user),
         missing=missing_for_promotion(facts),
     )
+
+
+# -- waiting for me ----------------------------------------------------------------------------
+
+# What a candidate of mine waits for, by status: the blocking step in one line.
+NEXT_STEP: dict[str, str] = {
+    S.VALIDATING: "waits for staging validation",
+    S.VALIDATION_FAILED: "failed validation: re-run it after a fix, or ask an admin to waive it",
+    S.VALIDATED: "waits for approvals",
+    S.APPROVED: "approved: ready to promote",
+    S.PROMOTING: "promotion under way",
+    S.PROMOTION_FAILED: "promotion failed: read git's error, then promote again",
+}
+
+
+@dataclass(frozen=True)
+class WaitingForMe:
+    to_approve: list[PromotionCandidate]  # candidates the user may approve now
+    mine: list[tuple[PromotionCandidate, str]]  # the user's open candidates, what each waits for
+
+    @property
+    def count(self) -> int:
+        return len(self.to_approve) + len(self.mine)
+
+
+def waiting_for(*, user: Any, repository: Repository | None = None) -> WaitingForMe:
+    """What waits for `user`, in two queries: open candidates of live repositories, and the
+    user's decisions on them. Who may approve follows `approve_refusal`, the action's own rule."""
+    rows = PromotionCandidate.objects.filter(
+        status__in=OPEN, repository__archived_at__isnull=True
+    ).select_related("repository")
+    if repository is not None:
+        rows = rows.filter(repository=repository)
+    candidates = list(rows.order_by("repository__name", "pk")[:200])
+    decisions: dict[int, list[Approval]] = {}
+    for decision in Approval.objects.filter(user=user, candidate__in=candidates):
+        decisions.setdefault(decision.candidate_id, []).append(decision)
+    to_approve = [
+        candidate
+        for candidate in candidates
+        if candidate.status == S.VALIDATED
+        and approve_refusal(
+            candidate,
+            user,
+            # Only the user's own decisions matter to the approve rule's "already decided".
+            GateFacts(candidate, decisions.get(candidate.pk, []), None, None, None),
+        )
+        is None
+    ]
+    mine = [
+        (candidate, NEXT_STEP.get(candidate.status, candidate.get_status_display()))
+        for candidate in candidates
+        if candidate.created_by_id == user.pk
+    ]
+    return WaitingForMe(to_approve, mine)

@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
-from releases import selectors, services
+from releases import candidate_selectors, selectors, services
 from releases.access import access_repository, require_reader
 
 
@@ -30,7 +30,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     repositories = list(selectors.repository_list())
     if len(repositories) == 1:
         return redirect("repository_overview", name=repositories[0].name)
-    return render(request, "releases/overview.html", {"repositories": repositories})
+    context = {
+        "repositories": repositories,
+        "waiting": candidate_selectors.waiting_for(user=request.user),
+    }
+    return render(request, "releases/overview.html", context)
 
 
 @require_safe
@@ -41,6 +45,7 @@ def repository_overview(request: HttpRequest, name: str) -> HttpResponse:
         "board": selectors.branch_board(repository=repository),
         "releases": selectors.release_board(repository=repository),
         "ledger": selectors.backport_ledger(repository=repository),
+        "waiting": candidate_selectors.waiting_for(user=request.user, repository=repository),
         # Only admins see (and may change) the freeze windows.
         "freezes": selectors.freezes_current(repository=repository)
         if request.user.has_perm("releases.manage_freeze")

@@ -1,0 +1,109 @@
+"""The events that reach people: which audit actions, what the message says, who acts.
+
+Each entry turns one audit action into a message: a title, a line saying what the reader
+can do, and the page to open. An action not listed here notifies no one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+
+from releases.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class CatalogueEvent:
+    key: str
+    title: str  # formatted with repository, object and reason
+    todo: str  # what the reader can do
+    audience: str  # who is meant to act (shown in the README, said in the message)
+
+
+CANDIDATE = "releases.PromotionCandidate"
+
+CATALOGUE: dict[str, CatalogueEvent] = {
+    "candidate.validated": CatalogueEvent(
+        "approval_requested",
+        "{repository}: candidate {object} awaits approval",
+        "Review its validation and changelog, then approve or reject it.",
+        "release managers",
+    ),
+    "candidate.validation_waived": CatalogueEvent(
+        "approval_requested",
+        "{repository}: candidate {object} awaits approval (validation waived)",
+        "Read the waiver's reason, then approve or reject it.",
+        "release managers",
+    ),
+    "candidate.validation_failed": CatalogueEvent(
+        "validation_failed",
+        "{repository}: candidate {object} failed validation",
+        "Open the failing checks; fix development and create a new candidate, or re-run it.",
+        "the candidate's creator and release managers",
+    ),
+    "candidate.approved": CatalogueEvent(
+        "approved",
+        "{repository}: candidate {object} is approved",
+        "A release manager can promote it to production.",
+        "release managers",
+    ),
+    "candidate.released": CatalogueEvent(
+        "promoted",
+        "{repository}: promotion done, {object} is on production",
+        "Nothing to do; the release page has its evidence.",
+        "everyone on the repository",
+    ),
+    "candidate.promotion_failed": CatalogueEvent(
+        "promotion_failed",
+        "{repository}: promotion of {object} failed",
+        "Read git's error on the candidate page; production was left unchanged.",
+        "release managers",
+    ),
+    "release.rolled_back": CatalogueEvent(
+        "rolled_back",
+        "{repository}: production rolled back with {object}",
+        "Check the back-port ledger: development still has the reverted changes.",
+        "everyone on the repository",
+    ),
+    "freeze.created": CatalogueEvent(
+        "freeze_started",
+        "{repository}: promotions frozen",
+        "Promotions are blocked until the freeze ends.",
+        "release managers",
+    ),
+}
+
+EVENT_KEYS = sorted({entry.key for entry in CATALOGUE.values()})
+
+
+def object_url(event: AuditEvent) -> str:
+    """The absolute address of the page about the event's object (its repository's else)."""
+    name = event.repository_name
+    if event.object_type == CANDIDATE and name:
+        path = reverse("candidate_detail", kwargs={"name": name, "pk": int(event.object_id)})
+    elif name:
+        path = reverse("repository_overview", kwargs={"name": name})
+    else:
+        path = reverse("overview")
+    return settings.EWSDASH_PUBLIC_URL.rstrip("/") + path
+
+
+def message_for(event: AuditEvent, entry: CatalogueEvent) -> tuple[str, str]:
+    """The title and body of the message about `event`."""
+    reason = (event.payload or {}).get("reason") or ""
+    repository = event.repository_name or "ewsdash"
+    title = entry.title.format(repository=repository, object=event.object_repr)
+    lines = [
+        title,
+        "",
+        f"By: {event.actor_name}",
+        *([f"Why: {reason}"] if reason else []),
+        f"For: {entry.audience}",
+        f"What you can do: {entry.todo}",
+        f"Open: {object_url(event)}",
+        "",
+        f"(audit event #{event.seq})",
+    ]
+    return title, "\n".join(lines)

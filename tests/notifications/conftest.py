@@ -1,0 +1,22 @@
+"""A promotable repository, a real SMTP server, and a mail channel pointing at it."""
+
+from __future__ import annotations
+
+import pytest
+
+from notifications.models import Channel
+from tests.promotion.conftest import approved, candidate, repo, validated  # noqa: F401
+from tests.support.smtp import SmtpServer
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_channel(smtp, db, settings):
+    settings.EWSDASH_PUBLIC_URL = "https://ews.example.org"
+    return Channel.objects.create(name="release managers", url=smtp.channel_url())
