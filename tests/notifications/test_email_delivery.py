@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from notifications import delivery
 from notifications.models import Channel, Delivery, DeliveryStatus
-from releases import candidates, promotion
+from releases import candidates, operation_runner
 from releases.audit import audit_record
 from releases.models import AuditEvent
 from tests.promotion.conftest import waive
@@ -59,7 +59,7 @@ def test_approval_request_and_promotion_done_arrive_by_email(
     candidates.candidate_approve(candidate=candidate, actor=users["admin"])
     with django_capture_on_commit_callbacks(execute=False):
         candidates.candidate_promote(candidate=candidate, actor=users["rm-ben"])
-    assert promotion.promotion_run(candidate_id=candidate.pk).startswith("released v1.1.0")
+    assert operation_runner.promotion_run(candidate_id=candidate.pk).startswith("released v1.1.0")
     # "approved" is not among the channel's events: only the promotion is queued.
     assert list(Delivery.objects.values_list("event_key", flat=True).order_by("pk")) == [
         "approval_requested",
