@@ -100,7 +100,8 @@ def test_postgres_trigger_refuses_update_and_delete():
             cursor.execute(
                 "ALTER TABLE releases_auditevent ENABLE TRIGGER releases_auditevent_no_truncate"
             )
-            cursor.execute("TRUNCATE releases_auditevent")
+            # CASCADE: notification deliveries reference events; the trigger still refuses.
+            cursor.execute("TRUNCATE releases_auditevent CASCADE")
     assert AuditEvent.objects.get().action == "test.event"
 
 

@@ -27,6 +27,9 @@ def raw(sql: str, params: list) -> None:
     trigger off (PostgreSQL), write, switch it on again."""
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Rows referencing events (notification deliveries) leave deferred foreign-key
+            # checks pending, which ALTER TABLE refuses to run beside: settle them first.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(
                 "ALTER TABLE releases_auditevent DISABLE TRIGGER releases_auditevent_append_only"
             )
