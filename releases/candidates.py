@@ -351,21 +351,13 @@ def candidate_rerun_validation(*, candidate: PromotionCandidate, actor: Any) -> 
         refusal = rerun_refusal(candidate, actor)
         if refusal:
             raise ActionRefused(refusal)
-        voided = approvals_void(candidate, "validation re-run")
-        candidate.waived_by, candidate.waiver_reason = None, ""
-        candidate_transition(
+        _validate_again(
             candidate,
-            S.VALIDATING,
             actor=actor,
+            plan=plan,
+            why="validation re-run",
             action="candidate.validation_rerun",
-            payload={"voided_approvals": voided},
         )
-        previous = candidate.validation_run
-        if previous is not None:
-            run = runs.validation_run_rerun(run=previous, actor=actor, plan=plan)
-        else:
-            run = runs.validation_run_create(plan=plan, actor=actor, purpose=RunPurpose.CANDIDATE)
-        _attach_run(candidate, run)
 
 
 def candidate_approve_manifest(*, candidate: PromotionCandidate, actor: Any, reason: str) -> None:
@@ -386,21 +378,42 @@ def candidate_approve_manifest(*, candidate: PromotionCandidate, actor: Any, rea
         runs.manifest_change_approve(
             repository=candidate.repository, commit=candidate.commit, actor=actor, reason=reason
         )
-        voided = approvals_void(candidate, "manifest change approved")
-        candidate.waived_by, candidate.waiver_reason = None, ""
-        candidate_transition(
+        _validate_again(
             candidate,
-            S.VALIDATING,
             actor=actor,
+            plan=plan,
+            why="manifest change approved",
             action="candidate.manifest_approved",
-            payload={"voided_approvals": voided, "reason": reason.strip()},
+            payload={"reason": reason.strip()},
         )
-        previous = candidate.validation_run
-        if previous is not None:
-            run = runs.validation_run_rerun(run=previous, actor=actor, plan=plan)
-        else:
-            run = runs.validation_run_create(plan=plan, actor=actor, purpose=RunPurpose.CANDIDATE)
-        _attach_run(candidate, run)
+
+
+def _validate_again(
+    candidate: PromotionCandidate,
+    *,
+    actor: Any,
+    plan: runs.RunPlan,
+    why: str,
+    action: str,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Inside the caller's transaction, on the locked candidate: void its approvals (given
+    for the old run), drop any waiver, audit `action`, and start the new run."""
+    voided = approvals_void(candidate, why)
+    candidate.waived_by, candidate.waiver_reason = None, ""
+    candidate_transition(
+        candidate,
+        S.VALIDATING,
+        actor=actor,
+        action=action,
+        payload={"voided_approvals": voided, **(payload or {})},
+    )
+    previous = candidate.validation_run
+    if previous is not None:
+        run = runs.validation_run_rerun(run=previous, actor=actor, plan=plan)
+    else:
+        run = runs.validation_run_create(plan=plan, actor=actor, purpose=RunPurpose.CANDIDATE)
+    _attach_run(candidate, run)
 
 
 def candidate_waive_validation(*, candidate: PromotionCandidate, actor: Any, reason: str) -> None:
