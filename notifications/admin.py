@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from notifications import services
 from notifications.models import Channel, Delivery
+from releases.admin import ReadOnlyAdmin
 
 
 @admin.register(Channel)
@@ -28,17 +29,8 @@ class ChannelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdmin):
     list_display = ("pk", "event_key", "title", "channel", "status", "attempts", "last_error")
     list_filter = ("status", "event_key", "channel")
     search_fields = ("title", "last_error")
     readonly_fields = [field.name for field in Delivery._meta.fields] + ["attempt_log"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -160,10 +160,8 @@ class BranchAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["seq", "created_at", "actor_name", "action", "object_repr"]
-    list_filter = ["action"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record the admin site shows and never adds, changes or deletes (services write it)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -173,6 +171,12 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "created_at", "actor_name", "action", "object_repr"]
+    list_filter = ["action"]
 
 
 User = get_user_model()
