@@ -19,8 +19,10 @@ from ewsdash.env import (
     env_list,
     env_path,
     env_prefixes,
+    env_role_map,
     env_str,
 )
+from ewsdash.roles import ROLE_ORDER
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("EWSDASH_VAR_DIR", BASE_DIR / "var")
@@ -87,6 +89,7 @@ INSTALLED_APPS = [
     "monitoring",
     "api",
     "notifications",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +140,32 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("EWSDASH_LOGIN_COOLOFF_MINUTES", 1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+
+# Single sign-on with OpenID Connect (README, "Single sign-on"), through mozilla-django-oidc:
+# on when an issuer is set. The provider's endpoints come from its discovery document,
+# fetched when someone first signs in (accounts/oidc.py); nothing else is ever contacted.
+EWSDASH_OIDC_ISSUER = env_str("EWSDASH_OIDC_ISSUER", "").rstrip("/")
+EWSDASH_OIDC_NAME = env_str("EWSDASH_OIDC_NAME", "your organisation's account")
+EWSDASH_OIDC_USERNAME_CLAIM = env_str("EWSDASH_OIDC_USERNAME_CLAIM", "preferred_username")
+EWSDASH_OIDC_GROUPS_CLAIM = env_str("EWSDASH_OIDC_GROUPS_CLAIM", "groups")
+EWSDASH_OIDC_ROLE_MAP = env_role_map("EWSDASH_OIDC_ROLE_MAP", roles=ROLE_ORDER)
+OIDC_RP_CLIENT_ID = env_str("EWSDASH_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("EWSDASH_OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = env_str("EWSDASH_OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = env_str("EWSDASH_OIDC_SIGN_ALGO", "RS256")
+OIDC_TIMEOUT = env_int("EWSDASH_OIDC_TIMEOUT", 10, minimum=1)
+OIDC_USE_PKCE = True
+OIDC_TOKEN_USE_BASIC_AUTH = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
+if EWSDASH_OIDC_ISSUER:
+    if not EWSDASH_OIDC_ISSUER.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise ImproperlyConfigured("EWSDASH_OIDC_ISSUER must be an https:// URL")
+    if not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET and EWSDASH_OIDC_ROLE_MAP):
+        raise ImproperlyConfigured(
+            "EWSDASH_OIDC_ISSUER needs EWSDASH_OIDC_CLIENT_ID, EWSDASH_OIDC_CLIENT_SECRET "
+            "and EWSDASH_OIDC_ROLE_MAP"
+        )
+    AUTHENTICATION_BACKENDS.append("accounts.oidc.OidcBackend")
 
 ROOT_URLCONF = "ewsdash.urls"
 WSGI_APPLICATION = "ewsdash.wsgi.application"
