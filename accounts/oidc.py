@@ -52,6 +52,14 @@ def provider_metadata() -> dict[str, Any]:
     return metadata
 
 
+def axes_exempt(request: Any, credentials: dict[str, Any] | None) -> bool:
+    """django-axes (AXES_WHITELIST_CALLABLE) throttles password guessing. A single sign-on
+    callback guesses nothing (it needs this session's state and the provider's code; the
+    provider throttles its own sign-in), and carries no user name: counted, a few refusals
+    behind one address would lock out everyone signing on from it. So it is not counted."""
+    return "nonce" in (credentials or {})
+
+
 class OidcBackend(OIDCAuthenticationBackend):
     """Signs in whom the provider's verified claims name (accounts.services)."""
 

@@ -140,6 +140,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("EWSDASH_LOGIN_COOLOFF_MINUTES", 1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Single sign-on callbacks try no password; see accounts.oidc.axes_exempt.
+AXES_WHITELIST_CALLABLE = "accounts.oidc.axes_exempt"
 
 # Single sign-on with OpenID Connect (README, "Single sign-on"), through mozilla-django-oidc:
 # on when an issuer is set. The provider's endpoints come from its discovery document,

@@ -105,6 +105,10 @@ MATRIX: dict[str, Row] = {
     ),
     # Signing out is a POST, and ends on the sign-in page.
     "logout": Row(get=WRONG_METHOD, post=Expect(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN), public=True),
+    # Single sign-on's two addresses, open to everyone (GET only): 404 while no identity
+    # provider is configured, as here (with one: tests/sso/, tests/browser/test_journey_sso.py).
+    "oidc_authenticate": Row(get=Expect(*[404] * 5), post=Expect(*[405] * 5), public=True),
+    "oidc_callback": Row(get=Expect(*[404] * 5), post=Expect(*[405] * 5), public=True),
     # Pages: every role reads.
     "overview": Row(
         get=Expect(LOGIN, 302, 302, 302, 302), post=WRONG_METHOD
