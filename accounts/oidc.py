@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import jwt
 import requests
 from django.conf import settings
 from django.contrib import messages
@@ -86,7 +87,10 @@ class OidcBackend(OIDCAuthenticationBackend):
     def get_payload_data(self, token: Any, key: Any) -> dict[str, Any]:
         # The parent checks the signature and expiry; OpenID Connect Core 3.1.3.7 also
         # asks that the token come from our issuer and be meant for us.
-        payload = super().get_payload_data(token, key)
+        try:
+            payload = super().get_payload_data(token, key)
+        except jwt.InvalidTokenError as error:  # expired, not yet valid, malformed
+            raise SuspiciousOperation(f"The ID token is not valid: {error}") from None
         audience = payload.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
         if str(payload.get("iss", "")).rstrip("/") != settings.EWSDASH_OIDC_ISSUER:
