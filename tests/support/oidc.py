@@ -12,9 +12,9 @@ from __future__ import annotations
 import html
 import json
 import re
+import select
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -50,9 +50,10 @@ class OidcProvider:
             start_new_session=True,
         )
         assert self.process.stdout is not None
-        deadline = time.monotonic() + timeout
-        line = self.process.stdout.readline()  # the provider prints its issuer, then nothing
-        if not line or time.monotonic() > deadline:
+        # The provider prints one line, its issuer, once it listens (nothing if it fails).
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        line = self.process.stdout.readline() if ready else ""
+        if not line:
             self.stop()
             raise RuntimeError(f"the provider did not start:\n{self.log_path.read_text()}")
         self.issuer = json.loads(line)["issuer"]
