@@ -27,6 +27,7 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 from accounts.services import SignInRefused, oidc_user_sign_in
 
 DISCOVERY_MAX_AGE = 3600  # seconds; a provider rotating endpoints is seen within the hour
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")
 _discovered: dict[str, tuple[float, dict[str, Any]]] = {}
 
 
@@ -47,8 +48,11 @@ def provider_metadata() -> dict[str, Any]:
         metadata = response.json()
     except (requests.RequestException, ValueError) as error:
         raise ProviderUnavailable(str(error)) from None
-    if not isinstance(metadata, dict) or metadata.get("issuer", "").rstrip("/") != issuer:
+    if not isinstance(metadata, dict) or str(metadata.get("issuer", "")).rstrip("/") != issuer:
         raise ProviderUnavailable(f"the discovery document is not {issuer}'s")
+    missing = [key for key in ENDPOINTS if not metadata.get(key)]
+    if missing:
+        raise ProviderUnavailable(f"the discovery document has no {', '.join(missing)}")
     _discovered[issuer] = (time.monotonic(), metadata)
     return metadata
 
