@@ -8,6 +8,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -160,7 +161,11 @@ OIDC_USE_PKCE = True
 OIDC_TOKEN_USE_BASIC_AUTH = True
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
 if EWSDASH_OIDC_ISSUER:
-    if not EWSDASH_OIDC_ISSUER.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+    _issuer = urlsplit(EWSDASH_OIDC_ISSUER)
+    if not _issuer.hostname or not (
+        _issuer.scheme == "https"
+        or (_issuer.scheme == "http" and _issuer.hostname in ("127.0.0.1", "localhost"))
+    ):
         raise ImproperlyConfigured("EWSDASH_OIDC_ISSUER must be an https:// URL")
     if not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET and EWSDASH_OIDC_ROLE_MAP):
         raise ImproperlyConfigured(

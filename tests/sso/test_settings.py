@@ -44,8 +44,11 @@ def test_an_issuer_without_its_client_or_role_map_stops_start_up(tmp_path, missi
     assert result.returncode != 0 and missing in result.stderr
 
 
-def test_a_plain_http_issuer_elsewhere_than_this_machine_is_refused(tmp_path):
-    env = {**ON, "EWSDASH_OIDC_ISSUER": "http://idp.example.org"}
+@pytest.mark.parametrize(
+    "issuer", ["http://idp.example.org", "http://127.0.0.1.example.org", "idp.example.org"]
+)
+def test_a_plain_http_issuer_elsewhere_than_this_machine_is_refused(tmp_path, issuer):
+    env = {**ON, "EWSDASH_OIDC_ISSUER": issuer}
     result = run_check({**env, "EWSDASH_VAR_DIR": str(tmp_path)})
     assert result.returncode != 0 and "EWSDASH_OIDC_ISSUER" in result.stderr
 
