@@ -23,10 +23,12 @@ from releases.gates import (
     rerun_refusal,
     waive_refusal,
 )
+from releases.incidents import incidents_open
 from releases.models import (
     Approval,
     Branch,
     FreezeWindow,
+    Incident,
     Operation,
     PromotionCandidate,
     Repository,
@@ -200,15 +202,17 @@ NEXT_STEP: dict[str, str] = {
 class WaitingForMe:
     to_approve: list[PromotionCandidate]  # candidates the user may approve now
     mine: list[tuple[PromotionCandidate, str]]  # the user's open candidates, what each waits for
+    incidents: list[Incident] = field(default_factory=list)  # open ones, for admins
 
     @property
     def count(self) -> int:
-        return len(self.to_approve) + len(self.mine)
+        return len(self.to_approve) + len(self.mine) + len(self.incidents)
 
 
 def waiting_for(*, user: Any, repository: Repository | None = None) -> WaitingForMe:
-    """What waits for `user`, in two queries: open candidates of live repositories, and the
-    user's decisions on them. Who may approve follows `approve_refusal`, the action's own rule."""
+    """What waits for `user`, in two queries (three for admins): open candidates of live
+    repositories, the user's decisions on them, and open incidents for admins.
+    Who may approve follows `approve_refusal`, the action's own rule."""
     rows = PromotionCandidate.objects.filter(
         status__in=OPEN, repository__archived_at__isnull=True
     ).select_related("repository")
@@ -235,4 +239,6 @@ def waiting_for(*, user: Any, repository: Repository | None = None) -> WaitingFo
         for candidate in candidates
         if candidate.created_by_id == user.pk
     ]
-    return WaitingForMe(to_approve, mine)
+    # Admins acknowledge incidents: theirs to act on (one query, for admins only).
+    incidents = incidents_open(repository) if user.has_perm("releases.acknowledge_incident") else []
+    return WaitingForMe(to_approve, mine, incidents)
