@@ -35,7 +35,7 @@ SECRET = "a-webhook-secret-of-32-characters"
 
 
 @pytest.fixture
-def webhook(receiver, users, repo):
+def webhook(receiver, users, repo):  # noqa: F811 (the fixture)
     """A webhook on the pipeline repository, made as an admin makes it (audited)."""
     from notifications import services
     from notifications.models import Webhook

@@ -71,7 +71,9 @@ def test_promotions_reach_everyone_with_a_role_and_incidents_admins_only(
     candidate, users, mail_server
 ):
     with transaction.atomic():
-        audit_record(actor="test", action="candidate.released", obj=candidate, repository="pipeline")
+        audit_record(
+            actor="test", action="candidate.released", obj=candidate, repository="pipeline"
+        )
     assert emailed() == ["admin", "analyst", "rm-ana", "rm-ben", "viewer"]  # not "outsider"
     Delivery.objects.all().delete()
     with transaction.atomic():

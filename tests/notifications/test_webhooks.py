@@ -138,7 +138,7 @@ def test_a_chat_channel_that_keeps_failing_is_flagged_for_admins(
     def page(username: str) -> str:
         return login(username).get("/r/pipeline/").content.decode()
 
-    for attempt in range(3):
+    for _ in range(3):
         assert "failing-channel" not in page("admin")
         Delivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
         assert delivery.delivery_send(delivery_id=row.pk).status == "pending"
