@@ -10,9 +10,10 @@ from releases.audit import audit_record
 
 
 def sent_delivery(*, status: str = DeliveryStatus.SENT, channel_name: str = "matrix") -> int:
-    """A delivery of a freeze notice to a chat channel, sent once (or `status`)."""
-    channel, _ = Channel.objects.get_or_create(
-        name=channel_name, defaults={"url": "json://127.0.0.1:9/hook"}
+    """A delivery of a freeze notice to a chat channel, sent once (or `status`). The
+    channel is switched off afterwards, so the next call's event does not reach it."""
+    channel, _ = Channel.objects.update_or_create(
+        name=channel_name, defaults={"url": "json://127.0.0.1:9/hook", "enabled": True}
     )
     with transaction.atomic():
         audit_record(actor="test", action="freeze.created", repository="pipeline")
@@ -26,4 +27,5 @@ def sent_delivery(*, status: str = DeliveryStatus.SENT, channel_name: str = "mat
         attempt_log=[{"at": now.isoformat(), "error": "" if status == "sent" else "HTTP 500"}],
         last_error="" if status == DeliveryStatus.SENT else "HTTP 500",
     )
+    Channel.objects.filter(pk=channel.pk).update(enabled=False)
     return row.pk
