@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ewsdash.queue import NOTIFICATION_DELIVER, enqueue_on_commit
+from notifications.audiences import preferences_of
 from notifications.catalogue import EVENT_KEYS
 from notifications.models import Channel, Delivery, DeliveryStatus, Preference, Webhook
 from notifications.secrets import secret_encrypt
@@ -84,7 +85,8 @@ def preferences_save(*, user: Any, email_on: set[str]) -> list[str]:
     if unknown:
         raise ActionRefused(f"Unknown events: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
-        before = dict(Preference.objects.filter(user=user).values_list("event_key", "email"))
+        # What the user got before: their choices, else their role's defaults.
+        before = {row.key: row.email for row in preferences_of(user=user)}
         for key in EVENT_KEYS:
             Preference.objects.update_or_create(
                 user=user, event_key=key, defaults={"email": key in email_on}

@@ -21,7 +21,8 @@ def count(login, username: str) -> str:
 
 def test_every_page_asks_for_the_count(login, registered):
     page = login("viewer").get(reverse("audit")).content.decode()
-    assert f'hx-get="{reverse("waiting_count")}" hx-trigger="load"' in page
+    assert f'data-waiting-count-url="{reverse("waiting_count")}"' in page
+    assert "js/waiting-count.js" in page
 
 
 def test_it_counts_what_each_person_may_do(candidate, users, login):
