@@ -27,7 +27,8 @@ def _require_deliveries_reader(request: HttpRequest) -> None:
 @require_safe
 def notification_preferences(request: HttpRequest) -> HttpResponse:
     require_reader(request)
-    context = {"rows": preferences_of(user=request.user), "email": request.user.email}
+    email = getattr(request.user, "email", "")  # require_reader let only signed-in users in
+    context = {"rows": preferences_of(user=request.user), "email": email}
     return render(request, "notifications/preferences.html", context)
 
 
