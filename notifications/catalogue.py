@@ -93,6 +93,13 @@ CATALOGUE: dict[str, CatalogueEvent] = {
         "release managers",
         MANAGERS,
     ),
+    "drift_job.drift_found": CatalogueEvent(
+        "drift_found",
+        "{repository}: {object} found drift",
+        "Open the drift job: read which models and columns drifted, and by how much.",
+        "analysts and release managers",
+        (ANALYST, RELEASE_MANAGER, ADMIN),
+    ),
     "incident.opened": CatalogueEvent(
         "incident_opened",
         "{repository}: incident: {object}",
@@ -115,6 +122,8 @@ def object_url(event: AuditEvent) -> str:
     name = event.repository_name
     if event.object_type == CANDIDATE and name:
         path = reverse("candidate_detail", kwargs={"name": name, "pk": int(event.object_id)})
+    elif event.object_type == "monitoring.DriftJob" and name:
+        path = reverse("drift_job_detail", kwargs={"name": name, "job_id": int(event.object_id)})
     elif event.object_type == "releases.Incident" and name:
         path = reverse("incident_list", kwargs={"name": name})
     elif name:
