@@ -151,3 +151,9 @@ def test_a_chat_channel_that_keeps_failing_is_flagged_for_admins(
     Delivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
     assert delivery.delivery_send(delivery_id=row.pk).status == "sent"
     assert "failing-channel" not in page("admin")  # one success clears the flag
+
+
+def test_the_schema_names_every_event_of_the_catalogue():
+    from notifications.catalogue import EVENT_KEYS
+
+    assert sorted(SCHEMA["properties"]["event"]["enum"]) == EVENT_KEYS
