@@ -44,6 +44,11 @@ ADMIN_NOTIFICATIONS = [
     "change_channel",
     "delete_channel",
     "view_delivery",
+    "redeliver_delivery",
+    "view_webhook",
+    "add_webhook",
+    "change_webhook",
+    "delete_webhook",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

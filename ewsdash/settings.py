@@ -356,6 +356,19 @@ EWSDASH_OPERATION_STALE_AFTER = env_int(
 EWSDASH_NOTIFY_RETRY_BASE = env_int("EWSDASH_NOTIFY_RETRY_BASE", 30, minimum=1)
 EWSDASH_NOTIFY_MAX_ATTEMPTS = env_int("EWSDASH_NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
 EWSDASH_NOTIFY_LEASE = env_int("EWSDASH_NOTIFY_LEASE", 300, minimum=10)
+# People's own e-mails and channels' e-mail lists go through this apprise mail URL (no
+# `to`: ewsdash adds the addresses); empty: nobody is e-mailed personally.
+EWSDASH_NOTIFY_EMAIL_URL = env_str("EWSDASH_NOTIFY_EMAIL_URL", "")
+# A channel or webhook whose last this-many attempts all failed is flagged on the Overview.
+EWSDASH_NOTIFY_FAILING_AFTER = env_int("EWSDASH_NOTIFY_FAILING_AFTER", 3, minimum=1)
+# Outgoing webhooks: seconds before a POST is abandoned; their secrets are stored encrypted
+# (Fernet) under this key, derived from SECRET_KEY unless set. Changing it makes every
+# stored webhook secret unreadable (set them again).
+EWSDASH_OUTGOING_WEBHOOK_TIMEOUT = env_int("EWSDASH_OUTGOING_WEBHOOK_TIMEOUT", 10, minimum=1)
+EWSDASH_NOTIFY_SECRET_KEY = env_str(
+    "EWSDASH_NOTIFY_SECRET_KEY",
+    hashlib.sha256(f"ewsdash notify secret key:{SECRET_KEY}".encode()).hexdigest(),
+)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "repositories-sync-all": {

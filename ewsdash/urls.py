@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("monitoring/", include("monitoring.urls")),
     path("", include("api.urls")),
+    path("", include("notifications.urls")),
     path("", include("releases.urls")),
 ]

@@ -23,6 +23,7 @@ from releases.models import BackportItem
 from tests.conftest import CsrfClient
 from tests.drift_jobs.drift_job_factories import done_drift_job
 from tests.monitoring_pages.factories import drift_job_id, drift_result_id, history_candidate_id
+from tests.notifications.factories import sent_delivery
 from tests.promotion.factories import (
     active_freeze,
     failed_candidate,
@@ -170,6 +171,15 @@ MATRIX: dict[str, Row] = {
     "api_token_create": Row(get=WRONG_METHOD, post=Expect(LOGIN, 400, 400, 400, 400)),
     # Only your own token: another user's (the admin's) is a 404.
     "api_token_revoke": action(Expect(LOGIN, 404, 404, 404, 302), pk=admins_token),
+    # Your own notification settings: every role reads and saves its own (an empty form
+    # turns every e-mail off).
+    "notification_preferences": page(),
+    "notification_preferences_save": action(Expect(LOGIN, 302, 302, 302, 302)),
+    # Deliveries: admins only (they show channels failing); redeliver is audited.
+    "delivery_list": Row(get=Expect(LOGIN, 403, 403, 403, 200), post=WRONG_METHOD),
+    "delivery_redeliver": action(ADMIN_ONLY, pk=sent_delivery),
+    # The header's "waiting for you" count, fetched by every page.
+    "waiting_count": page(),
     # Webhooks answer to a signature, never to a session: unsigned is 401 for everyone
     # (signed requests: tests/api/test_webhooks.py).
     "github_webhook": Row(
