@@ -29,12 +29,19 @@ def test_a_stale_approval_returns_to_the_candidate_and_says_why(browser_page, hi
     assert "You created this candidate" in page.inner_text("[data-testid=approve-refusal]")
     assert page.locator("[data-testid=promote]").is_disabled()
     assert "Approvals: 0 of 2" in page.inner_text("[data-testid=promote-refusal]")
+    # Its creator may withdraw it.
+    assert page.locator("[data-testid=cancel-candidate]").is_enabled()
     page.click("text=Sign out")
 
     # rm-ana opens it; meanwhile the admin cancels it; her approval comes back to this page.
     sign_in(page, "rm-ana")
     page.goto(url)
     assert page.locator("[data-testid=approve]").is_enabled()
+    # Cancel is not hers to press: shown disabled, with the reason beside it.
+    assert page.locator("[data-testid=cancel-candidate]").is_disabled()
+    assert "Only the candidate's creator or an admin can cancel it." in page.inner_text(
+        "[data-testid=cancel-refusal]"
+    )
     candidates.candidate_cancel(candidate=candidate, actor=users["admin"])
     page.click("[data-testid=approve]")
     page.wait_for_selector(".messages")
