@@ -111,6 +111,9 @@ def test_model_health_opens_on_data_every_step_then_one(browser_page, users, reg
     assert "v2.5.0 ★" in page.inner_text("[data-testid=live-release]")
     assert page.inner_text("[data-testid=tolerance]") == "5% relative"
     assert page.inner_text("[data-testid=detail-heading]").startswith("Step 1 in detail")
+    # The detail charts are below the fold: drawn as the reader scrolls to them.
+    page.locator("#plot-metric-crps-1").scroll_into_view_if_needed()
+    page.wait_for_selector("#plot-metric-crps-1 .main-svg")
     traces = page.evaluate(
         "() => document.getElementById('plot-metric-crps-1').data.map(t => [t.name, t.x])"
     )
@@ -169,10 +172,10 @@ def test_deciding_beside_the_evidence(browser_page, users, registered):
 
     sign_in(page, "admin")
     page.goto("/monitoring/pipeline/health/")
+    page.locator("#plot-metric-crps-1").scroll_into_view_if_needed()
     page.wait_for_selector("#plot-metric-crps-1 .main-svg")
     asked = []
     page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
-    page.locator("#plot-metric-crps-1").scroll_into_view_if_needed()
     x, y = page.evaluate(POINT_AT, ["plot-metric-crps-1", "1.0.0"])
     page.mouse.move(x, y)
     page.mouse.click(x, y)

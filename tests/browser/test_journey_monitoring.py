@@ -12,7 +12,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def drawn(page, testid: str):
-    """The chart's plot once plotly has drawn it (charts.js marks it)."""
+    """The chart's plot once plotly has drawn it (charts.js marks it), scrolled to as a
+    reader would: charts below the fold are drawn as they come near."""
+    page.locator(f"[data-testid=chart-{testid}]").scroll_into_view_if_needed()
     plot = page.locator(f"[data-testid=chart-{testid}] .plot[data-drawn='1']")
     plot.wait_for()
     return plot
