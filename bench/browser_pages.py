@@ -197,6 +197,8 @@ def main() -> int:
             env.pop(name, None)
         if not (folder / "prepared").exists():
             print(f"demo prepared in {prepare_demo(env, folder):.0f} s")
+        # A kept folder may predate the code's newest migration.
+        manage(env, "migrate", "--noinput", "-v0")
         # Static files as a deployment serves them: hashed names, cached for good.
         manage(env, "collectstatic", "--noinput", "-v0")
         urls = json.loads(django_run(env, DEMO_URLS))
