@@ -2,15 +2,15 @@
 // Loaded only on chart pages, after plotly.min.js (both local; no CDN).
 (function () {
   "use strict";
-  // Charts on screen are drawn at once; the others when they come near the viewport
-  // (each newPlot costs 30-80 ms, and a page of a dozen charts would make every reader
-  // wait for charts below the fold).
+  // Charts on screen are drawn at once; the others as they come within 300 px of the
+  // viewport (each newPlot costs 30-250 ms, and a page of a dozen charts would make every
+  // reader wait for charts below the fold).
   function draw() {
-    var near = window.innerHeight + 200;
+    var fold = window.innerHeight;
     var later = [];
     document.querySelectorAll("[data-figure]").forEach(function (el) {
       var box = el.getBoundingClientRect();
-      if (box.top < near && box.bottom > -200) { drawOne(el); } else { later.push(el); }
+      if (box.top < fold && box.bottom > 0) { drawOne(el); } else { later.push(el); }
     });
     if (!later.length) { return; }
     if (!("IntersectionObserver" in window)) { later.forEach(drawOne); return; }
