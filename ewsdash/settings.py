@@ -227,16 +227,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
-# plotly.js is served from the Python package's own copy, so the charts' script always
-# matches the figures plotly.py builds, and no page loads anything from a CDN.
-# (find_spec locates the package without importing it at start-up.)
-_PLOTLY_SPEC = importlib.util.find_spec("plotly")
-if _PLOTLY_SPEC is None or not _PLOTLY_SPEC.origin:
-    raise ImproperlyConfigured("plotly is not installed (pip install -r requirements.txt)")
-_PLOTLY_JS_DIR = Path(_PLOTLY_SPEC.origin).parent / "package_data"
+# plotly.js is vendored as its cartesian bundle under static/vendor/ (no CDN), at the
+# version plotly.py builds figures for (tests/test_plotly_bundle.py).
 STATICFILES_DIRS = [
     BASE_DIR / "static",
-    ("vendor/plotly", _PLOTLY_JS_DIR),
     ("ninja", _NINJA_DIR / "static" / "ninja"),
 ]
 STORAGES = {

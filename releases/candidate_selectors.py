@@ -84,8 +84,10 @@ class CandidatePage:
     promote_refusal: str | None
     reject_refusal: str | None
     can_reject: bool
+    rerun_refusal: str | None
     can_rerun: bool
     can_waive: bool
+    cancel_refusal: str | None
     can_cancel: bool
     can_break_glass: bool
     polling: bool
@@ -112,6 +114,8 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
     facts = gate_facts(candidate=candidate)
     is_open = candidate.status in OPEN
     reject = reject_refusal(candidate, user)
+    rerun = rerun_refusal(candidate, user)
+    cancel = cancel_refusal(candidate, user)
     return CandidatePage(
         candidate=candidate,
         gates=gates(facts),
@@ -124,10 +128,12 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
         can_promote=user.has_perm("releases.promote_candidate") and is_open,
         promote_refusal=promote_refusal(candidate, user, facts),
         reject_refusal=reject,
-        can_reject=reject is None,
-        can_rerun=rerun_refusal(candidate, user) is None,
+        can_reject=user.has_perm("releases.approve_candidate") and is_open,
+        rerun_refusal=rerun,
+        can_rerun=user.has_perm("releases.rerun_validation") and is_open,
         can_waive=waive_refusal(candidate, user) is None,
-        can_cancel=cancel_refusal(candidate, user) is None,
+        cancel_refusal=cancel,
+        can_cancel=user.has_perm("releases.create_candidate") and is_open,
         can_break_glass=facts.freeze is not None and break_glass_refusal(candidate, user) is None,
         polling=candidate.status in (S.VALIDATING, S.PROMOTING),
         freeze=facts.freeze,

@@ -682,6 +682,28 @@ def is_ancestor(repo: GitRepo, ancestor: str, descendant: str) -> bool:
     return repo.run("rev-list", "--count", f"{descendant}..{ancestor}").strip() == "0"
 
 
+def lacks_only_release_merges(repo: GitRepo, base: str, tip: str, *, limit: int = 50) -> bool:
+    """Whether every commit `tip` has that `base` lacks is a merge commit whose tree equals
+    the tree of one of its parents that `base` contains. Such a commit (a promotion's
+    `--no-ff` merge of a commit development already has) brings no content `base` lacks, so
+    `base` is in sync with `tip` but for the merge commits themselves. False when `base`
+    lacks nothing, lacks a commit of any other kind, or lacks more than `limit` commits.
+    Two git calls."""
+    out = repo.run("rev-list", "--parents", f"{base}..{tip}")
+    rows = [line.split() for line in out.splitlines()]
+    if not rows or len(rows) > limit or any(len(row) < 3 for row in rows):
+        return False
+    missing = {row[0] for row in rows}
+    commits = sorted({sha for row in rows for sha in row})
+    tree_ids = repo.run("rev-parse", *(f"{c}^{{tree}}" for c in commits)).split()
+    trees = dict(zip(commits, tree_ids, strict=True))
+    # A parent reachable from `tip` but not in base..tip is one `base` contains.
+    return all(
+        any(trees[parent] == trees[commit] and parent not in missing for parent in parents)
+        for commit, *parents in rows
+    )
+
+
 def ref_head(repo: GitRepo, ref: str) -> str | None:
     """The commit a local ref points at, or None."""
     status, out, _ = _run_with(repo, ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])

@@ -206,6 +206,9 @@ class Branch(models.Model):
     behind_production = models.PositiveIntegerField(default=0)
     ahead_of_development = models.PositiveIntegerField(default=0)
     behind_development = models.PositiveIntegerField(default=0)
+    # Development only: the commits it lacks of production are release merge commits that
+    # change no content (git.lacks_only_release_merges), so it is shown in sync.
+    behind_only_by_release_merges = models.BooleanField(default=False)
     first_seen_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     gone_at = models.DateTimeField(null=True, blank=True)

@@ -276,6 +276,7 @@ def _branch_facts(
                 "behind_production": previous.behind_production,
                 "ahead_of_development": previous.ahead_of_development,
                 "behind_development": previous.behind_development,
+                "behind_only_by_release_merges": previous.behind_only_by_release_merges,
                 "merged_by": previous.merged_by,
                 "merged_into": previous.merged_into,
                 "merge_checked": previous.merge_checked,
@@ -288,6 +289,9 @@ def _branch_facts(
                 "behind_production": behind_p,
                 "ahead_of_development": ahead_d,
                 "behind_development": behind_d,
+                "behind_only_by_release_merges": head.name == repository.development_branch
+                and behind_p > 0
+                and git.lacks_only_release_merges(repo, head.head, production),
                 # What releases/merges.py found stays while the branch's own head does
                 # not move; it re-checks on its own after this sync.
                 **(

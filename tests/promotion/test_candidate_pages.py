@@ -195,3 +195,30 @@ def test_the_candidate_page_lists_regressions_worst_first_logs_closed(users, reg
     assert "lr_bright_sky" in first_row and "crps" in first_row and "regressed" in first_row
     assert re.search(r'<details\s+data-testid="log-details">', html)
     assert 'open data-testid="log-details"' not in html
+
+
+def test_cancel_is_shown_disabled_to_a_release_manager_who_did_not_create_it(validated, login):
+    html = page(login("rm-ben"), validated)
+    refusal = "Only the candidate&#x27;s creator or an admin can cancel it."
+    assert f'data-testid="cancel-candidate" disabled title="{refusal}"' in html
+    assert f'data-testid="cancel-refusal">{refusal}<' in html
+    # Reject and re-run are usable now: no refusal beside them.
+    assert 'data-testid="reject"' in html and 'data-testid="reject-refusal"' not in html
+    assert re.search(r'data-testid="rerun-validation"\s*>Re-run validation<', html)
+    assert 'data-testid="rerun-refusal"' not in html
+
+
+def test_reject_rerun_and_cancel_are_shown_disabled_during_a_promotion(validated, login):
+    PromotionCandidate.objects.filter(pk=validated.pk).update(status="promoting")
+    validated.refresh_from_db()
+    html = page(login("rm-ana"), validated)
+    reject = "The promotion is under way; it cannot be rejected now."
+    assert f'data-testid="reject-open" disabled title="{reject}"' in html
+    assert f'data-testid="reject-refusal">{reject}<' in html
+    assert 'data-testid="reject"' not in html  # no reason field, no form to submit
+    rerun = "Validation cannot start again while promoting."
+    assert f'data-testid="rerun-validation" disabled title="{rerun}"' in html
+    assert f'data-testid="rerun-refusal">{rerun}<' in html
+    cancel = "The promotion is under way; it cannot be cancelled now."
+    assert f'data-testid="cancel-candidate" disabled title="{cancel}"' in html
+    assert f'data-testid="cancel-refusal">{cancel}<' in html
