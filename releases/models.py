@@ -718,6 +718,8 @@ class OperationKind(models.TextChoices):
     ROLLBACK = "rollback", "rollback"
     HOTFIX_CUT = "hotfix_cut", "hotfix branch"
     BACK_MERGE = "back_merge", "merge production into development"
+    # Pushes nothing: the worker syncs, freezes the branch head and records the candidate.
+    CANDIDATE_CREATE = "candidate_create", "candidate creation"
 
 
 class OperationStatus(models.TextChoices):
