@@ -49,7 +49,7 @@ from releases.models import (
     Repository,
 )
 from releases.operation_base import operation_queue
-from releases.sync import kind_by_prefix, repository_sync
+from releases.sync import kind_by_prefix, repository_sync, signers_of
 from releases.workflow import (
     OPEN,
     S,
@@ -136,9 +136,7 @@ def _propose(
         )
     )
     unsigned = (
-        git.unverified_commits(
-            repo, production_head, commit, allowed_signers=repository.allowed_signers
-        )
+        git.unverified_commits(repo, production_head, commit, signers=signers_of(repository))
         if repository.require_signed_commits
         else None
     )

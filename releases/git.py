@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -852,14 +853,81 @@ def read_blobs(repo: GitRepo, blobs: list[str]) -> dict[str, bytes]:
     return found
 
 
-def unverified_commits(repo: GitRepo, base: str, tip: str, *, allowed_signers: str) -> list[str]:
-    """Commits in base..tip (merges aside) whose SSH signature `git verify-commit` does not
-    accept against the allowed-signers list (ssh-keygen's format; checked offline)."""
+@dataclass(frozen=True)
+class Signers:
+    """Whose signatures count, checked offline: SSH keys in ssh-keygen's allowed-signers
+    format, and GPG public keys (ASCII-armored, any number, imported into a keyring made
+    for the check)."""
+
+    ssh: str = ""
+    gpg: str = ""
+
+
+@contextmanager
+def _verifying(signers: Signers) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """Git's `-c` options and environment for verify-commit/verify-tag against `signers`,
+    in a scratch folder removed afterwards. Unusable GPG keys raise GitError."""
+    with tempfile.TemporaryDirectory(prefix="ewsdash-signers-") as scratch:
+        allowed = Path(scratch) / "allowed_signers"
+        allowed.write_text(signers.ssh.strip() + "\n")
+        config = ["-c", f"gpg.ssh.allowedSignersFile={allowed}"]
+        home = Path(scratch) / "gnupg"
+        home.mkdir(mode=0o700)
+        if signers.gpg.strip():
+            imported = subprocess.run(
+                ["gpg", "--homedir", str(home), "--batch", "--quiet", "--import"],
+                input=signers.gpg.encode(),
+                capture_output=True,
+                timeout=60,
+                env={"LC_ALL": "C", "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+            )
+            if imported.returncode != 0:
+                error = imported.stderr.decode(errors="replace").strip()[:300]
+                raise GitError(f"the configured GPG keys cannot be imported: {error}")
+        # An empty keyring of our own even without GPG keys: never the host's.
+        yield config, {"GNUPGHOME": str(home)}
+
+
+def unverified_commits(repo: GitRepo, base: str, tip: str, *, signers: Signers) -> list[str]:
+    """Commits in base..tip (merges aside) whose signature `git verify-commit` does not
+    accept from `signers` (SSH or GPG; checked offline)."""
     shas = repo.run("rev-list", "--no-merges", f"{base}..{tip}").split()
     if not shas:
         return []
-    with tempfile.NamedTemporaryFile("w", suffix=".allowed_signers") as signers:
-        signers.write(allowed_signers.strip() + "\n")
-        signers.flush()
-        config = ["-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={signers.name}"]
-        return [sha for sha in shas if _run_with(repo, [*config, "verify-commit", sha])[0] != 0]
+    with _verifying(signers) as (config, env):
+        return [
+            sha for sha in shas if _run_with(repo, [*config, "verify-commit", sha], env=env)[0] != 0
+        ]
+
+
+def tag_signatures(repo: GitRepo, tags: list[str], *, signers: Signers) -> dict[str, str]:
+    """Tag -> "" when `git verify-tag` accepts its signature from `signers`, else why not
+    ("not signed", "not an annotated tag", or "not signed by an allowed signer: ...")."""
+    if not tags:
+        return {}
+    found: dict[str, str] = {}
+    kinds = dict(
+        line.split(" ", 1)[::-1]
+        for line in repo.run(
+            "for-each-ref", "--format=%(objecttype) %(refname:lstrip=2)", "refs/tags/"
+        ).splitlines()
+        if " " in line
+    )
+    with _verifying(signers) as (config, env):
+        for tag in tags:
+            if kinds.get(tag) != "tag":
+                found[tag] = "not an annotated tag (a lightweight tag carries no signature)"
+                continue
+            status, _out, err = _run_with(
+                repo, [*config, "verify-tag", f"refs/tags/{tag}"], env=env
+            )
+            if status == 0:
+                found[tag] = ""
+            elif "no signature found" in err:
+                found[tag] = "not signed"
+            else:
+                last = [line for line in err.strip().splitlines() if line.strip()][-1:]
+                found[tag] = "not signed by an allowed signer" + (
+                    f": {last[0].strip()[:200]}" if last else ""
+                )
+    return found

@@ -85,6 +85,9 @@ class HistoryFacts:
     next_bump: str
     next_changelog: list[dict[str, Any]]
     backports: list[BackportFact]
+    # Tag -> "" (signed by an allowed signer) or why not; only the tags that were checked
+    # (releases.sync fills it where the repository requires signed tags).
+    tag_signatures: dict[str, str] = field(default_factory=dict)
 
 
 def read_history(

@@ -89,10 +89,20 @@ class Repository(models.Model):
         default=False,
         help_text="Promote only candidates whose commits carry a signature from an allowed signer",
     )
+    require_signed_tags = models.BooleanField(
+        default=False,
+        help_text="Check that release tags ewsdash did not make (pushed outside, imported) "
+        "carry a signature from an allowed signer; each release shows the result",
+    )
     allowed_signers = models.TextField(
         blank=True,
         help_text="SSH allowed signers (ssh-keygen's format), one per line: "
         'email namespaces="git" ssh-ed25519 AAAA…',
+    )
+    gpg_public_keys = models.TextField(
+        blank=True,
+        help_text="GPG public keys whose signatures count (ASCII-armored, as `gpg --armor "
+        "--export` prints them; any number)",
     )
     # The sandbox of its checks (monitoring.validation.sandbox), set by an admin.
     sandbox_mounts = models.TextField(
@@ -348,6 +358,10 @@ class Release(models.Model):
     changelog = models.JSONField(default=list, blank=True)
     on_production = models.BooleanField(default=False)
     tag_state = models.CharField(max_length=10, choices=TagState.choices, default=TagState.OK)
+    # Where the repository requires signed tags: when the tag's signature was checked
+    # (`git verify-tag` against the allowed signers) and, if it failed, why.
+    signature_checked_at = models.DateTimeField(null=True, blank=True)
+    signature_problem = models.TextField(blank=True)
     origin_commit = models.CharField(
         max_length=64, blank=True, help_text="Where the tag points now, when it moved"
     )

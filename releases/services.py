@@ -135,7 +135,9 @@ SETTINGS_FIELDS = {
     "forge_project",
     "forge_token_env",
     "require_signed_commits",
+    "require_signed_tags",
     "allowed_signers",
+    "gpg_public_keys",
     "sandbox_mounts",
     "sandbox_network",
 }
