@@ -16,12 +16,14 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 from git import Git
@@ -390,41 +392,50 @@ class GitRepo:
             marked=True,
         )
 
-    def paths_touched(self, commits: list[str]) -> set[str]:
-        """Every path the given commits change (one call, however many commits)."""
-        out = self.run("log", "--no-walk=unsorted", "-z", "--name-only", "--format=", *commits)
-        return {path.lstrip("\n") for path in out.split("\x00") if path.strip("\n")}
-
-    def diffs(self, *revisions: str, paths: list[str] | None = None, no_walk: bool = False) -> str:
-        """The patches of the non-merge commits of `revisions`, for `patch_ids`.
-
-        With `paths`, only commits touching them are listed, each with its whole patch
-        (--full-diff); with `no_walk`, exactly the commits named.
-        """
-        args = [
-            "log",
-            "-p",
-            "--no-merges",
-            "--full-diff",
-            "--no-color",
-            "--no-ext-diff",
-            "--format=commit %H",
-        ]
-        if no_walk:
-            args.append("--no-walk=unsorted")
-        return self.run(*args, *revisions, "--", *(paths or []))
-
-    def patch_ids(self, diffs: str) -> dict[str, str]:
-        """Commit -> `git patch-id --stable` for every commit in `diffs`."""
-        if not diffs.strip():
+    def patch_ids_of(self, commits: list[str]) -> dict[str, str]:
+        """Commit -> `git patch-id --stable` of its whole patch ("" for a commit with none,
+        or a merge). One `git log -p | git patch-id` pipeline: the patches (tens of MB on a
+        long history) never pass through Python; the commits go in on stdin."""
+        if not commits:
             return {}
-        out = self.run("patch-id", "--stable", input_text=diffs + "\n")
-        ids = {}
-        for line in out.splitlines():
+        env = {**os.environ, **GIT_ENV, "GIT_DIR": str(self.path)}
+        log_args = ["log", "-p", "--no-merges", "--full-diff", "--no-color", "--no-ext-diff"]
+        with tempfile.TemporaryFile() as errors:
+            log = subprocess.Popen(
+                ["git", *log_args, "--format=commit %H", "--no-walk=unsorted", "--stdin"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=env,
+            )
+            ids = subprocess.Popen(
+                ["git", "patch-id", "--stable"],
+                stdin=log.stdout,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=env,
+            )
+            assert log.stdin is not None and log.stdout is not None
+            log.stdout.close()  # patch-id holds it now
+            feeder = threading.Thread(target=_feed, args=(log.stdin, commits), daemon=True)
+            feeder.start()
+            try:
+                out, _ = ids.communicate(timeout=self.timeout)
+                log.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                log.kill()
+                ids.kill()
+                raise GitError(f"git patch-id took longer than {self.timeout} s") from None
+            feeder.join()
+            if log.returncode or ids.returncode:
+                errors.seek(0)
+                raise GitError(_decode(errors.read()).strip()[:500] or "git patch-id failed")
+        found = {}
+        for line in _decode(out).splitlines():
             parts = line.split()
             if len(parts) == 2:
-                ids[parts[1]] = parts[0]
-        return ids
+                found[parts[1]] = parts[0]
+        return {sha: found.get(sha, "") for sha in commits}
 
     def cherry_pick_trailers(self, branch: str) -> list[LogCommit]:
         """Commits on `branch` whose message names a cherry-picked commit (git filters)."""
@@ -445,6 +456,18 @@ class GitRepo:
 # comes last so that whatever it contains cannot shift the other fields.
 SEP = "\x1f"
 LOG_FORMAT = SEP.join(["%H", "%P", "%an", "%ae", "%ct", "%s", "%b"]).replace(SEP, "%x1f")
+
+
+def _feed(stream: IO[bytes], commits: list[str]) -> None:
+    try:
+        stream.write("".join(f"{sha}\n" for sha in commits).encode())
+    except BrokenPipeError:
+        pass  # git stopped reading: its status and stderr say why
+    finally:
+        try:
+            stream.close()
+        except BrokenPipeError:
+            pass
 
 
 def _padded(parts: list[str], size: int) -> list[str]:

@@ -727,6 +727,24 @@ class GitIdentity(models.Model):
 # -- git writes as operations, and what moved without ewsdash ---------------------------------
 
 
+class PatchId(models.Model):
+    """A cache: `git patch-id --stable` of one commit of a repository ("" when the commit
+    has no patch). Commits never change, so an entry is never stale; the back-port
+    ledger's equal-patch check (releases.lineage) computes each commit's once."""
+
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="+")
+    commit = models.CharField(max_length=64)
+    patch_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["repository", "commit"], name="one_patch_id_per_commit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commit[:10]}: {self.patch_id[:10] or 'no patch'}"
+
+
 class OperationKind(models.TextChoices):
     PROMOTE = "promote", "promotion"
     ROLLBACK = "rollback", "rollback"

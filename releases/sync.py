@@ -28,6 +28,7 @@ from releases.models import (
     Branch,
     BranchKind,
     IncidentKind,
+    PatchId,
     PromotionCandidate,
     Release,
     ReleaseKind,
@@ -165,6 +166,7 @@ def _read_origin(repository: Repository, *, force: bool) -> OriginFacts | None:
         heads, refused = _acceptable_branches(repo.branches())
         check_required_branches(repository, {head.name for head in heads})
         history = _history_facts(repository, repo, heads)
+        patch_ids_keep(repository, history.learned_patch_ids)
         history.tag_signatures = _tag_signatures(repository, repo, history)
         return OriginFacts(
             digest=digest,
@@ -351,6 +353,19 @@ def _history_facts(
         development_head=by_name[repository.development_branch],
         known_release_commits=dict(shipped.values_list("version", "commit")),
         no_release_types=settings.EWSDASH_NO_RELEASE_TYPES,
+        known_patch_ids=lambda: dict(
+            PatchId.objects.filter(repository=repository).values_list("commit", "patch_id")
+        ),
+    )
+
+
+def patch_ids_keep(repository: Repository, learned: dict[str, str]) -> None:
+    """Store the patch ids a read computed (a cache outside the sync's transaction: a
+    commit's patch id is true whatever the sync decides)."""
+    PatchId.objects.bulk_create(
+        [PatchId(repository=repository, commit=sha, patch_id=pid) for sha, pid in learned.items()],
+        batch_size=1000,
+        ignore_conflicts=True,
     )
 
 
