@@ -69,6 +69,7 @@ class RepositoryChangeForm(forms.ModelForm):
             "require_signed_tags",
             "allowed_signers",
             "gpg_public_keys",
+            "partial_clone",
         ]
 
 

@@ -514,11 +514,13 @@ def _error_text(error: GitCommandError) -> str:
     return "\n".join(lines[-20:]) or f"git exited with status {error.status}"
 
 
-def clone_bare(origin: str, dest: Path, *, timeout: int = 600) -> GitRepo:
+def clone_bare(origin: str, dest: Path, *, timeout: int = 600, partial: bool = False) -> GitRepo:
     """Make a cache clone of `origin` at `dest`, atomically: on failure nothing is left.
 
     The clone is built in a temporary folder beside `dest` and renamed into place
-    only when the fetch succeeded.
+    only when the fetch succeeded. `partial`: a blobless partial clone
+    (`--filter=blob:none`): commits and trees now, each file's content fetched from the
+    origin the first time git needs it (a diff, a checkout, a file read).
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
@@ -527,6 +529,13 @@ def clone_bare(origin: str, dest: Path, *, timeout: int = 600) -> GitRepo:
         Git().execute(["git", "init", "--quiet", "--bare", str(scratch)], env=GIT_ENV)
         repo.run("config", "remote.origin.url", origin)
         repo.run("config", "gc.auto", "0")
+        if partial:
+            # What `git clone --filter=blob:none` records: later fetches keep the filter,
+            # and a missing blob is fetched from the promisor remote when needed.
+            repo.run("config", "core.repositoryformatversion", "1")
+            repo.run("config", "extensions.partialClone", "origin")
+            repo.run("config", "remote.origin.promisor", "true")
+            repo.run("config", "remote.origin.partialclonefilter", "blob:none")
         repo.fetch()
         if dest.exists():
             shutil.rmtree(dest)

@@ -104,6 +104,12 @@ class Repository(models.Model):
         help_text="GPG public keys whose signatures count (ASCII-armored, as `gpg --armor "
         "--export` prints them; any number)",
     )
+    partial_clone = models.BooleanField(
+        default=False,
+        help_text="Cache clones without file contents (--filter=blob:none): each file is "
+        "fetched from the origin when first needed. For large histories; takes effect when "
+        "a host (re)builds its clone",
+    )
     # The sandbox of its checks (monitoring.validation.sandbox), set by an admin.
     sandbox_mounts = models.TextField(
         blank=True,
