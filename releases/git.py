@@ -398,6 +398,8 @@ class GitRepo:
         long history) never pass through Python; the commits go in on stdin."""
         if not commits:
             return {}
+        if self.is_partial():
+            self.prefetch_changed_blobs(commits)
         env = {**os.environ, **GIT_ENV, "GIT_DIR": str(self.path)}
         log_args = ["log", "-p", "--no-merges", "--full-diff", "--no-color", "--no-ext-diff"]
         with tempfile.TemporaryFile() as errors:
@@ -436,6 +438,43 @@ class GitRepo:
             if len(parts) == 2:
                 found[parts[1]] = parts[0]
         return {sha: found.get(sha, "") for sha in commits}
+
+    def is_partial(self) -> bool:
+        """Whether this is a partial clone (file contents fetched when first needed)."""
+        status, out, _ = _run_with(self, ["config", "--get", "extensions.partialClone"])
+        return status == 0 and bool(out.strip())
+
+    def prefetch_changed_blobs(self, commits: list[str]) -> None:
+        """Fetch, in one request, the contents every commit's diff needs: left to itself,
+        `git log -p` in a partial clone fetches commit by commit (one round trip each)."""
+        listing = self.run(
+            "diff-tree",
+            "-r",
+            "--root",
+            "--no-commit-id",
+            "--stdin",
+            input_text="\n".join(commits) + "\n",
+        )
+        wanted = set()
+        for line in listing.splitlines():
+            fields = line.split()
+            if line.startswith(":") and len(fields) >= 4:
+                wanted.update(oid for oid in fields[2:4] if oid.strip("0"))
+        if wanted:
+            self.run(
+                *PROTOCOL_CONFIG,
+                "-c",
+                "fetch.negotiationAlgorithm=noop",
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--recurse-submodules=no",
+                "--filter=blob:none",
+                "--stdin",
+                "origin",
+                input_text="\n".join(sorted(wanted)) + "\n",
+            )
 
     def cherry_pick_trailers(self, branch: str) -> list[LogCommit]:
         """Commits on `branch` whose message names a cherry-picked commit (git filters)."""
