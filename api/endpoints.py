@@ -35,6 +35,7 @@ from api.schemas import (
     DriftJobDetailOut,
     DriftJobOut,
     DriftJobStartIn,
+    OperationOut,
     Page,
     PromoteIn,
     Queued,
@@ -52,6 +53,7 @@ from monitoring.models import DriftJob, RunPurpose, ValidationRun
 from releases import candidate_selectors, candidates, selectors, services
 from releases.access import access_repository, require_reader
 from releases.errors import ActionRefused
+from releases.models import Operation as GitOperation
 from releases.models import PromotionCandidate, Release
 
 MAX_LIMIT = 200
@@ -285,15 +287,32 @@ def candidate_list(
 
 @api.post(
     "/repositories/{name}/candidates",
-    response={201: CandidateDetailOut, **problems.WRITE_ERRORS},
+    response={202: OperationOut, **problems.WRITE_ERRORS},
 )
 def candidate_create(request: HttpRequest, name: str, body: CandidateCreateIn) -> Any:
+    """Queued: a worker syncs with the origin and freezes the branch head. Follow the
+    operation (GET .../operations/{operation_id}); once it succeeded, `candidate` is set."""
     repository = access_repository(request, name, action="create_candidate")
     with acting(request) as user:
-        candidate = candidates.candidate_create(
+        operation = candidates.candidate_request(
             repository=repository, actor=user, source_branch=body.source, version=body.version
         )
-    return Status(201, _candidate_again(request, name, candidate.pk))
+    return Status(202, _operation(request, name, operation.pk))
+
+
+@api.get(
+    "/repositories/{name}/operations/{operation_id}",
+    response={200: OperationOut, **problems.READ_ERRORS},
+)
+def operation_detail(request: HttpRequest, name: str, operation_id: int) -> Any:
+    return _operation(request, name, operation_id)
+
+
+def _operation(request: HttpRequest, name: str, pk: int) -> GitOperation:
+    repository = access_repository(request, name)
+    return get_object_or_404(
+        GitOperation.objects.select_related("requested_by"), repository=repository, pk=pk
+    )
 
 
 @api.get(

@@ -270,6 +270,26 @@ class Queued(Schema):
     detail: str
 
 
+class OperationOut(Schema):
+    """A piece of work a worker carries out (a git write, or creating a candidate)."""
+
+    id: int
+    kind: str
+    status: str = Field(..., description="queued, running, succeeded or failed")
+    progress: str
+    error: str
+    params: dict[str, Any]
+    result: dict[str, Any]
+    candidate: int | None = Field(..., alias="candidate_id")
+    requested_by: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_requested_by(obj: Any) -> str | None:
+        return obj.requested_by.get_username() if obj.requested_by_id else None
+
+
 # -- input ------------------------------------------------------------------------------------
 
 

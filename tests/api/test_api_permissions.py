@@ -20,6 +20,19 @@ from tests.validation_runs.factories import finished_run
 
 pytestmark = pytest.mark.django_db
 
+
+def failed_operation():
+    """A finished candidate creation of the registered repository."""
+    from releases.models import Operation, Repository
+
+    return Operation.objects.create(
+        repository=Repository.objects.get(name="pipeline"),
+        kind="candidate_create",
+        status="failed",
+        error="There is no branch 'x' at the origin.",
+    )
+
+
 READERS = {"admin", "rm-ana", "analyst", "viewer"}
 PATH_PARAMS = {
     "name": lambda: "pipeline",
@@ -27,6 +40,7 @@ PATH_PARAMS = {
     "run_id": finished_run,
     "job_id": done_drift_job,
     "version": lambda: "1.0.0",
+    "operation_id": lambda: failed_operation().pk,
 }
 # operationId -> (who may, a body)
 WRITES = {

@@ -100,30 +100,44 @@ def test_a_refused_action_shows_its_reason_and_changes_nothing(validated, login)
     assert not validated.approvals.exists()
 
 
-def test_creating_from_the_page_goes_to_the_new_candidate(
+def test_creating_from_the_page_follows_its_operation_to_the_new_candidate(
     repo, login, django_capture_on_commit_callbacks
 ):
+    from releases import operation_runner
+    from releases.models import Operation
+
     client = login("rm-ana")
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post_form(
             reverse("candidate_create", kwargs={"name": "pipeline"}),
             {"source": "development", "version": ""},
         )
-    candidate = PromotionCandidate.objects.get()
+    operation = Operation.objects.get()
     assert response["Location"] == reverse(
-        "candidate_detail", kwargs={"name": "pipeline", "pk": candidate.pk}
+        "operation_detail", kwargs={"name": "pipeline", "pk": operation.pk}
     )
+    operation_runner.operation_run(operation_id=operation.pk)
+    candidate = PromotionCandidate.objects.get()
+    html = client.get(response["Location"]).content.decode()
+    link = reverse("candidate_detail", kwargs={"name": "pipeline", "pk": candidate.pk})
+    assert f'data-testid="operation-candidate" href="{link}"' in html
 
 
-def test_a_bad_version_override_is_refused_on_the_page(repo, login):
+def test_a_bad_version_override_fails_its_operation_with_the_reason(repo, login):
+    from releases import operation_runner
+    from releases.models import Operation
+
     client = login("rm-ana")
-    list_url = reverse("candidate_list", kwargs={"name": "pipeline"})
-    response = client.post_form(
+    client.post_form(
         reverse("candidate_create", kwargs={"name": "pipeline"}),
-        {"source": "development", "version": "0.1.0", "next": list_url},
-        follow=True,
+        {"source": "development", "version": "0.1.0"},
     )
-    assert "lower" in response.content.decode()
+    operation = Operation.objects.get()
+    operation_runner.operation_run(operation_id=operation.pk)
+    html = client.get(
+        reverse("operation_detail", kwargs={"name": "pipeline", "pk": operation.pk})
+    ).content.decode()
+    assert 'data-status="failed"' in html and "lower" in html
     assert not PromotionCandidate.objects.exists()
 
 
