@@ -67,6 +67,7 @@ class RepositoryChangeForm(forms.ModelForm):
             "forge_token_env",
             "require_signed_commits",
             "allowed_signers",
+            "sign_tags",
         ]
 
 
