@@ -20,6 +20,7 @@ ReleaseAttestation row. releases.attestation_verify checks one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import tempfile
@@ -68,6 +69,26 @@ def current_signing_key() -> signing.SigningKey:
         return signing.signing_key(Path(settings.EWSDASH_ATTESTATION_KEY))
     except signing.SigningError as error:
         raise ActionRefused(f"Cannot sign the release attestation: {error}") from None
+
+
+@functools.lru_cache(maxsize=4)
+def _public_key_at(path: Path, modified: int) -> str:
+    try:
+        key = signing.signing_key(path, generate=False)
+    except signing.SigningError:
+        return ""
+    return f"{key.public_key} {key.keyid}"
+
+
+def current_public_key() -> str:
+    """ewsdash's current public key and its keyid, for pages ("" before the first use);
+    never makes a key."""
+    path = Path(settings.EWSDASH_ATTESTATION_KEY)
+    try:
+        modified = path.stat().st_mtime_ns
+    except OSError:
+        return ""
+    return _public_key_at(path, modified)
 
 
 def tag_signer(repository: Any) -> Any:
