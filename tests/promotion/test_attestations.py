@@ -169,7 +169,8 @@ def test_a_promotion_is_attested_pushed_and_verifies_online_and_offline(
         attestations.RELEASE_PREDICATE,
     ]
     assert {s["_type"] for s in statements} == {"https://in-toto.io/Statement/v1"}
-    assert all(s["subject"] == [{"name": "v1.1.0", "digest": {"gitCommit": tag_commit}}] for s in statements)  # fmt: skip
+    subject = [{"name": "v1.1.0", "digest": {"gitCommit": tag_commit}}]
+    assert all(s["subject"] == subject for s in statements)
     provenance, test_result, summary, facts = (s["predicate"] for s in statements)
     stored = CheckArtifact.objects.get(check_result__name="predict", name="out/p.csv")
     assert provenance["runDetails"]["byproducts"][0]["digest"] == {"sha256": stored.artifact.sha256}
