@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from monitoring.artifacts import artifact_path, artifact_store
 from monitoring.models import CheckArtifact
@@ -364,3 +365,31 @@ def test_a_repository_can_sign_its_release_tags(world, users, no_enqueue, tmp_pa
     assert done.returncode == 0, done.stderr
     assert b"Good" in done.stderr
     assert offline(clone, key_file(tmp_path))["status"] == 0
+
+
+def test_the_release_page_offers_the_attestation_and_verifies_it(world, users, no_enqueue, login):
+    release = promoted(world, users)
+    client = login("viewer")
+    page = client.get(reverse("release_detail", kwargs={"name": "pipeline", "version": "1.1.0"}))
+    assert b'data-testid="attestation-download"' in page.content
+    assert release.attestation.keyid.encode() in page.content
+    assert attestations.current_public_key().encode() in page.content
+
+    download = client.get(
+        reverse("release_attestation", kwargs={"name": "pipeline", "version": "1.1.0"})
+    )
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/jsonl"
+    assert 'filename="pipeline-v1.1.0.intoto.jsonl"' in download["Content-Disposition"]
+    assert b"".join(download.streaming_content).decode() == stored_bundle(release)
+
+    verify = client.get(reverse("release_verify", kwargs={"name": "pipeline", "version": "1.1.0"}))
+    assert b'data-testid="verify-ok"' in verify.content
+    use = CheckArtifact.objects.get(check_result__name="predict", name="out/p.csv")
+    other = world.root / "other.csv"
+    other.write_text("swapped\n")
+    use.artifact = artifact_store(other)
+    use.save()
+    verify = client.get(reverse("release_verify", kwargs={"name": "pipeline", "version": "1.1.0"}))
+    assert b'data-testid="verify-failed"' in verify.content
+    assert ARTIFACT.encode() in verify.content
