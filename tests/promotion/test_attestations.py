@@ -203,21 +203,30 @@ def test_a_promotion_is_attested_pushed_and_verifies_online_and_offline(
     assert next(f for f in with_store["findings"] if f["what"] == ARTIFACT)["ok"] is True
 
 
-def test_ssh_keygen_alone_verifies_an_envelope(world, users, no_enqueue, tmp_path):
-    """The README's recipe: the DSSE PAE of the payload, the sig decoded, ssh-keygen -Y verify."""
+def readme_recipe() -> str:
+    """The README's "With ssh-keygen alone" shell block."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    after = readme.split("With ssh-keygen alone, for envelope N of the bundle:", 1)[1]
+    return after.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def test_ssh_keygen_alone_verifies_an_envelope_as_the_readme_says(
+    world, users, no_enqueue, tmp_path
+):
     release = promoted(world, users)
-    envelope = json.loads(origin_bundle(world, "1.1.0").splitlines()[0])
-    payload = base64.b64decode(envelope["payload"])
-    kind = envelope["payloadType"].encode()
-    pae = b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(payload), payload)
-    (tmp_path / "sig").write_bytes(base64.b64decode(envelope["signatures"][0]["sig"]))
-    public = key_file(tmp_path).read_text().split()[:2]
-    (tmp_path / "signers").write_text(f"ewsdash {' '.join(public)}\n")
-    verify = ["ssh-keygen", "-Y", "verify", "-f", str(tmp_path / "signers"), "-I", "ewsdash"]
-    verify += ["-n", "ewsdash-attestation", "-s", str(tmp_path / "sig")]
-    assert subprocess.run(verify, input=pae, capture_output=True).returncode == 0
-    assert subprocess.run(verify, input=pae + b" ", capture_output=True).returncode != 0
+    clone = fresh_clone(world, tmp_path / "fresh")
+    shutil.copy(key_file(tmp_path), clone / "ewsdash.pub")
+    script = readme_recipe().replace("1.4.0", "1.1.0")
+    env = {**BASE_ENV, "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(["bash", "-ec", script], cwd=clone, capture_output=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert b'Good "ewsdash-attestation" signature for ewsdash' in done.stdout + done.stderr
+    envelope = json.loads((clone / "envelope.json").read_text())
     assert envelope["signatures"][0]["keyid"] == release.attestation.keyid
+    # The same recipe on an edited payload fails.
+    (clone / "pae.bin").write_bytes((clone / "pae.bin").read_bytes() + b" ")
+    last = script.strip().splitlines()[-1]
+    assert subprocess.run(["bash", "-c", last], cwd=clone, capture_output=True).returncode != 0
 
 
 def test_an_edited_predicate_is_detected(world, users, no_enqueue, tmp_path):
