@@ -138,6 +138,7 @@ SETTINGS_FIELDS = {
     "allowed_signers",
     "sandbox_mounts",
     "sandbox_network",
+    "sign_tags",
 }
 
 
