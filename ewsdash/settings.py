@@ -285,6 +285,10 @@ if len(EWSDASH_AUDIT_KEY) < 32:
 # (run as the owner); see releases/db_roles.py and README "PostgreSQL and Redis".
 EWSDASH_DB_APP_ROLE = env_str("EWSDASH_DB_APP_ROLE", "")
 EWSDASH_AUDIT_ANCHOR_FILE = env_path("EWSDASH_AUDIT_ANCHOR_FILE", VAR_DIR / "audit-anchors.jsonl")
+# The OpenSSH private key that signs release attestations (and, where a repository asks,
+# release tags); generated (ed25519, no passphrase) on first use when the file is missing.
+# Rotate by pointing this at a new key: the old public keys stay in the database.
+EWSDASH_ATTESTATION_KEY = env_path("EWSDASH_ATTESTATION_KEY", VAR_DIR / "attestation_ed25519")
 
 # Webhooks in: each repository's secret is derived from this key (`manage.py webhook
 # secret NAME` prints it); without it, from SECRET_KEY. Generic hooks must be signed

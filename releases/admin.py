@@ -70,6 +70,7 @@ class RepositoryChangeForm(forms.ModelForm):
             "allowed_signers",
             "gpg_public_keys",
             "partial_clone",
+            "sign_tags",
         ]
 
 

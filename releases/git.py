@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,6 +50,7 @@ GIT_ENV = {
     "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=20",
     "LC_ALL": "C",
 }
+ATTESTATION_REFS = "refs/ewsdash/attestations/"
 FIELD = "\x00"
 RECORD = "\x1e"
 
@@ -203,6 +204,8 @@ class GitRepo:
             "origin",
             "+refs/heads/*:refs/heads/*",
             "+refs/tags/*:refs/tags/*",
+            # Release attestations (releases.attestations) live beside the tags.
+            f"+{ATTESTATION_REFS}*:{ATTESTATION_REFS}*",
         )
 
     # -- reading ----------------------------------------------------------------
@@ -862,16 +865,46 @@ def tree_of(repo: GitRepo, commit: str) -> str:
 
 
 def annotated_tag(
-    repo: GitRepo, *, name: str, target: str, message: str, tagger: Identity, when: datetime
+    repo: GitRepo,
+    *,
+    name: str,
+    target: str,
+    message: str,
+    tagger: Identity,
+    when: datetime,
+    sign: Callable[[bytes], bytes] | None = None,
 ) -> str:
-    """An annotated tag object for `target`, written without creating a ref."""
+    """An annotated tag object for `target`, written without creating a ref.
+
+    `sign` (bytes -> armored SSH signature in the "git" namespace) makes it a signed tag,
+    as `git tag -s` with gpg.format=ssh writes it: the signature follows the message.
+    """
     repo.run("check-ref-format", f"refs/tags/{name}")
     body = (
         f"object {target}\ntype commit\ntag {name}\n"
         f"tagger {tagger.name} <{tagger.email}> {int(when.timestamp())} +0000\n\n"
         f"{message.rstrip()}\n"
     )
+    if sign is not None:
+        body += sign(body.encode()).decode()
     return repo.run("mktag", input_text=body).strip()
+
+
+def blob_write(repo: GitRepo, text: str) -> str:
+    """Store `text` as a blob; its id."""
+    return repo.run("hash-object", "-w", "--stdin", input_text=text).strip()
+
+
+def tree_write(repo: GitRepo, files: dict[str, str]) -> str:
+    """A tree of regular files (name -> blob id) at its root; its id."""
+    entries = "".join(f"100644 blob {blob}\t{name}\n" for name, blob in sorted(files.items()))
+    return repo.run("mktree", input_text=entries).strip()
+
+
+def blob_id(repo: GitRepo, spec: str) -> str | None:
+    """The blob id `<rev>:<path>` names, or None."""
+    status, out, _ = _run_with(repo, ["rev-parse", "--verify", "--quiet", spec])
+    return out.strip() if status == 0 and out.strip() else None
 
 
 def push_atomic(repo: GitRepo, updates: dict[str, str]) -> None:

@@ -120,6 +120,11 @@ class Repository(models.Model):
     sandbox_network = models.BooleanField(
         default=False, help_text="Whether its checks may use the network (off: no network)"
     )
+    sign_tags = models.BooleanField(
+        default=False,
+        help_text="Sign release tags with ewsdash's attestation key (an SSH signature, "
+        "checked by `git verify-tag` with gpg.format=ssh)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_sync_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -402,6 +407,36 @@ class Release(models.Model):
     @property
     def other_tags(self) -> list[str]:
         return [name for name in self.tags if name != self.tag]
+
+
+class AttestationKey(models.Model):
+    """A public key ewsdash has signed attestations with, kept after rotation so that
+    older attestations stay verifiable (their envelopes name it by `keyid`)."""
+
+    keyid = models.CharField(max_length=100, unique=True, help_text="SHA256:… fingerprint")
+    public_key = models.TextField(help_text="OpenSSH public key line")
+    first_used_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.keyid
+
+
+class ReleaseAttestation(models.Model):
+    """The signed in-toto bundle of one release (releases.attestations): stored once in
+    the artifact store by its sha256, and pushed to the origin as `git_ref`."""
+
+    release = models.OneToOneField(Release, on_delete=models.PROTECT, related_name="attestation")
+    operation = models.ForeignKey(
+        "Operation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    bundle = models.ForeignKey("monitoring.Artifact", on_delete=models.PROTECT, related_name="+")
+    keyid = models.CharField(max_length=100)
+    git_ref = models.TextField()
+    git_commit = models.CharField(max_length=64, help_text="The commit git_ref points at")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"attestation of {self.release}"
 
 
 class ReleaseLine(models.Model):

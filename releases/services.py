@@ -146,6 +146,7 @@ SETTINGS_FIELDS = {
     "partial_clone",
     "sandbox_mounts",
     "sandbox_network",
+    "sign_tags",
 }
 
 

@@ -26,6 +26,7 @@ from tests.monitoring_pages.factories import drift_job_id, drift_result_id, hist
 from tests.notifications.factories import sent_delivery
 from tests.promotion.factories import (
     active_freeze,
+    attested_release,
     failed_candidate,
     open_incident,
     running_operation,
@@ -121,6 +122,9 @@ MATRIX: dict[str, Row] = {
     "candidate_detail": page(name=P, pk=validated_candidate),
     "release_list": page(name=P),
     "release_detail": page(name=P, version="1.0.0"),
+    # A release's signed attestation: every role downloads it and has it verified.
+    "release_attestation": page(name=P, version=attested_release),
+    "release_verify": page(name=P, version=attested_release),
     "monitoring_home": page(name=P),
     "validation_run_detail": page(name=P, run_id=finished_run),
     "drift_job_list": page(name=P),
