@@ -127,7 +127,25 @@ _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _DURATION = re.compile(r"\s*(\d+)\s*(s|m|h)\s*")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
 
-_COMMON = ("name", "kind", "required", "timeout")
+_COMMON = ("name", "kind", "required", "timeout", "secrets", "network")
+# An environment variable name a secret is handed to a check as (issue 17).
+SECRET_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+# Variables ewsdash sets for every command: a secret may not take their place.
+RESERVED_NAMES = frozenset(
+    {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "USER", "PYTHONUNBUFFERED"}
+)
+
+
+def secret_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a secret (an environment variable of the command), or None."""
+    if not SECRET_NAME.fullmatch(name):
+        return (
+            f"invalid secret name {name!r} (upper-case letters, digits and _, starting with a "
+            "letter, at most 64)"
+        )
+    if name in RESERVED_NAMES or name.startswith("EWSDASH_"):
+        return f"{name} is set by ewsdash for every command; name the secret otherwise"
+    return None
 
 
 class ManifestError(ValueError):
@@ -182,6 +200,9 @@ class CheckSpec:
     abs_tolerance: float = 0.0
     directions: tuple[tuple[str, Any], ...] = ()  # a sense word or a target number
     options: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=True)
+    secrets: tuple[str, ...] = ()  # the repository's secrets its command gets, by name
+    network: bool = False  # its command needs the network (and the admin must allow it)
+    deadline_s: int | None = None  # external: how long its result may take to arrive
     line: int | None = field(default=None, compare=False)
 
     @property
@@ -220,6 +241,11 @@ class CheckSpec:
             "required": self.required,
             "timeout": self.timeout_s,
         }
+        # Written only when set, so manifests stored before issue 17 read back the same.
+        if self.secrets:
+            out["secrets"] = list(self.secrets)
+        if self.network:
+            out["network"] = True
         kind = get_kind(self.kind)
         for key in kind.fields:
             value = kind.field_value(self, key)
@@ -441,7 +467,10 @@ def _build_check(
             )
             raise fail(problem, "from")
 
+    secrets, network = _secrets_and_network(table, run, fail)
     values: dict[str, Any] = {
+        "secrets": secrets,
+        "network": network,
         "name": name,
         "kind": kind,
         "required": required,
@@ -457,7 +486,8 @@ def _build_check(
     values.update(check_kind.parse(table, source=source))
 
     spec = CheckSpec(**values)
-    if spec.from_check is None and spec.run is None and spec.pattern is not None:
+    filled = check_kind.fills_own_folder
+    if spec.from_check is None and spec.run is None and spec.pattern is not None and not filled:
         if spec.pattern.startswith("{artifacts}"):
             assert check_kind.pattern_field is not None  # spec.pattern is read from it
             raise fail(
@@ -466,6 +496,25 @@ def _build_check(
                 check_kind.pattern_field,
             )
     return spec
+
+
+def _secrets_and_network(
+    table: CheckTable, run: str | None, fail: Any
+) -> tuple[tuple[str, ...], bool]:
+    """``secrets`` (environment variable names) and ``network``: only for a command."""
+    names = table.get("secrets", list, 'a list of secret names, like ["VIEWSER_TOKEN"]', [])
+    for item in names:
+        problem = secret_name_problem(item) if isinstance(item, str) else "not a string"
+        if problem is not None:
+            raise fail(f'{problem} (secrets lists names, like ["VIEWSER_TOKEN"])', "secrets")
+    if len(set(names)) != len(names):
+        raise fail("a secret is named twice", "secrets")
+    network = table.get("network", bool, "true or false", False)
+    if run is None and names:
+        raise fail("secrets are handed to a command; this check runs none", "secrets")
+    if run is None and network:
+        raise fail("network is for a command; this check runs none", "network")
+    return tuple(names), network
 
 
 def _check_run_placeholders(run: str, known: Sequence[str], fail: Any) -> None:
