@@ -53,5 +53,3 @@ def repository_secret_delete(request: HttpRequest, name: str, pk: int) -> HttpRe
     check_secrets.secret_delete(secret=secret, actor=request.user)
     messages.success(request, f"Secret {secret.name} deleted.")
     return redirect("repository_secrets", name=name)
-
-
