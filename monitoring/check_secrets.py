@@ -5,7 +5,8 @@ encrypted with Fernet (AES-128-CBC and HMAC-SHA256) under a key that is never in
 database: ``EWSDASH_SECRETS_KEY`` (comma-separated keys) or the file
 ``EWSDASH_SECRETS_KEY_FILE`` (one key a line). The first key encrypts and every key
 decrypts (``MultiFernet``), so a key is rotated by putting a new one first and running
-``secret_rotate``. The value is never shown again: pages list names, who set them, when.
+``manage.py secrets rotate``. The value is never shown again: pages list names, who set
+them, when.
 
 A check is handed a secret only when its manifest entry names it
 (``secrets = ["VIEWSER_TOKEN"]``), as an environment variable of its command in the
@@ -137,14 +138,25 @@ def secret_delete(*, secret: RepositorySecret, actor: Any) -> None:
         secret.delete()
 
 
-def secret_rotate() -> int:
+def secret_rotate(*, actor: Any = "manage.py") -> int:
     """Re-encrypt every secret under the first key (after a new key was put first)."""
     fernet = _fernet()
-    rows = list(RepositorySecret.objects.all())
     with transaction.atomic():
+        rows = list(RepositorySecret.objects.select_for_update().select_related("repository"))
         for row in rows:
-            row.ciphertext = fernet.rotate(row.ciphertext.encode()).decode()
+            try:
+                row.ciphertext = fernet.rotate(row.ciphertext.encode()).decode()
+            except InvalidToken:
+                raise SecretsUnavailable(
+                    f"secret {row.name} of {row.repository.name} cannot be decrypted with the "
+                    "configured keys; nothing was rotated"
+                ) from None
             row.save(update_fields=["ciphertext"])
+        audit_record(
+            actor=actor,
+            action="secret.rotated",
+            payload={"secrets": [f"{row.repository.name}/{row.name}" for row in rows]},
+        )
     return len(rows)
 
 

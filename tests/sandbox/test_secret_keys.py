@@ -1,6 +1,9 @@
 """The secrets key (monitoring/check_secrets.py): from the environment or a file, rotated."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 from cryptography.fernet import Fernet
 
 from monitoring import check_secrets, runs
@@ -36,7 +39,9 @@ def test_a_key_file_works_and_rotation_keeps_old_secrets_readable(
     assert check_secrets.secrets_hand_out(run=run, check="c", names=["VIEWSER_TOKEN"]) == {
         "VIEWSER_TOKEN": "value-12345678"
     }
-    assert check_secrets.secret_rotate() == 1
+    out = io.StringIO()
+    call_command("secrets", "rotate", stdout=out)
+    assert out.getvalue() == "1 secrets re-encrypted under the first key.\n"
     key_file.write_text(new + "\n")  # the old key retired
     row = RepositorySecret.objects.get()
     assert Fernet(new).decrypt(row.ciphertext.encode()) == b"value-12345678"
