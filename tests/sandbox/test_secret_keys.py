@@ -3,8 +3,8 @@
 import io
 
 import pytest
-from django.core.management import call_command
 from cryptography.fernet import Fernet
+from django.core.management import call_command
 
 from monitoring import check_secrets, runs
 from monitoring.models import RepositorySecret
