@@ -8,10 +8,15 @@ blocking).
 
 Fields every check has
     ``name``      unique slug: lower-case letters, digits, ``-`` and ``_``, at most 63 chars.
-    ``kind``      ``command``, ``inference``, ``schema``, ``performance`` or ``drift``.
+    ``kind``      ``command``, ``inference``, ``schema``, ``performance``, ``drift`` or
+                  ``external``.
     ``required``  ``true`` (default) or ``false``.
     ``timeout``   ``"90s"``, ``"10m"``, ``"1h"`` or an integer number of seconds.
                   Default ``"10m"``, at most ``"2h"``.
+    ``secrets``   (a check with ``run`` only) the repository's secrets its command gets, as
+                  environment variables of the same names: ``["VIEWSER_TOKEN"]``.
+    ``network``   (a check with ``run`` only) ``true``: its command needs the network; it
+                  gets it only where an admin allowed it for the repository.
 
 Kinds and their own fields (each kind is a module of ``kinds/`` that reads them)
     ``command``      ``run`` (required): a shell line; passes when it exits with status 0.
@@ -46,6 +51,9 @@ Kinds and their own fields (each kind is a module of ``kinds/`` that reads them)
     ``drift``        ``predictions`` (required unless taken from ``from``), ``columns`` (list
                      of column names; default: every ``pred_*`` column) and ``options`` (a
                      table handed as is to the drift engine).
+    ``external``     runs nothing: its result (status, summary, log, files) is reported
+                     through the API; ``predictions`` / ``metrics`` name files the report
+                     must upload (``{artifacts}/...``); ``deadline`` (default ``"24h"``).
 
 Files written by one check, read by another
     Every check gets its own empty artifacts folder, ``{artifacts}`` in its fields. A check
@@ -73,7 +81,8 @@ patterns and placeholders are in ``patterns.py``.
 
 Commands run with ``/bin/sh -c`` in the candidate's worktree, in their own process group,
 with the time limit, a bounded log and an environment that carries no ewsdash secret
-(``EWSDASH_ARTIFACTS`` and ``EWSDASH_WORKTREE`` are set).
+(``EWSDASH_ARTIFACTS`` and ``EWSDASH_WORKTREE`` are set), only the repository's secrets
+named in ``secrets``.
 
 Example::
 
