@@ -103,7 +103,7 @@ class ExternalKind(CheckKind):
                         rows.extend(load_metrics(path))
                     except MetricsError as error:
                         problems.append(f"{path.name}: {error}")
-        details = {"reported": {"status": status, "summary": said[:500]}}
+        details: dict[str, Any] = {"reported": {"status": status, "summary": said[:500]}}
         if problems:
             details["problems"] = problems
         if status == "passed" and problems:
