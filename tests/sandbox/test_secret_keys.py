@@ -50,3 +50,31 @@ def test_a_key_file_works_and_rotation_keeps_old_secrets_readable(
     key_file.write_text(Fernet.generate_key().decode())  # a key that never encrypted it
     with pytest.raises(check_secrets.SecretsUnavailable, match="cannot be decrypted"):
         check_secrets.secrets_hand_out(run=run, check="c", names=["VIEWSER_TOKEN"])
+
+
+def test_the_live_log_is_masked_while_the_check_runs(registered, monkeypatch):
+    """The heartbeat writes the live log every second: masked like the final one."""
+    import threading
+    import types
+
+    from monitoring import claims, execution
+    from monitoring.models import CheckResult
+    from monitoring.validation import LogSnapshot
+    from monitoring.validation.masking import Masker
+    from tests.validation_runs.factories import make_run
+
+    run = make_run(status="running", checks=1)
+    run.checks.update(status="queued")
+    claim = claims.claim_take(check_id=run.checks.get().pk, worker="test")
+    # The heartbeat runs in this thread (the test's transaction), so it must not close it.
+    monkeypatch.setattr(execution, "connection", types.SimpleNamespace(close=lambda: None))
+    beat = execution.Heartbeat(claim, interval=1)
+    beat.masker = Masker({"VIEWSER_TOKEN": "value-12345678"})
+    beat.report(LogSnapshot("", "token value-12345678\n", 21, 0, 0.5))
+    threading.Timer(1.5, beat.stopped.set).start()
+
+    beat.run()
+
+    check = CheckResult.objects.get(pk=claim.check.pk)
+    assert check.log == "token ***VIEWSER_TOKEN***\n"
+    assert check.progress == "token ***VIEWSER_TOKEN***"  # the last line, shown on the page
