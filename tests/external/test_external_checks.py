@@ -278,3 +278,18 @@ def test_cancelling_the_run_cancels_the_waiting_check(started):
     assert remote(started).status == "cancelled"
     started.refresh_from_db()
     assert started.status == "cancelled"
+
+
+def test_a_report_that_does_not_match_the_schema_is_a_400(started, users):
+    response = post(client(users), started, report(started, status="great"))
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert remote(started).status == "running"
+
+
+def test_a_report_for_a_check_that_is_not_external_is_refused(started, users):
+    response = post(client(users), started, report(started), check="remote-schema")
+
+    assert response.status_code == 409
+    assert "not an external one" in response.json()["detail"]
