@@ -54,8 +54,8 @@ def test_bad_secrets_or_network_are_refused(extra, field, problem):
 def test_secrets_need_a_command():
     text = (
         COMMAND
-        + '\n[[check]]\nname = "s"\nkind = "schema"\nfrom = "fetch"\nfiles = "{artifacts}/*.parquet"\n'
-        + 'secrets = ["A_TOKEN"]\n'
+        + '\n[[check]]\nname = "s"\nkind = "schema"\nfrom = "fetch"\n'
+        + 'files = "{artifacts}/*.parquet"\nsecrets = ["A_TOKEN"]\n'
     )
     with pytest.raises(ManifestError) as caught:
         parse_manifest(text)
