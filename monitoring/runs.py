@@ -460,6 +460,7 @@ def checks_dispatch_ready(run: ValidationRun) -> list[int]:
     specs = {spec.name: spec for spec in _manifest_of(run).checks}
     queued: list[tuple[int, int]] = []
     now = timezone.now()
+    awaiting = False
     changed = True
     while changed:  # a skip can make the checks after it skippable too
         changed = False
@@ -500,11 +501,12 @@ def checks_dispatch_ready(run: ValidationRun) -> list[int]:
             )
             if moved:
                 changed = True
+                awaiting = awaiting or update["status"] == CheckStatus.RUNNING
                 if update["status"] == CheckStatus.QUEUED:
                     queued.append((check.pk, check.timeout_s))
     for check_id, timeout_s in queued:
         check_enqueue_on_commit(check_id, timeout_s)
-    if CheckResult.objects.filter(run=run, status=CheckStatus.RUNNING).exists():
+    if awaiting:  # an external check started waiting: the run has started
         ValidationRun.objects.filter(pk=run.pk, started_at__isnull=True).update(started_at=now)
         ValidationRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
             status=RunStatus.RUNNING

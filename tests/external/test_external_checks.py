@@ -107,6 +107,8 @@ def test_the_external_check_waits_for_its_report_with_a_deadline(started):
     assert timedelta(minutes=119) < check.deadline_at - timezone.now() <= timedelta(hours=2)
     assert "waiting for its result" in check.progress
     assert CheckResult.objects.get(run=started, name="remote-schema").status == "waiting"
+    started.refresh_from_db()
+    assert started.status == "running" and started.started_at is not None
 
 
 def test_a_result_reported_by_token_is_accepted_stored_and_judged(started, users):
