@@ -9,6 +9,8 @@ the same service, whose gate predicates (`releases.gates`) decide; a refusal bec
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -24,7 +26,7 @@ from ninja.openapi.docs import Swagger
 from ninja.operation import Operation
 
 from api import problems
-from api.auth import BearerToken, acting
+from api.auth import BearerToken, ReportToken, acting
 from api.schemas import (
     ApproveIn,
     AuditEventOut,
@@ -32,6 +34,8 @@ from api.schemas import (
     CandidateCreateIn,
     CandidateDetailOut,
     CandidateOut,
+    CheckOut,
+    CheckResultIn,
     DriftJobDetailOut,
     DriftJobOut,
     DriftJobStartIn,
@@ -47,7 +51,7 @@ from api.schemas import (
     RunOut,
     RunStartIn,
 )
-from monitoring import drift_jobs, drift_selectors, runs
+from monitoring import drift_jobs, drift_selectors, external, runs
 from monitoring import selectors as run_selectors
 from monitoring.models import DriftJob, RunPurpose, ValidationRun
 from releases import candidate_selectors, candidates, selectors, services
@@ -401,6 +405,90 @@ def validation_run_start(request: HttpRequest, name: str, body: RunStartIn) -> A
 @api.get("/repositories/{name}/runs/{run_id}", response={200: RunDetailOut, **problems.READ_ERRORS})
 def validation_run_detail(request: HttpRequest, name: str, run_id: int) -> Any:
     return _run_detail(_run(request, name, run_id))
+
+
+# Multipart parts that hold files (each part's file name is its path in {artifacts}).
+REPORT_FILE_PARTS = ("predictions", "metrics", "files")
+REPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": CheckResultIn.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["commit", "status"],
+                    "properties": {
+                        "commit": {"type": "string"},
+                        "status": {"type": "string", "enum": ["passed", "failed", "error"]},
+                        "summary": {"type": "string"},
+                        "log": {"type": "string", "description": "text, or a file part"},
+                        **{
+                            part: {"type": "array", "items": {"type": "string", "format": "binary"}}
+                            for part in REPORT_FILE_PARTS
+                        },
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+def _report_in(request: HttpRequest) -> tuple[CheckResultIn, list[external.Upload]]:
+    """The report, from a JSON body or a multipart form (400 when it matches neither)."""
+    try:
+        if request.content_type == "multipart/form-data":
+            log_file = request.FILES.get("log")
+            fields = {key: request.POST.get(key, "") for key in ("commit", "status", "summary")}
+            fields["log"] = (
+                log_file.read().decode("utf-8", "replace")
+                if log_file
+                else request.POST.get("log", "")
+            )
+            body = CheckResultIn.model_validate(fields)
+            uploads = [
+                external.Upload(name=upload.name or "", chunks=upload.chunks())
+                for part in REPORT_FILE_PARTS
+                for upload in request.FILES.getlist(part)
+            ]
+            return body, uploads
+        body = CheckResultIn.model_validate_json(request.body)
+        uploads = [
+            external.Upload(
+                name=item.name, chunks=[base64.b64decode(item.content_base64, validate=True)]
+            )
+            for item in body.files
+        ]
+        return body, uploads
+    except (ValueError, binascii.Error) as error:
+        errors = error.errors() if hasattr(error, "errors") else [{"msg": str(error)}]
+        raise NinjaValidationError(errors) from None
+
+
+@api.post(
+    "/repositories/{name}/validation-runs/{run_id}/checks/{check}/result",
+    auth=ReportToken(),
+    response={201: CheckOut, **problems.WRITE_ERRORS},
+    openapi_extra=REPORT_BODY,
+)
+def check_result_report(request: HttpRequest, name: str, run_id: int, check: str) -> Any:
+    """Report the result of an external check (a token with the `report` scope)."""
+    run = _run(request, name, run_id, action="rerun_validation")
+    body, uploads = _report_in(request)
+    with acting(request) as user:
+        external.external_result_report(
+            run=run,
+            check_name=check,
+            commit=body.commit,
+            status=body.status,
+            summary=body.summary,
+            log=body.log,
+            files=uploads,
+            actor=user,
+        )
+    rows = _run_detail(_run(request, name, run_id)).check_rows  # type: ignore[attr-defined]
+    return Status(201, next(row for row in rows if row.name == check))
 
 
 @api.get(

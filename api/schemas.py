@@ -319,3 +319,18 @@ class DriftJobStartIn(Schema):
     current_run: int = Field(..., description="The run whose predictions are compared")
     models: list[str] = Field(default_factory=list, description="Empty: every model")
     columns: list[str] = Field(default_factory=list, description="Empty: every pred_* column")
+
+
+class ReportedFileIn(Schema):
+    name: str = Field(..., min_length=1, description="Its path in the check's {artifacts}")
+    content_base64: str = Field(..., description="The file's bytes, base64")
+
+
+class CheckResultIn(Schema):
+    """An external check's result (JSON; multipart takes the same fields, files as parts)."""
+
+    commit: str = Field(..., min_length=7, description="The commit the result was computed for")
+    status: str = Field(..., pattern="^(passed|failed|error)$")
+    summary: str = Field("", max_length=2000)
+    log: str = ""
+    files: list[ReportedFileIn] = Field(default_factory=list)

@@ -342,6 +342,11 @@ EWSDASH_BWRAP = env_str("EWSDASH_BWRAP", "bwrap")
 # Folders every check may read (read-only, at their own path), besides the worker's Python
 # and the ones registered for its repository: comma-separated absolute paths.
 EWSDASH_SANDBOX_MOUNTS = env_list("EWSDASH_SANDBOX_MOUNTS", [])
+# The key that encrypts repositories' check secrets (issue 17), never in the database:
+# Fernet keys, comma-separated (the first encrypts, every one decrypts: put a new key
+# first to rotate), or a file holding one key a line. Neither: secrets cannot be set.
+EWSDASH_SECRETS_KEY = env_str("EWSDASH_SECRETS_KEY", "")
+EWSDASH_SECRETS_KEY_FILE = env_str("EWSDASH_SECRETS_KEY_FILE", "")
 # A git operation (promote, rollback, hotfix cut, back-merge) whose worker has been silent
 # this long is settled by what the origin shows (releases.operation_runner). It must exceed
 # the longest single git command (the git timeout), or a slow push could be judged dead.

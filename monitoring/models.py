@@ -181,6 +181,8 @@ class CheckResult(models.Model):
     log_bytes_omitted = models.PositiveBigIntegerField(default=0)
     summary = models.TextField(blank=True)
     details = models.JSONField(default=dict, blank=True)
+    # An external check's deadline: no report by then makes it `timed_out`.
+    deadline_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["run", "position"]
@@ -456,3 +458,36 @@ class ManifestApproval(models.Model):
 
     def __str__(self) -> str:
         return f"manifest of {self.commit[:10]} approved"
+
+
+class RepositorySecret(models.Model):
+    """A credential a repository's checks may be handed (issue 17), set by an admin.
+
+    Only the ciphertext is stored (Fernet, with a key that is not in the database:
+    monitoring.check_secrets); the value is never shown again, only who set it and when.
+    """
+
+    repository = models.ForeignKey(
+        "releases.Repository", on_delete=models.CASCADE, related_name="secrets"
+    )
+    name = models.CharField(max_length=64)
+    ciphertext = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["repository", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["repository", "name"], name="repositorysecret_unique_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"secret {self.name}"

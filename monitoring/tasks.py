@@ -38,7 +38,8 @@ def validation_reap_stale() -> str:
     )
     return (
         f"re-queued {len(outcome.requeued)}, abandoned {len(outcome.abandoned)}, "
-        f"cancelled {len(outcome.cancelled)}, re-sent {len(outcome.resent)}"
+        f"cancelled {len(outcome.cancelled)}, re-sent {len(outcome.resent)}, "
+        f"external timed out {len(outcome.timed_out)}"
     )
 
 

@@ -46,6 +46,18 @@ def admins_token() -> int:
     return ApiToken.objects.get(user=admin, name=name).pk
 
 
+def a_secret() -> int:
+    """A secret of the pipeline's (its ciphertext is not read by these requests)."""
+    from monitoring.models import RepositorySecret
+    from releases.models import Repository
+
+    repository = Repository.objects.get(name="pipeline")
+    count = RepositorySecret.objects.count()
+    return RepositorySecret.objects.create(
+        repository=repository, name=f"MATRIX_{count}", ciphertext="not-read"
+    ).pk
+
+
 def open_backport() -> int:
     """The basic world's hotfix, on production and not on development."""
     return BackportItem.objects.get(resolved_at=None).pk
@@ -168,6 +180,12 @@ MATRIX: dict[str, Row] = {
     # Refused for now (its worker still reports; no reason given), back to the page: 302.
     "operation_reconcile": action(ADMIN_ONLY, name=P, pk=running_operation),
     "incident_acknowledge": action(ADMIN_ONLY, name=P, pk=open_incident),
+    # Secrets for checks (issue 17): admins only, pages and actions.
+    "repository_secrets": Row(
+        get=Expect(LOGIN, 403, 403, 403, 200), post=WRONG_METHOD, kwargs={"name": P}
+    ),
+    "repository_secret_set": action(ADMIN_ONLY, name=P),
+    "repository_secret_delete": action(ADMIN_ONLY, name=P, pk=a_secret),
     # Your own API tokens (the API's operations have their own generated matrix of role x
     # token scope: tests/api/test_api_permissions.py).
     "api_token_list": page(),

@@ -115,8 +115,8 @@ def test_a_registered_kind_refuses_fields_it_does_not_declare(toy: LineCountKind
         parse_manifest(TOY_MANIFEST.replace("STEPS", "3") + "tolerance = 0.1\n")
     assert caught.value.field == "tolerance"
     assert caught.value.problem == (
-        "unknown field for a line-count check (allowed: files, from, kind, name, required, "
-        "run, steps, timeout)"
+        "unknown field for a line-count check (allowed: files, from, kind, name, network, "
+        "required, run, secrets, steps, timeout)"
     )
 
 
@@ -132,8 +132,8 @@ def test_an_unknown_kind_is_refused_naming_the_registered_ones(toy: LineCountKin
         text = TOY_MANIFEST.replace("STEPS", "3")
         parse_manifest(text.replace('kind = "line-count"', 'kind = "line-counts"'))
     assert caught.value.problem == (
-        'unknown kind "line-counts" (expected one of command, drift, inference, line-count, '
-        "performance, schema)"
+        'unknown kind "line-counts" (expected one of command, drift, external, inference, '
+        "line-count, performance, schema)"
     )
 
 
@@ -153,7 +153,7 @@ def test_a_registered_kind_round_trips(toy: LineCountKind) -> None:
 
 
 def test_the_registry_holds_the_built_in_kinds() -> None:
-    assert KIND_NAMES == ("command", "drift", "inference", "performance", "schema")
+    assert KIND_NAMES == ("command", "drift", "external", "inference", "performance", "schema")
     assert all(get_kind(name).name == name for name in KIND_NAMES)
     with pytest.raises(KeyError):
         get_kind("line-count")
@@ -170,6 +170,7 @@ def test_each_kind_says_what_it_outputs_and_whether_it_compares_with_production(
         "schema": ("file", False, "files"),
         "performance": ("metrics", True, "metrics"),
         "drift": ("predictions", True, "predictions"),
+        "external": ("predictions", False, "predictions"),
     }
 
 
@@ -221,6 +222,13 @@ columns = ["pred_lr_ged_sb"]
 required = false
 timeout = 900
 options = { alpha = 0.01 }
+
+[[check]]
+name = "remote-run"
+kind = "external"
+predictions = "{artifacts}/*.parquet"
+metrics = "{artifacts}/metrics.json"
+deadline = "48h"
 """
 
 # FULL as Manifest.to_dict wrote it before the kinds had a registry: runs store this.
@@ -292,6 +300,16 @@ STORED_BEFORE_THE_REGISTRY: dict[str, Any] = {
             "predictions": "{artifacts}/*.parquet",
             "columns": ["pred_lr_ged_sb"],
             "options": {"alpha": 0.01},
+        },
+        # Added with the external kind (issue 17); the forms above are unchanged.
+        {
+            "name": "remote-run",
+            "kind": "external",
+            "required": True,
+            "timeout": 600,
+            "predictions": "{artifacts}/*.parquet",
+            "metrics": "{artifacts}/metrics.json",
+            "deadline": 172800,
         },
     ],
 }

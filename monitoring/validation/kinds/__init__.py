@@ -12,6 +12,7 @@ from __future__ import annotations
 from .base import CheckKind, JudgeContext, OutputKind
 from .command import COMMAND
 from .drift import DRIFT
+from .external import EXTERNAL
 from .inference import INFERENCE
 from .performance import PERFORMANCE
 from .schema import SCHEMA
@@ -19,6 +20,7 @@ from .schema import SCHEMA
 __all__ = [
     "COMMAND",
     "DRIFT",
+    "EXTERNAL",
     "INFERENCE",
     "KINDS",
     "KIND_NAMES",
@@ -38,6 +40,7 @@ KINDS: dict[str, CheckKind] = {
         SCHEMA,
         PERFORMANCE,
         DRIFT,
+        EXTERNAL,
     )
 }
 # The names of the kinds above, sorted (as error messages list them).
