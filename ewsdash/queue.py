@@ -25,6 +25,7 @@ BRANCH_MERGES_RECORD = "releases.tasks.branch_merges_record"
 VALIDATION_RUNS_FOR_RELEASES = "monitoring.tasks.validation_runs_for_releases"
 NOTIFICATION_DELIVER = "notifications.tasks.notification_deliver"
 SKILL_LEDGER_UPDATE = "monitoring.tasks.skill_ledger_update"
+SKILL_LEDGER_UPDATE_ALL = "monitoring.tasks.skill_ledger_update_all"
 
 TASK_NAMES = (
     REPOSITORY_SYNC,
@@ -40,6 +41,7 @@ TASK_NAMES = (
     VALIDATION_RUNS_FOR_RELEASES,
     NOTIFICATION_DELIVER,
     SKILL_LEDGER_UPDATE,
+    SKILL_LEDGER_UPDATE_ALL,
 )
 
 

@@ -45,6 +45,11 @@ from releases.errors import ActionRefused
 from releases.models import Repository
 
 MAX_OUTCOME_ROWS = 500_000
+UPSERT_FIELDS = (
+    "run", "status", "step", "cells", "zeros", "crps", "twcrps", "twcrps_threshold", "mse",
+    "msle", "brier", "coverage_50", "coverage_90", "calibration", "outcomes_revision",
+    "scored_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -342,21 +347,26 @@ def _score_column(
     seed = zlib.crc32(f"{release_pk}/{model}/{target}".encode())
     scores = score_cells(forecast.draws[keep], observed[keep], threshold=threshold, seed=seed)
     rows = month_rows(scores, observed[keep], forecast.months[keep])
-    with transaction.atomic():
-        for month, numbers in rows.items():
-            SkillScore.objects.update_or_create(
+    # One upsert for every month of the column: rows not due are not touched.
+    SkillScore.objects.bulk_create(
+        [
+            SkillScore(
+                repository=repository,
                 release_id=release_pk,
+                run=run,
                 model=model,
+                status=status,
                 target=target,
                 month_id=month,
-                defaults={
-                    "repository": repository,
-                    "run": run,
-                    "status": status,
-                    "step": month - first_month + 1,
-                    "twcrps_threshold": threshold,
-                    "outcomes_revision": outcomes[(target, month)],
-                    **numbers,
-                },
+                step=month - first_month + 1,
+                twcrps_threshold=threshold,
+                outcomes_revision=outcomes[(target, month)],
+                **numbers,
             )
+            for month, numbers in rows.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["release", "model", "target", "month_id"],
+        update_fields=[*UPSERT_FIELDS],
+    )
     return len(rows)

@@ -2,8 +2,9 @@
 
 A cell is one unit, month and target: `draws[i]` are its ensemble members, `observed[i]`
 its outcome. CRPS, twCRPS and the Brier score come from scoringrules (the numpy backend,
-CRPS by its default quantile-decomposition estimator), called on whole chunks of cells:
-the same numbers as the library called cell by cell (tests/skill/test_skill_scores.py).
+CRPS by its default quantile-decomposition estimator), called on whole chunks of cells
+(skipping cells whose score is 0 by construction): the same numbers, bit for bit, as the
+library called cell by cell (tests/skill/test_skill_scores.py).
 The rest needs no library: the point forecast is the draws' mean (MSE and MSLE of it),
 coverage uses the central intervals of the draws (numpy's linear quantiles), and the PIT is
 randomized, since counts with many zeros make the plain PIT pile up at the ends:
@@ -72,8 +73,8 @@ def _score_chunk(draws: NDArray, observed: NDArray, threshold: float, uniform: F
         covered[level] = (low <= obs) & (obs <= high)
         width[level] = high - low
     return CellScores(
-        crps=np.asarray(sr.crps_ensemble(obs, ordered, sorted_ensemble=True)),
-        twcrps=np.asarray(sr.twcrps_ensemble(obs, ordered, a=threshold, sorted_ensemble=True)),
+        crps=_crps(obs, ordered),
+        twcrps=_twcrps(obs, ordered, threshold),
         squared_error=(point - obs) ** 2,
         squared_log_error=(np.log1p(point) - np.log1p(obs)) ** 2,
         brier=np.asarray(sr.brier_score((obs > 0).astype(np.float64), (at_most_zero(ordered)))),
@@ -81,6 +82,27 @@ def _score_chunk(draws: NDArray, observed: NDArray, threshold: float, uniform: F
         width=width,
         pit=(below + uniform * (at_most - below)) / members,
     )
+
+
+def _crps(obs: F64, ordered: F64) -> F64:
+    """scoringrules' CRPS, called only for cells where it can differ from 0: a cell whose
+    draws all equal its outcome (no fatality forecast, none observed: most cells of a
+    PRIO-GRID forecast) scores exactly 0.0, which is what the library returns for it."""
+    out = np.zeros(len(obs))
+    busy = ~((ordered[:, 0] == ordered[:, -1]) & (ordered[:, 0] == obs))
+    if busy.any():
+        out[busy] = sr.crps_ensemble(obs[busy], ordered[busy], sorted_ensemble=True)
+    return out
+
+
+def _twcrps(obs: F64, ordered: F64, threshold: float) -> F64:
+    """scoringrules' twCRPS (v(x) = max(x, t)), called only for cells with a draw or the
+    outcome above the threshold: below it everything maps to t and the score is 0.0."""
+    out = np.zeros(len(obs))
+    busy = (ordered[:, -1] > threshold) | (obs > threshold)
+    if busy.any():
+        out[busy] = sr.twcrps_ensemble(obs[busy], ordered[busy], a=threshold, sorted_ensemble=True)
+    return out
 
 
 def at_most_zero(ordered: F64) -> F64:

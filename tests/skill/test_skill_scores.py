@@ -25,6 +25,9 @@ def zero_inflated(cells: int, members: int, seed: int) -> tuple[np.ndarray, np.n
 def test_it_matches_scoringrules_called_per_cell(members):
     draws, observed = zero_inflated(300, members, seed=members)
     scores = score_cells(draws, observed, threshold=25.0, chunk=64, threads=2)
+    # Cells the library is not called for (score 0 by construction) are among them.
+    assert ((draws.min(1) == draws.max(1)) & (draws[:, 0] == observed)).any()
+    assert ((draws.max(1) <= 25) & (observed <= 25)).any()
     for i in range(len(observed)):
         cell = draws[i].astype(np.float64)
         # Exactly: the same sorted members, the same reductions, one row at a time.
