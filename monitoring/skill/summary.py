@@ -39,19 +39,39 @@ def calibration_summary(scores: CellScores, observed: NDArray, mask: NDArray[np.
 
 def month_rows(scores: CellScores, observed: NDArray, months: NDArray) -> dict[int, dict]:
     """{month: the ledger's numbers for the cells of that month}."""
+    order = np.argsort(months, kind="stable")
+    months = months[order]
+    observed = observed[order]
+    scores = _taken(scores, order)
+    found, starts = np.unique(months, return_index=True)
+    ends = [*starts[1:], len(months)]
     rows: dict[int, dict] = {}
-    for month in np.unique(months):
-        m = months == month
+    for month, a, b in zip(found, starts, ends, strict=True):
+        part = _taken(scores, slice(a, b))  # views: a slice copies nothing
+        values = observed[a:b]
         rows[int(month)] = {
-            "cells": int(m.sum()),
-            "zeros": int((observed[m] == 0).sum()),
-            "crps": float(scores.crps[m].mean()),
-            "twcrps": float(scores.twcrps[m].mean()),
-            "mse": float(scores.squared_error[m].mean()),
-            "msle": float(scores.squared_log_error[m].mean()),
-            "brier": float(scores.brier[m].mean()),
-            "coverage_50": float(scores.covered[0.5][m].mean()),
-            "coverage_90": float(scores.covered[0.9][m].mean()),
-            "calibration": calibration_summary(scores, observed, m),
+            "cells": int(b - a),
+            "zeros": int((values == 0).sum()),
+            "crps": float(part.crps.mean()),
+            "twcrps": float(part.twcrps.mean()),
+            "mse": float(part.squared_error.mean()),
+            "msle": float(part.squared_log_error.mean()),
+            "brier": float(part.brier.mean()),
+            "coverage_50": float(part.covered[0.5].mean()),
+            "coverage_90": float(part.covered[0.9].mean()),
+            "calibration": calibration_summary(part, values, np.ones(b - a, dtype=bool)),
         }
     return rows
+
+
+def _taken(scores: CellScores, index: Any) -> CellScores:
+    return CellScores(
+        crps=scores.crps[index],
+        twcrps=scores.twcrps[index],
+        squared_error=scores.squared_error[index],
+        squared_log_error=scores.squared_log_error[index],
+        brier=scores.brier[index],
+        covered={lv: v[index] for lv, v in scores.covered.items()},
+        width={lv: v[index] for lv, v in scores.width.items()},
+        pit=scores.pit[index],
+    )
