@@ -17,7 +17,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
 from monitoring import chart_selectors as selectors
-from monitoring import charts
+from monitoring import charts, skill_charts, skill_selectors
 from monitoring.charts import Chart, DriftCell, ReleaseValue
 from monitoring.code_changes import code_changes
 from monitoring.models import DriftJob, DriftResult
@@ -86,6 +86,14 @@ def model_health(request: HttpRequest, name: str) -> HttpResponse:
     may_roll_back = request.user.has_perm("releases.rollback_release")
     chart_list, table = _health_charts(page, _point_links(repository.name, page, may_roll_back))
     heatmaps = _step_heatmaps(page)
+    skill = skill_selectors.skill_health(
+        repository=repository,
+        releases=page.releases,
+        model=page.model,
+        target=page.target,
+        step=page.step,
+    )
+    skill_list = _skill_charts(skill)
     headers = [(m, direction_text(page.directions.get(m, ""))) for m in page.metrics]
     bar = decision_bar(candidate=page.candidate, repository=repository, user=request.user)
     compare_url = ""
@@ -104,11 +112,31 @@ def model_health(request: HttpRequest, name: str) -> HttpResponse:
             "compare_url": compare_url,
             "table_cut": len(page.releases) + bool(page.candidate) - len(table),
             "heatmap_names": [chart.name for chart in heatmaps],
+            "skill": skill,
+            "skill_names": [chart.name for chart in skill_list],
             "bar": bar,
             "may_roll_back": may_roll_back,
         },
-        heatmaps + chart_list,
+        heatmaps + chart_list + skill_list,
     )
+
+
+def _skill_charts(skill: skill_selectors.SkillPage) -> list[Chart]:
+    """Realized skill across releases, and the calibration of the live release."""
+    if not skill.scored:
+        return []
+    found = [
+        skill_charts.realized_by_month(skill.rows, skill.releases, metric)
+        for metric in ("crps", "twcrps", "msle", "brier")
+    ]
+    if skill.calibration is not None:
+        found += [
+            skill_charts.pit_histogram(skill.calibration),
+            skill_charts.coverage_by_level(skill.calibration),
+            skill_charts.sharpness_by_level(skill.calibration),
+            skill_charts.coverage_by_step(skill.rows, skill.calibration.release),
+        ]
+    return found
 
 
 def _step_heatmaps(page: selectors.HealthPage) -> list[Chart]:
