@@ -36,7 +36,13 @@ from monitoring.models import (
     SkillScore,
     ValidationRun,
 )
-from monitoring.skill.forecasts import ForecastError, forecast_layout, forecast_read, guess_unit
+from monitoring.skill.forecasts import (
+    ForecastError,
+    forecast_layout,
+    forecast_read,
+    guess_unit,
+    join_values,
+)
 from monitoring.skill.scores import score_cells
 from monitoring.skill.summary import month_rows
 from releases.access import require_permission
@@ -227,25 +233,13 @@ def _statuses(repository: Repository, commit: str) -> dict[str, str]:
 
 def _observed(repository: Repository, target: str, months: list[int], units: Any, at: Any) -> Any:
     """The outcome of each forecast row (unit `units[i]`, month `at[i]`), NaN where none."""
-    rows = np.array(
+    known = np.array(
         Outcome.objects.filter(repository=repository, target=target, month_id__in=months)
         .values_list("unit", "month_id", "value")
         .order_by(),
         dtype=np.float64,
     ).reshape(-1, 3)
-    observed = np.full(len(units), np.nan)
-    if not len(rows):
-        return observed
-    # One sorted key per (month, unit): a vectorised join instead of a dict per cell.
-    known = np.lexsort((rows[:, 0], rows[:, 1]))
-    keys = rows[known][:, [1, 0]]
-    wanted = np.stack([np.asarray(at, dtype=np.float64), np.asarray(units, dtype=np.float64)], 1)
-    flat_keys = keys[:, 0] * 2.0**32 + keys[:, 1]
-    flat_wanted = wanted[:, 0] * 2.0**32 + wanted[:, 1]
-    place = np.clip(np.searchsorted(flat_keys, flat_wanted), 0, len(flat_keys) - 1)
-    hit = flat_keys[place] == flat_wanted
-    observed[hit] = rows[known][place[hit], 2]
-    return observed
+    return join_values(units, at, known)
 
 
 @dataclass

@@ -35,6 +35,23 @@ class Forecast:
     units: NDArray[np.int64]
     months: NDArray[np.int64]
     draws: NDArray[np.float32]  # rows x members
+    steps: NDArray[np.int64] | None = None  # from a `step` column (several origins), if any
+
+
+def join_values(units: NDArray, months: NDArray, known: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The value of each (unit, month) pair from `known` rows (unit, month, value); NaN where
+    none. A vectorised join on one sorted key per pair (units and months below 2**32)."""
+    found = np.full(len(units), np.nan)
+    if not len(known) or not len(units):
+        return found
+    known_keys = known[:, 1] * 2.0**32 + known[:, 0]
+    order = np.argsort(known_keys, kind="stable")
+    known_keys = known_keys[order]
+    wanted = np.asarray(months, dtype=np.float64) * 2.0**32 + np.asarray(units, dtype=np.float64)
+    place = np.clip(np.searchsorted(known_keys, wanted), 0, len(known_keys) - 1)
+    hit = known_keys[place] == wanted
+    found[hit] = known[order][place[hit], 2]
+    return found
 
 
 def guess_unit(names: list[str], time: str) -> str:
@@ -74,11 +91,12 @@ def forecast_read(
     path: Path, *, column: str, unit: str, months: list[int], time: str = "month_id"
 ) -> Forecast:
     """The rows of `months` of one `pred_*` column."""
-    table = pq.read_table(
-        path, columns=[unit, time, column], filters=[(time, "in", [int(m) for m in months])]
-    )
+    names = pq.read_schema(path).names
+    wanted = [unit, time, column] + (["step"] if "step" in names else [])
+    table = pq.read_table(path, columns=wanted, filters=[(time, "in", [int(m) for m in months])])
     return Forecast(
         units=table.column(unit).to_numpy().astype(np.int64),
         months=table.column(time).to_numpy().astype(np.int64),
         draws=_draws(table.column(column)),
+        steps=table.column("step").to_numpy().astype(np.int64) if "step" in names else None,
     )

@@ -15,6 +15,7 @@ from .drift import DRIFT
 from .inference import INFERENCE
 from .performance import PERFORMANCE
 from .schema import SCHEMA
+from .skill import SKILL
 
 __all__ = [
     "COMMAND",
@@ -24,6 +25,7 @@ __all__ = [
     "KIND_NAMES",
     "PERFORMANCE",
     "SCHEMA",
+    "SKILL",
     "CheckKind",
     "JudgeContext",
     "OutputKind",
@@ -38,6 +40,7 @@ KINDS: dict[str, CheckKind] = {
         SCHEMA,
         PERFORMANCE,
         DRIFT,
+        SKILL,
     )
 }
 # The names of the kinds above, sorted (as error messages list them).
