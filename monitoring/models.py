@@ -542,6 +542,10 @@ class SkillScore(models.Model):
     # Calibration: PIT histogram counts, coverage and mean width per nominal level, each for
     # all cells, zero and non-zero outcomes (monitoring.skill_ledger.calibration_summary).
     calibration = models.JSONField(default=dict)
+    # The naive forecasts' scores on the same cells: {"zeros": {"crps": ..., "msle": ...},
+    # "last": {...}} ("last": the unit's outcome the month before the forecast's first month,
+    # absent when unknown); the floors of realized skill are judged against them.
+    baselines = models.JSONField(default=dict)
     # The newest outcome revision among the cells scored: a newer one means score again.
     outcomes_revision = models.PositiveIntegerField()
     scored_at = models.DateTimeField(auto_now=True)

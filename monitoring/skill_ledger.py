@@ -44,7 +44,7 @@ from monitoring.skill.forecasts import (
     join_values,
 )
 from monitoring.skill.scores import score_cells
-from monitoring.skill.summary import month_rows
+from monitoring.skill.summary import month_means, month_rows
 from releases.access import require_permission
 from releases.audit import audit_record
 from releases.errors import ActionRefused
@@ -313,6 +313,27 @@ def skill_ledger_update(*, repository: Repository) -> LedgerUpdate:
     return result
 
 
+def _baselines(
+    repository: Repository,
+    target: str,
+    first_month: int,
+    units: Any,
+    months: Any,
+    observed: Any,
+    threshold: float,
+) -> dict[str, dict[int, dict[str, float]]]:
+    """The naive forecasts' per-month scores: all zeros, and each unit's last outcome
+    before the forecast (when every scored unit has one)."""
+    zeros = score_cells(np.zeros((len(observed), 1)), observed, threshold=threshold)
+    found = {"zeros": month_means(zeros, months)}
+    before = first_month - 1
+    last = _observed(repository, target, [before], units, np.full(len(units), before))
+    if len(last) and np.isfinite(last).all():
+        scored = score_cells(last[:, None], observed, threshold=threshold)
+        found["last"] = month_means(scored, months)
+    return found
+
+
 def _score_column(
     *,
     repository: Repository,
@@ -341,6 +362,12 @@ def _score_column(
     seed = zlib.crc32(f"{release_pk}/{model}/{target}".encode())
     scores = score_cells(forecast.draws[keep], observed[keep], threshold=threshold, seed=seed)
     rows = month_rows(scores, observed[keep], forecast.months[keep])
+    baselines = _baselines(
+        repository, target, first_month, forecast.units[keep], forecast.months[keep],
+        observed[keep], threshold,
+    )  # fmt: skip
+    for month, numbers in rows.items():
+        numbers["baselines"] = {name: by_month[month] for name, by_month in baselines.items()}
     # One upsert for every month of the column: rows not due are not touched.
     SkillScore.objects.bulk_create(
         [

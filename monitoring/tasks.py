@@ -9,7 +9,7 @@ from django.conf import settings
 
 from ewsdash import queue
 from ewsdash.celery import app
-from monitoring import deployments, drift_jobs, execution, reaper, runs, skill_ledger
+from monitoring import deployments, drift_jobs, execution, reaper, runs, skill_alerts, skill_ledger
 from releases.models import Repository
 
 # Only a clone or worktree that could not be prepared is retried: a failing check is a
@@ -73,7 +73,9 @@ def skill_ledger_update(*, repository_id: int) -> str:
     repository = Repository.objects.filter(pk=repository_id).first()
     if repository is None:
         return "repository gone"
-    return str(skill_ledger.skill_ledger_update(repository=repository))
+    result = skill_ledger.skill_ledger_update(repository=repository)
+    opened = skill_alerts.skill_alerts_check(repository=repository)
+    return f"{result}; {len(opened)} skill incidents opened"
 
 
 @app.task(name="monitoring.tasks.skill_ledger_update_all")

@@ -23,6 +23,7 @@ class CatalogueEvent:
 
 
 CANDIDATE = "releases.PromotionCandidate"
+INCIDENT = "releases.Incident"
 
 CATALOGUE: dict[str, CatalogueEvent] = {
     "candidate.validated": CatalogueEvent(
@@ -67,6 +68,12 @@ CATALOGUE: dict[str, CatalogueEvent] = {
         "Check the back-port ledger: development still has the reverted changes.",
         "everyone on the repository",
     ),
+    "skill.degraded": CatalogueEvent(
+        "skill_degraded",
+        "{repository}: the live release's realized skill degraded ({object})",
+        "Open the incident: roll back to the suggested release (preview and confirm) or adopt it.",
+        "admins and release managers",
+    ),
     "freeze.created": CatalogueEvent(
         "freeze_started",
         "{repository}: promotions frozen",
@@ -83,6 +90,8 @@ def object_url(event: AuditEvent) -> str:
     name = event.repository_name
     if event.object_type == CANDIDATE and name:
         path = reverse("candidate_detail", kwargs={"name": name, "pk": int(event.object_id)})
+    elif event.object_type == INCIDENT and name:
+        path = reverse("incident_list", kwargs={"name": name})
     elif name:
         path = reverse("repository_overview", kwargs={"name": name})
     else:

@@ -75,3 +75,19 @@ def _taken(scores: CellScores, index: Any) -> CellScores:
         width={lv: v[index] for lv, v in scores.width.items()},
         pit=scores.pit[index],
     )
+
+
+BASELINE_SCORES = {"crps": "crps", "twcrps": "twcrps", "mse": "squared_error",
+                   "msle": "squared_log_error", "brier": "brier"}  # fmt: skip
+
+
+def month_means(scores: CellScores, months: NDArray) -> dict[int, dict[str, float]]:
+    """{month: {score: mean}} of a naive forecast's cells (the ledger's baselines)."""
+    found: dict[int, dict[str, float]] = {}
+    for month in np.unique(months):
+        m = months == month
+        found[int(month)] = {
+            name: float(getattr(scores, attribute)[m].mean())
+            for name, attribute in BASELINE_SCORES.items()
+        }
+    return found

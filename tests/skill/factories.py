@@ -15,10 +15,10 @@ FIRST_MONTH, STEPS, DRAWS = 540, 4, 50
 MODELS = {"orange_pasta": "deployed", "purple_alien": "shadow"}
 
 
-def forecast_draws(model: str, seed: int) -> np.ndarray:
+def forecast_draws(model: str, seed: int, factor: float = 1.0) -> np.ndarray:
     """(step, unit, draw): zero-inflated counts, different per model."""
     rng = np.random.default_rng([seed, len(model)])
-    scale = 3.0 if model == "orange_pasta" else 12.0
+    scale = (0.9 if model == "orange_pasta" else 3.6) * factor
     rates = scale * (1 + np.arange(len(UNITS)))[None, :, None]
     counts = rng.poisson(rates, size=(STEPS, len(UNITS), DRAWS))
     return np.where(rng.random(counts.shape) < 0.3, 0, counts).astype(np.float32)
@@ -35,7 +35,9 @@ def forecast_table(draws: np.ndarray) -> pa.Table:
     )
 
 
-def release_with_forecasts(release: Release, *, seed: int = 1) -> ValidationRun:
+def release_with_forecasts(
+    release: Release, *, seed: int = 1, factor: float = 1.0, floors: list | None = None
+) -> ValidationRun:
     """A finished validation run of the release's commit whose inference check stored one
     forecast file per model, and the models' deployment statuses at that commit."""
     run = ValidationRun.objects.create(
@@ -46,7 +48,10 @@ def release_with_forecasts(release: Release, *, seed: int = 1) -> ValidationRun:
         status="passed",
         manifest={
             "path": "ewsdash.toml",
-            "check": [{"name": "inference", "kind": "inference", "unit": "country_id"}],
+            "check": [
+                {"name": "inference", "kind": "inference", "unit": "country_id"},
+                {"name": "backtest", "kind": "skill", "floors": floors or []},
+            ],
         },
         manifest_path="ewsdash.toml",
         started_at=timezone.now(),
@@ -55,7 +60,7 @@ def release_with_forecasts(release: Release, *, seed: int = 1) -> ValidationRun:
     store_predictions(
         run,
         {
-            f"predictions_{model}.parquet": forecast_table(forecast_draws(model, seed))
+            f"predictions_{model}.parquet": forecast_table(forecast_draws(model, seed, factor))
             for model in MODELS
         },
     )
