@@ -9,21 +9,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from monitoring import chart_selectors as selectors
-from monitoring import charts, skill_charts, skill_selectors
+from monitoring import charts, skill_charts, skill_demo, skill_selectors
 from monitoring.charts import Chart, DriftCell, ReleaseValue
 from monitoring.code_changes import code_changes
 from monitoring.models import DriftJob, DriftResult
 from monitoring.validation.metrics import direction_text
 from releases.access import access_repository
 from releases.candidate_selectors import decision_bar
+from releases.errors import ActionRefused
 
 # Django's json_script escapes these so that a string in the data (a model name from
 # the governed repository) cannot close the <script> element it is embedded in.
@@ -70,6 +72,23 @@ def _step(request: HttpRequest) -> int | None:
     return int(text) if re.fullmatch(r"-?[0-9]{1,6}", text) else None
 
 
+@require_POST
+def skill_demo_publish(request: HttpRequest, name: str) -> HttpResponse:
+    """The demo's next month of synthetic outcomes; the ledger is scored on a worker."""
+    repository = access_repository(request, name, action=skill_demo.DEMO_PERMISSION)
+    try:
+        revision = skill_demo.demo_outcomes_publish(repository=repository, actor=request.user)
+    except ActionRefused as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Published {revision.rows} outcomes ({revision.note.removeprefix('demo: ')}); "
+            "the ledger is being scored.",
+        )
+    return redirect(reverse("model_health", args=[repository.name]) + "#realized-skill")
+
+
 @require_safe
 def model_health(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
@@ -113,6 +132,8 @@ def model_health(request: HttpRequest, name: str) -> HttpResponse:
             "table_cut": len(page.releases) + bool(page.candidate) - len(table),
             "heatmap_names": [chart.name for chart in heatmaps],
             "skill": skill,
+            "demo_outcomes": repository.name == skill_demo.DEMO_REPOSITORY
+            and request.user.has_perm(f"releases.{skill_demo.DEMO_PERMISSION}"),
             "skill_names": [chart.name for chart in skill_list],
             "bar": bar,
             "may_roll_back": may_roll_back,

@@ -105,16 +105,18 @@ def outcomes_record(
     source: str,
     actor: Any,
     note: str = "",
+    permission: str = "record_outcomes",
 ) -> OutcomeRevision:
     """Record observed outcomes as one new revision (audited) and queue the ledger's update.
 
     A value equal to the one recorded keeps its revision, so re-sending a month changes
     nothing; a different value (candidate data replaced by final data) takes the new one,
     and the ledger rows that used it are scored again. `actor` is a user (who must hold
-    record_outcomes) or a string naming a trusted entry point ("manage.py outcomes").
+    record_outcomes, or what `permission` names: the demo's synthetic months take an
+    analyst's) or a string naming a trusted entry point ("manage.py outcomes").
     """
     if not isinstance(actor, str):
-        require_permission(actor, "record_outcomes")
+        require_permission(actor, permission)
     items = outcome_rows_check(rows)
     with transaction.atomic():
         revision = OutcomeRevision.objects.create(

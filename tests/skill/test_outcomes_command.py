@@ -47,3 +47,9 @@ def test_it_names_a_missing_column_and_a_missing_repository(registered, tmp_path
     with pytest.raises(CommandError, match="no repository"):
         outcomes("score", "nowhere")
     assert not OutcomeRevision.objects.exists()
+
+
+def test_demo_publish_refuses_a_repository_other_than_the_demo(registered):
+    with pytest.raises(CommandError, match="demo repository"):
+        outcomes("demo-publish", "pipeline")
+    assert not OutcomeRevision.objects.exists()

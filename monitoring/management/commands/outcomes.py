@@ -2,7 +2,10 @@
 or parquet file with columns ``target, unit, month_id, value`` (one revision).
 
 ``manage.py outcomes score NAME``: score what is due in the realized-skill ledger now,
-in this process (beat does it on a worker every EWSDASH_SKILL_INTERVAL seconds)."""
+in this process (beat does it on a worker every EWSDASH_SKILL_INTERVAL seconds), then open
+the incidents the live release's realized skill calls for.
+
+``manage.py outcomes demo-publish [NAME]``: the demo's next month of synthetic outcomes."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from monitoring import skill_ledger
+from monitoring import skill_alerts, skill_demo, skill_ledger
 from releases.errors import ActionRefused
 from releases.models import Repository
 
@@ -43,6 +46,8 @@ class Command(BaseCommand):
         load.add_argument("--note", default="", help="where the data come from")
         score = sub.add_parser("score", help="score the ledger now, in this process")
         score.add_argument("name", help="the repository")
+        demo = sub.add_parser("demo-publish", help="the demo's next month of outcomes")
+        demo.add_argument("name", nargs="?", default=skill_demo.DEMO_REPOSITORY)
 
     def handle(self, *args: Any, **options: Any) -> None:
         repository = Repository.objects.filter(name=options["name"]).first()
@@ -64,5 +69,15 @@ class Command(BaseCommand):
                 f"revision {revision.pk}: {revision.rows} outcomes, {revision.changed} new or "
                 "changed; the ledger is scored on a worker"
             )
+        elif options["action"] == "demo-publish":
+            try:
+                revision = skill_demo.demo_outcomes_publish(
+                    repository=repository, actor="manage.py outcomes demo-publish"
+                )
+            except ActionRefused as error:
+                raise CommandError(str(error)) from error
+            self.stdout.write(f"revision {revision.pk}: {revision.note}, {revision.rows} outcomes")
         else:
             self.stdout.write(str(skill_ledger.skill_ledger_update(repository=repository)))
+            opened = skill_alerts.skill_alerts_check(repository=repository)
+            self.stdout.write(f"{len(opened)} skill incidents opened")
