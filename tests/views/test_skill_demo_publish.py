@@ -60,8 +60,8 @@ def test_it_refuses_a_viewer(post, demo):
 
 def test_the_button_shows_for_analysts_on_the_demo_only(login, demo, registered):
     from monitoring.models import CheckResult, ModelMetric, ValidationRun
-    from releases.models import Release
     from releases import sync
+    from releases.models import Release
     from tests.validation_runs.factories import make_run
 
     sync.repository_sync(repository=demo, actor="test")
