@@ -40,6 +40,8 @@ from api.schemas import (
     DriftJobOut,
     DriftJobStartIn,
     OperationOut,
+    OutcomeRevisionOut,
+    OutcomesIn,
     Page,
     PromoteIn,
     Queued,
@@ -51,7 +53,7 @@ from api.schemas import (
     RunOut,
     RunStartIn,
 )
-from monitoring import drift_jobs, drift_selectors, external, runs
+from monitoring import drift_jobs, drift_selectors, external, runs, skill_ledger
 from monitoring import selectors as run_selectors
 from monitoring.models import DriftJob, RunPurpose, ValidationRun
 from releases import candidate_selectors, candidates, selectors, services
@@ -539,6 +541,26 @@ def drift_job_detail(request: HttpRequest, name: str, job_id: int) -> Any:
         raise Http404("No such drift job.")
     job.result_rows = list(drift_selectors.drift_result_rows(job=job))  # type: ignore[attr-defined]
     return job
+
+
+@api.post(
+    "/repositories/{name}/outcomes",
+    response={201: OutcomeRevisionOut, **problems.WRITE_ERRORS},
+)
+def outcomes_record(request: HttpRequest, name: str, body: OutcomesIn) -> Any:
+    """Observed outcomes (one revision); the realized-skill ledger scores them on a worker."""
+    repository = access_repository(request, name, action="record_outcomes")
+    with acting(request) as user:
+        revision = skill_ledger.outcomes_record(
+            repository=repository,
+            rows=[row.dict() for row in body.rows],
+            source="api",
+            actor=user,
+            note=body.note,
+        )
+    return Status(
+        201, {"revision": revision.pk, "rows": revision.rows, "changed": revision.changed}
+    )
 
 
 # -- audit ------------------------------------------------------------------------------------

@@ -314,6 +314,24 @@ class RunStartIn(Schema):
     ref: str = Field(..., min_length=1, description="A branch, a tag or a commit")
 
 
+class OutcomeIn(Schema):
+    target: str = Field(..., min_length=1, description="lr_ged_sb (a pred_ prefix is dropped)")
+    unit: int = Field(..., description="The unit id (country_id, priogrid_id)")
+    month_id: int
+    value: float = Field(..., ge=0, description="The observed value")
+
+
+class OutcomesIn(Schema):
+    rows: list[OutcomeIn] = Field(..., min_length=1, max_length=500_000)
+    note: str = Field("", max_length=500, description="Where the data come from")
+
+
+class OutcomeRevisionOut(Schema):
+    revision: int = Field(..., description="Every value this delivery set or changed carries it")
+    rows: int
+    changed: int = Field(..., description="Values new or different from those recorded")
+
+
 class DriftJobStartIn(Schema):
     reference_run: int = Field(..., description="The run whose predictions are the reference")
     current_run: int = Field(..., description="The run whose predictions are compared")

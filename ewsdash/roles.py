@@ -26,6 +26,7 @@ RELEASE_MANAGER_ACTIONS = [
     "merge_production",
     "approve_candidate",
     "promote_candidate",
+    "record_outcomes",
 ]
 ADMIN_ACTIONS = [
     "rollback_release",

@@ -372,6 +372,16 @@ EWSDASH_NOTIFY_SECRET_KEY = env_str(
     "EWSDASH_NOTIFY_SECRET_KEY",
     hashlib.sha256(f"ewsdash notify secret key:{SECRET_KEY}".encode()).hexdigest(),
 )
+# Realized skill (README, "Realized skill"): beat scores production releases' forecasts
+# against newly arrived or revised outcomes this often; twCRPS weighs outcomes above the
+# threshold (v(x) = max(x, t), in the target's units).
+EWSDASH_SKILL_INTERVAL = env_int("EWSDASH_SKILL_INTERVAL", 600, minimum=10)
+try:
+    EWSDASH_SKILL_TWCRPS_THRESHOLD = float(env_str("EWSDASH_SKILL_TWCRPS_THRESHOLD", "25"))
+except ValueError as error:
+    raise ImproperlyConfigured(
+        f"EWSDASH_SKILL_TWCRPS_THRESHOLD must be a number: {error}"
+    ) from None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "repositories-sync-all": {
@@ -389,6 +399,10 @@ CELERY_BEAT_SCHEDULE = {
     "candidates-catch-up": {
         "task": "releases.tasks.candidates_catch_up",
         "schedule": float(EWSDASH_REAPER_INTERVAL),
+    },
+    "skill-ledger-update": {
+        "task": "monitoring.tasks.skill_ledger_update_all",
+        "schedule": float(EWSDASH_SKILL_INTERVAL),
     },
     "deliveries-resend-due": {
         "task": "notifications.tasks.deliveries_resend_due",

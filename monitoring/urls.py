@@ -39,6 +39,11 @@ urlpatterns = [
     # The analyst pages.
     path("<slug:name>/health/", chart_views.model_health, name="model_health"),
     path(
+        "<slug:name>/health/publish-outcomes/",
+        chart_views.skill_demo_publish,
+        name="skill_demo_publish",
+    ),
+    path(
         "<slug:name>/compare/<str:before>/<str:after>/",
         chart_views.release_compare,
         name="release_compare",

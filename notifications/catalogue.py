@@ -32,6 +32,7 @@ EVERYONE = (VIEWER, ANALYST, RELEASE_MANAGER, ADMIN)
 
 
 CANDIDATE = "releases.PromotionCandidate"
+INCIDENT = "releases.Incident"
 
 CATALOGUE: dict[str, CatalogueEvent] = {
     "candidate.validated": CatalogueEvent(
@@ -86,6 +87,13 @@ CATALOGUE: dict[str, CatalogueEvent] = {
         "everyone on the repository",
         EVERYONE,
     ),
+    "skill.degraded": CatalogueEvent(
+        "skill_degraded",
+        "{repository}: the live release's realized skill degraded ({object})",
+        "Open the incident: roll back to the suggested release (preview and confirm) or adopt it.",
+        "admins and release managers",
+        MANAGERS,
+    ),
     "freeze.created": CatalogueEvent(
         "freeze_started",
         "{repository}: promotions frozen",
@@ -124,7 +132,7 @@ def object_url(event: AuditEvent) -> str:
         path = reverse("candidate_detail", kwargs={"name": name, "pk": int(event.object_id)})
     elif event.object_type == "monitoring.DriftJob" and name:
         path = reverse("drift_job_detail", kwargs={"name": name, "job_id": int(event.object_id)})
-    elif event.object_type == "releases.Incident" and name:
+    elif event.object_type == INCIDENT and name:
         path = reverse("incident_list", kwargs={"name": name})
     elif name:
         path = reverse("repository_overview", kwargs={"name": name})

@@ -166,6 +166,7 @@ class Repository(models.Model):
             ("acknowledge_incident", "Can acknowledge an incident"),
             ("start_drift_job", "Can start a drift job"),
             ("annotate_chart", "Can annotate a chart"),
+            ("record_outcomes", "Can record observed outcomes"),
         ]
 
     def __str__(self) -> str:
@@ -874,6 +875,9 @@ class IncidentKind(models.TextChoices):
     PRODUCTION_MOVED_OUTSIDE = "production_moved_outside", "production moved outside ewsdash"
     RELEASE_TAG_MOVED = "release_tag_moved", "a release tag moved at the origin"
     RELEASE_TAG_DELETED = "release_tag_deleted", "a release tag was deleted at the origin"
+    # Realized skill (issue 18): the live release broke a declared floor, or scores
+    # significantly worse than the release it replaced (monitoring.skill_alerts).
+    SKILL_DEGRADED = "skill_degraded", "the live release's realized skill degraded"
 
 
 class IncidentResolution(models.TextChoices):

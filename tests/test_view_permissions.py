@@ -163,6 +163,8 @@ MATRIX: dict[str, Row] = {
     "validation_run_cancel": action(RM_AND_ADMIN, name=P, run_id=running_run),
     "validation_run_rerun": action(RM_AND_ADMIN, name=P, run_id=finished_run),
     "drift_job_start": action(ANALYST_RM_AND_ADMIN, name=P),
+    # On a repository other than the demo, allowed roles are told why not (a redirect).
+    "skill_demo_publish": action(ANALYST_RM_AND_ADMIN, name=P),
     "candidate_create": action(RM_AND_ADMIN, name=P),
     "candidate_approve": action(RM_AND_ADMIN, name=P, pk=validated_candidate),
     "candidate_reject": action(RM_AND_ADMIN, name=P, pk=validated_candidate),

@@ -53,6 +53,10 @@ WRITES = {
     "candidate_reject": ({"admin", "rm-ana"}, {"reason": "not now"}),
     "candidate_promote": ({"admin", "rm-ana"}, {}),
     "validation_run_start": ({"admin", "rm-ana"}, {"ref": "development"}),
+    "outcomes_record": (
+        {"admin", "rm-ana"},
+        {"rows": [{"target": "lr_ged_sb", "unit": 4, "month_id": 540, "value": 2.0}]},
+    ),
     # Runs without predictions: allowed roles hear why not (409).
     "drift_job_start": (
         {"admin", "rm-ana", "analyst"},

@@ -16,6 +16,7 @@ from .external import EXTERNAL
 from .inference import INFERENCE
 from .performance import PERFORMANCE
 from .schema import SCHEMA
+from .skill import SKILL
 
 __all__ = [
     "COMMAND",
@@ -26,6 +27,7 @@ __all__ = [
     "KIND_NAMES",
     "PERFORMANCE",
     "SCHEMA",
+    "SKILL",
     "CheckKind",
     "JudgeContext",
     "OutputKind",
@@ -41,6 +43,7 @@ KINDS: dict[str, CheckKind] = {
         PERFORMANCE,
         DRIFT,
         EXTERNAL,
+        SKILL,
     )
 }
 # The names of the kinds above, sorted (as error messages list them).
