@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0014_outcomes_and_skill_ledger'),
-        ('monitoring', '0014_secrets_external'),
+        ("monitoring", "0014_outcomes_and_skill_ledger"),
+        ("monitoring", "0014_secrets_external"),
     ]
 
-    operations = [
-    ]
+    operations = []

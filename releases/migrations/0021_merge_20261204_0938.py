@@ -4,12 +4,10 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('releases', '0017_branch_behind_only_by_release_merges'),
-        ('releases', '0017_release_attestations'),
-        ('releases', '0020_repository_partial_clone'),
+        ("releases", "0017_branch_behind_only_by_release_merges"),
+        ("releases", "0017_release_attestations"),
+        ("releases", "0020_repository_partial_clone"),
     ]
 
-    operations = [
-    ]
+    operations = []

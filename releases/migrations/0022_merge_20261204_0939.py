@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('releases', '0017_record_outcomes_and_skill_incidents'),
-        ('releases', '0021_merge_20261204_0938'),
+        ("releases", "0017_record_outcomes_and_skill_incidents"),
+        ("releases", "0021_merge_20261204_0938"),
     ]
 
-    operations = [
-    ]
+    operations = []
