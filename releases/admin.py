@@ -66,7 +66,10 @@ class RepositoryChangeForm(forms.ModelForm):
             "forge_project",
             "forge_token_env",
             "require_signed_commits",
+            "require_signed_tags",
             "allowed_signers",
+            "gpg_public_keys",
+            "partial_clone",
             "sign_tags",
         ]
 

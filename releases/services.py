@@ -45,6 +45,7 @@ def repository_create(
     forge: str = "direct",
     forge_project: str = "",
     forge_token_env: str = "EWSDASH_GITHUB_TOKEN",
+    partial_clone: bool = False,
 ) -> Repository:
     """Register a governed repository: check the origin, clone it, save the row.
 
@@ -65,6 +66,7 @@ def repository_create(
         forge=forge,
         forge_project=forge_project,
         forge_token_env=forge_token_env,
+        partial_clone=partial_clone,
     )
     try:
         repository.full_clean()
@@ -74,7 +76,9 @@ def repository_create(
     dest = clone_dir(name)
     with git.clone_lock(dest):
         try:
-            repo = git.clone_bare(origin, dest, timeout=settings.EWSDASH_GIT_TIMEOUT)
+            repo = git.clone_bare(
+                origin, dest, timeout=settings.EWSDASH_GIT_TIMEOUT, partial=partial_clone
+            )
             check_required_branches(repository, {head.name for head in repo.branches()})
         except git.GitError as error:
             shutil.rmtree(dest, ignore_errors=True)
@@ -95,6 +99,7 @@ def repository_create(
                         "production_branch": production_branch,
                         "development_branch": development_branch,
                         "required_approvals": required_approvals,
+                        "partial_clone": partial_clone,
                     },
                 )
         except BaseException:
@@ -135,7 +140,10 @@ SETTINGS_FIELDS = {
     "forge_project",
     "forge_token_env",
     "require_signed_commits",
+    "require_signed_tags",
     "allowed_signers",
+    "gpg_public_keys",
+    "partial_clone",
     "sandbox_mounts",
     "sandbox_network",
     "sign_tags",

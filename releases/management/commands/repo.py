@@ -43,6 +43,11 @@ class Command(BaseCommand):
             default="EWSDASH_GITHUB_TOKEN",
             help="The environment variable that holds the forge's token",
         )
+        add.add_argument(
+            "--partial-clone",
+            action="store_true",
+            help="Cache clones without file contents (--filter=blob:none); see README",
+        )
         add.add_argument("--no-sync", action="store_true", help="Register without the first sync")
         sync = sub.add_parser("sync", help="Fetch the origin and record its branches.")
         sync.add_argument("name")
@@ -68,6 +73,7 @@ class Command(BaseCommand):
                 forge=options["forge"],
                 forge_project=options["forge_project"],
                 forge_token_env=options["forge_token_env"],
+                partial_clone=options["partial_clone"],
             )
         except ActionRefused as error:
             raise CommandError(str(error)) from None
