@@ -52,10 +52,11 @@ from api.schemas import (
     RunDetailOut,
     RunOut,
     RunStartIn,
+    SkillScoreOut,
 )
 from monitoring import drift_jobs, drift_selectors, external, runs, skill_ledger
 from monitoring import selectors as run_selectors
-from monitoring.models import DriftJob, RunPurpose, ValidationRun
+from monitoring.models import DriftJob, RunPurpose, SkillScore, ValidationRun
 from releases import candidate_selectors, candidates, selectors, services
 from releases.access import access_repository, require_reader
 from releases.errors import ActionRefused
@@ -541,6 +542,31 @@ def drift_job_detail(request: HttpRequest, name: str, job_id: int) -> Any:
         raise Http404("No such drift job.")
     job.result_rows = list(drift_selectors.drift_result_rows(job=job))  # type: ignore[attr-defined]
     return job
+
+
+@api.get("/repositories/{name}/skill", response={200: Page[SkillScoreOut], **problems.READ_ERRORS})
+def skill_score_list(
+    request: HttpRequest,
+    name: str,
+    model: str = "",
+    target: str = "",
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Any:
+    """The realized-skill ledger: each production release's scores per model, target and
+    month, newest month first."""
+    repository = access_repository(request, name)
+    rows = SkillScore.objects.filter(repository=repository).select_related("release")
+    if model:
+        rows = rows.filter(model=model)
+    if target:
+        rows = rows.filter(target=target)
+    return paginate(
+        request,
+        rows.order_by("-month_id", "release_id", "model", "target"),
+        limit=limit,
+        offset=offset,
+    )
 
 
 @api.post(

@@ -314,6 +314,27 @@ class RunStartIn(Schema):
     ref: str = Field(..., min_length=1, description="A branch, a tag or a commit")
 
 
+class SkillScoreOut(Schema):
+    release: str = Field(..., alias="release.version")
+    model: str
+    status: str = Field(..., description="The model's deployment status at that release")
+    target: str
+    step: int
+    month_id: int
+    cells: int
+    zeros: int
+    crps: float
+    twcrps: float
+    twcrps_threshold: float
+    mse: float
+    msle: float
+    brier: float
+    coverage_50: float
+    coverage_90: float
+    outcomes_revision: int
+    scored_at: datetime
+
+
 class OutcomeIn(Schema):
     target: str = Field(..., min_length=1, description="lr_ged_sb (a pred_ prefix is dropped)")
     unit: int = Field(..., description="The unit id (country_id, priogrid_id)")

@@ -83,8 +83,8 @@ def skill_problems(*, repository: Repository) -> tuple[ReleaseRef | None, list[P
         "release_id", "model", "target", "month_id", "cells", "crps", "twcrps", "mse", "msle",
         "brier", "baselines", "status",
     ):  # fmt: skip
-        rows[(row["release_id"], row["model"], row["target"])].append(row)
-    floors = _floors(ValidationRun.objects.filter(pk=live.run_id).first())
+        rows[(row["release_id"], row["model"], row["target"])].append(dict(row))
+    floors = _floors(ValidationRun.objects.filter(pk=live.run_id).first() if live.run_id else None)
     problems: list[Problem] = []
     for (release_pk, model, target), mine in sorted(rows.items()):
         if release_pk != live.pk or mine[0]["status"] not in ("", "deployed"):

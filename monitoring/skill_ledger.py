@@ -264,7 +264,7 @@ def skill_ledger_update(*, repository: Repository) -> LedgerUpdate:
     ledger = _ledger_state(repository)
     threshold = float(settings.EWSDASH_SKILL_TWCRPS_THRESHOLD)
     releases = [r for r in release_sequence(repository=repository) if r.on_production and r.run_id]
-    run_ids = {r.run_id for r in releases}
+    run_ids = {r.run_id for r in releases if r.run_id is not None}
     runs = {run.pk: run for run in ValidationRun.objects.filter(pk__in=run_ids)}
     for release in releases:
         run = runs[release.run_id]  # type: ignore[index]

@@ -33,6 +33,8 @@ def run_check(env: dict, *args: str) -> subprocess.CompletedProcess:
         ("CELERY_BROKER_URL", "amqp://guest@localhost//"),
         ("EWSDASH_CLONES_DIR", "relative/path"),
         ("EWSDASH_SYNC_INTERVAL", "often"),
+        ("EWSDASH_SKILL_TWCRPS_THRESHOLD", "high"),
+        ("EWSDASH_SKILL_INTERVAL", "5"),
     ],
 )
 def test_it_refuses_a_malformed_variable_and_names_it(variable, value, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -26,7 +26,7 @@ class SkillInputError(ValueError):
 
 @dataclass
 class SkillReport:
-    status: str
+    status: Literal["passed", "failed", "error", "inconclusive"]
     summary: str
     details: dict[str, Any] = field(default_factory=dict)
 

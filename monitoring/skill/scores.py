@@ -151,7 +151,7 @@ def score_cells(
             empty, empty, empty, empty, empty,
             {lv: np.zeros(0, dtype=bool) for lv in LEVELS}, {lv: empty for lv in LEVELS}, empty,
         )  # fmt: skip
-    uniform = np.random.default_rng(seed).random(draws.shape[0])
+    uniform: F64 = np.asarray(np.random.default_rng(seed).random(draws.shape[0]))
     bounds = [(start, min(start + chunk, draws.shape[0])) for start in range(0, len(draws), chunk)]
     workers = threads or min(len(bounds), os.cpu_count() or 1)
 

@@ -45,3 +45,24 @@ def test_it_refuses_an_analyst(registered, api_client):
     response = api_client("analyst").post_json(URL, {"rows": outcome_rows(range(540, 541))})
     assert response.status_code == 403
     assert not Outcome.objects.exists()
+
+
+def test_the_ledger_reads_back_filtered_newest_month_first(registered, api_client):
+    from monitoring import skill_ledger
+    from releases.models import Release
+    from tests.skill.factories import release_with_forecasts
+
+    release_with_forecasts(Release.objects.get(repository=registered, version="1.0.0"))
+    api_client("rm-ana").post_json(URL, {"rows": outcome_rows(range(540, 542))})
+    skill_ledger.skill_ledger_update(repository=registered)
+    body = (
+        api_client("viewer", "read")
+        .get("/api/v1/repositories/pipeline/skill?model=orange_pasta")
+        .json()
+    )
+    assert body["count"] == 2
+    first = body["results"][0]
+    assert (first["release"], first["model"], first["month_id"], first["step"]) == (
+        "1.0.0", "orange_pasta", 541, 2,
+    )  # fmt: skip
+    assert first["status"] == "deployed" and first["cells"] == 6 and first["crps"] >= 0
