@@ -29,12 +29,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from ewsdash import queue
-from releases import git, operations, promotion
+from releases import forge_operations, git, operations, promotion
 from releases.access import require_permission
 from releases.audit import audit_record
 from releases.clones import clone_session
 from releases.errors import ActionRefused
 from releases.models import (
+    Forge,
     Operation,
     OperationKind,
     OperationStatus,
@@ -51,6 +52,9 @@ class OperationKindSteps:
     plan: Callable[[Operation, git.GitRepo], Plan]
     record: Callable[[Operation], str]
     fail: Callable[[Operation, str], None] | None = None
+    # Reconciling, when the origin lacks what was planned: a plan that finishes the work
+    # the forge shows begun (a merged pull request still to tag), or None: nothing done.
+    finish: Callable[[Operation, git.GitRepo], Plan | None] | None = None
 
 
 KINDS: dict[str, OperationKindSteps] = {
@@ -65,6 +69,27 @@ KINDS: dict[str, OperationKindSteps] = {
         operations.back_merge_plan, operations.back_merge_record
     ),
 }
+# A forge guards production (github mode): promotion and rollback go through its pull
+# requests (releases.forge_operations); the other kinds push as in direct mode.
+FORGE_KINDS: dict[str, OperationKindSteps] = {
+    OperationKind.PROMOTE: OperationKindSteps(
+        forge_operations.promotion_plan,
+        promotion.promotion_record,
+        promotion.promotion_fail,
+        forge_operations.promotion_finish,
+    ),
+    OperationKind.ROLLBACK: OperationKindSteps(
+        forge_operations.rollback_plan,
+        operations.rollback_record,
+        finish=forge_operations.rollback_finish,
+    ),
+}
+
+
+def steps_for(operation: Operation) -> OperationKindSteps:
+    if operation.repository.forge != Forge.DIRECT and operation.kind in FORGE_KINDS:
+        return FORGE_KINDS[operation.kind]
+    return KINDS[operation.kind]
 
 
 def worker_name() -> str:
@@ -140,7 +165,7 @@ def _settle(
         ).first()
         if locked is None:
             return f"operation #{operation_id} is no longer ours; nothing recorded"
-        steps = KINDS[locked.kind]
+        steps = steps_for(locked)
         if result is not None:
             locked.result = result
         if outcome == OperationStatus.SUCCEEDED:
@@ -191,7 +216,7 @@ def operation_run(*, operation_id: int, worker: str | None = None) -> str:
             return operation_reconcile(operation=operation, actor=None)
         return f"operation #{operation_id} is {operation.status}; nothing to do"
     operation = _load(operation_id)
-    steps = KINDS[operation.kind]
+    steps = steps_for(operation)
     try:
         with clone_session(operation.repository) as repo:
             _beat(operation_id, token, "fetching from the origin")
@@ -238,10 +263,31 @@ def operation_reconcile(*, operation: Operation, actor: Any, force: bool = False
             f"{operation.heartbeat_at:%H:%M:%S} UTC and may still be pushing; it can be "
             f"reconciled once it has been silent for {stale_after()} s."
         )
+    finished: Plan | None = None
     with clone_session(operation.repository) as repo:
         repo.fetch()
         landed = {ref: ref_landed(repo, ref, oid) for ref, oid in operation.planned.items()}
+        steps = steps_for(operation)
+        if not (landed and all(landed.values())) and steps.finish is not None:
+            finished = steps.finish(operation, repo)
+            if finished is not None:
+                Operation.objects.filter(pk=operation.pk).update(
+                    planned=finished.updates or operation.planned, result=finished.result
+                )
+                if finished.updates:
+                    git.push_atomic(repo, finished.updates)
     who = f"its worker ({operation.claimed_by}) stopped"
+    if finished is not None:
+        how = f"{who}; the forge shows its pull request merged: finished and recorded as done"
+        summary = _settle(
+            operation.pk,
+            outcome=OperationStatus.SUCCEEDED,
+            result=finished.result,
+            actor=actor,
+            reconciled=how,
+        )
+        _sync_after(operation)
+        return summary
     if landed and all(landed.values()):
         how = f"{who}; the origin shows every ref it pushed: recorded as done"
         summary = _settle(
