@@ -65,6 +65,8 @@ class RepositoryChangeForm(forms.ModelForm):
             "forge",
             "forge_project",
             "forge_token_env",
+            "production_protected",
+            "forge_reviews_approve",
             "require_signed_commits",
             "allowed_signers",
         ]

@@ -134,6 +134,8 @@ SETTINGS_FIELDS = {
     "forge",
     "forge_project",
     "forge_token_env",
+    "production_protected",
+    "forge_reviews_approve",
     "require_signed_commits",
     "allowed_signers",
     "sandbox_mounts",

@@ -50,3 +50,18 @@ def test_it_unlinks_and_audits(users):
     assert not GitHubAccount.objects.exists()
     [event] = AuditEvent.objects.filter(action="user.github_unlinked")
     assert event.payload == {"was": "ben-gh"}
+
+
+def test_the_admin_links_through_the_audited_service(login, users):
+    response = login("admin").post_form(
+        "/admin/releases/githubaccount/add/",
+        {"user": users["rm-ben"].pk, "github_login": "ben-gh"},
+    )
+    assert response.status_code == 302
+    assert GitHubAccount.objects.get().linked_by == users["admin"]
+    assert AuditEvent.objects.filter(action="user.github_linked").count() == 1
+
+
+def test_a_release_manager_cannot_reach_the_links(login, users):
+    page = login("rm-ana").get("/admin/releases/githubaccount/add/")
+    assert page.status_code in (302, 403)
