@@ -99,6 +99,14 @@ class CandidatePage:
     operation: Operation | None = None  # the latest promote operation, with its progress
     pull_request_url: str = ""  # github mode: the candidate's pull request on GitHub
 
+    @property
+    def regressions(self) -> list[MetricDelta]:
+        return [d for d in self.deltas if d.regressed]
+
+    @property
+    def ready(self) -> bool:
+        return all(gate.ok for gate in self.gates)
+
 
 def pull_request_url(candidate: PromotionCandidate) -> str:
     """The pull request's page on GitHub (github.com, or an Enterprise server's web root:
@@ -109,14 +117,6 @@ def pull_request_url(candidate: PromotionCandidate) -> str:
     api = settings.EWSDASH_GITHUB_API_URL.rstrip("/")
     web = "https://github.com" if api == "https://api.github.com" else api.removesuffix("/api/v3")
     return f"{web}/{repository.forge_project}/pull/{candidate.forge_pull_request}"
-
-    @property
-    def regressions(self) -> list[MetricDelta]:
-        return [d for d in self.deltas if d.regressed]
-
-    @property
-    def ready(self) -> bool:
-        return all(gate.ok for gate in self.gates)
 
 
 def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage:

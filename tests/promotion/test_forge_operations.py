@@ -269,3 +269,21 @@ def test_reviews_do_not_count_unless_the_repository_allows_it(github_forge, revi
     )
     assert forge_reviews.candidate_reviews_import(candidate=reviewed) == []
     assert approvers(reviewed) == set()
+
+
+def test_the_next_gate_change_opens_a_pull_request_that_failed_to_open(
+    github_forge, world, repo, validated
+):
+    from releases import tasks
+
+    github(repo)
+    # GitHub does not know the project yet: opening fails, and is audited.
+    assert "no pull request" in forge.candidate_pull_request_open(candidate_id=validated.pk)
+    assert AuditEvent.objects.filter(action="forge.pull_request_failed").count() == 1
+    project = github_forge.double.serve(PROJECT, world.origin)
+
+    tasks.candidate_gates_publish(candidate_id=validated.pk)
+
+    validated.refresh_from_db()
+    assert validated.forge_pull_request == 1 and project.pulls[1].head.endswith(f"-{validated.pk}")
+    assert project.statuses[-1]["sha"] == validated.commit
