@@ -78,6 +78,11 @@ def _merge_pull_request(
             merge = client.pull_request_merge(number, sha=head, title=title, message=body)
     except ForgeError as error:
         raise ActionRefused(f"GitHub did not merge pull request #{number}: {error}") from None
+    # At once, before anything else can fail: production's new head is ours (a sync
+    # that GitHub's push webhook starts must not call it an outside change).
+    Operation.objects.filter(pk=operation.pk).update(
+        planned={**operation.planned, f"refs/heads/{production}": merge}
+    )
     repo.fetch()
     if git.ref_object(repo, merge) is None:
         raise ActionRefused(f"GitHub's merge {merge[:10]} is not at the origin.")
@@ -133,6 +138,7 @@ def promotion_plan(operation: Operation, repo: git.GitRepo) -> Plan:
     return Plan(
         updates={f"refs/tags/{tag}": tag_object},
         result={"commit": merge, "tag": tag, "pull_request": number},
+        moved={f"refs/heads/{repository.production_branch}": merge},
     )
 
 
@@ -204,6 +210,10 @@ def _rollback_tag(operation: Operation, repo: git.GitRepo, result: dict[str, Any
     )
     if git.tree_of(repo, merge) != git.tree_of(repo, rollback):
         raise ActionRefused(f"GitHub's merge {merge[:10]} does not have the rollback's tree.")
+    moved = {f"refs/heads/{operation.repository.production_branch}": merge}
+    if git.ref_head(repo, f"refs/tags/{result['tag']}") == merge:
+        # An earlier attempt tagged it already.
+        return Plan(updates={}, result={**result, "commit": merge}, moved=moved)
     tag_object = git.annotated_tag(
         repo,
         name=result["tag"],
@@ -213,7 +223,7 @@ def _rollback_tag(operation: Operation, repo: git.GitRepo, result: dict[str, Any
         message=f"Release {result['tag']}: rollback to {result['restores']}\n\n{result['message']}",
     )
     result = {**result, "commit": merge}
-    return Plan(updates={f"refs/tags/{result['tag']}": tag_object}, result=result)
+    return Plan(updates={f"refs/tags/{result['tag']}": tag_object}, result=result, moved=moved)
 
 
 def rollback_finish(operation: Operation, repo: git.GitRepo) -> Plan | None:

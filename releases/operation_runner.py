@@ -229,7 +229,7 @@ def operation_run(*, operation_id: int, worker: str | None = None) -> str:
                     operation_id,
                     token,
                     f"pushing {', '.join(sorted(plan.updates))} to the origin",
-                    planned=plan.updates,
+                    planned=plan.planned,
                     result=plan.result,
                 ):
                     return f"operation #{operation_id} lost its claim before pushing"
@@ -247,7 +247,8 @@ def operation_reconcile(*, operation: Operation, actor: Any, force: bool = False
     """Settle a running operation whose worker died, by what the origin shows.
 
     Every planned ref at the origin with our object → succeeded (its rows are recorded
-    now); none, or no plan recorded yet → failed, and nothing was pushed. Refused while
+    now); none, or no plan recorded yet → failed, and nothing was pushed. Through a forge,
+    a merged pull request is finished instead (releases.forge_operations). Refused while
     its worker still reports (unless `force`, for the reaper's own staleness rule).
     """
     if actor is not None:
@@ -266,16 +267,18 @@ def operation_reconcile(*, operation: Operation, actor: Any, force: bool = False
     finished: Plan | None = None
     with clone_session(operation.repository) as repo:
         repo.fetch()
-        landed = {ref: ref_landed(repo, ref, oid) for ref, oid in operation.planned.items()}
         steps = steps_for(operation)
-        if not (landed and all(landed.values())) and steps.finish is not None:
+        # Through a forge, the forge says first: a merged pull request is finished (its
+        # tag written and pushed if missing) whatever was recorded; None: judge by refs.
+        if steps.finish is not None:
             finished = steps.finish(operation, repo)
             if finished is not None:
                 Operation.objects.filter(pk=operation.pk).update(
-                    planned=finished.updates or operation.planned, result=finished.result
+                    planned=finished.planned or operation.planned, result=finished.result
                 )
                 if finished.updates:
                     git.push_atomic(repo, finished.updates)
+        landed = {ref: ref_landed(repo, ref, oid) for ref, oid in operation.planned.items()}
     who = f"its worker ({operation.claimed_by}) stopped"
     if finished is not None:
         how = f"{who}; the forge shows its pull request merged: finished and recorded as done"

@@ -287,3 +287,30 @@ def test_the_next_gate_change_opens_a_pull_request_that_failed_to_open(
     validated.refresh_from_db()
     assert validated.forge_pull_request == 1 and project.pulls[1].head.endswith(f"-{validated.pk}")
     assert project.statuses[-1]["sha"] == validated.commit
+
+
+def test_reconcile_records_a_promotion_whose_tag_landed_before_the_worker_died(
+    project, world, repo, approved, users
+):
+    from releases import forge_operations, git
+    from releases.clones import clone_session
+
+    github(repo)
+    open_pull_request(approved)
+    operation = _promotion_whose_worker_died(approved, users)
+    with clone_session(repo) as clone:  # the worker's whole job, then it died unrecorded
+        clone.fetch()
+        plan = forge_operations.promotion_plan(operation, clone)
+        git.push_atomic(clone, plan.updates)
+    operation.refresh_from_db()
+    # Production's new head was recorded as ours the moment GitHub merged.
+    assert operation.planned == {"refs/heads/production": plan.result["commit"]}
+    tag_object = world.origin_git("rev-parse", f"v{approved.version}")
+
+    operation_runner.operation_reconcile(operation=operation, actor=None, force=True)
+
+    operation.refresh_from_db()
+    approved.refresh_from_db()
+    assert operation.status == OperationStatus.SUCCEEDED and approved.status == S.RELEASED
+    assert world.origin_git("rev-parse", f"v{approved.version}") == tag_object  # not re-tagged
+    assert len(project.merges) == 1
