@@ -45,6 +45,8 @@ def repository_create(
     forge: str = "direct",
     forge_project: str = "",
     forge_token_env: str = "EWSDASH_GITHUB_TOKEN",
+    production_protected: bool = False,
+    forge_reviews_approve: bool = False,
 ) -> Repository:
     """Register a governed repository: check the origin, clone it, save the row.
 
@@ -65,6 +67,8 @@ def repository_create(
         forge=forge,
         forge_project=forge_project,
         forge_token_env=forge_token_env,
+        production_protected=production_protected,
+        forge_reviews_approve=forge_reviews_approve,
     )
     try:
         repository.full_clean()

@@ -43,6 +43,16 @@ class Command(BaseCommand):
             default="EWSDASH_GITHUB_TOKEN",
             help="The environment variable that holds the forge's token",
         )
+        add.add_argument(
+            "--production-protected",
+            action="store_true",
+            help="Production is protected on the forge: rollbacks go through a pull request",
+        )
+        add.add_argument(
+            "--forge-reviews-approve",
+            action="store_true",
+            help="Approving pull-request reviews by linked GitHub accounts count as approvals",
+        )
         add.add_argument("--no-sync", action="store_true", help="Register without the first sync")
         sync = sub.add_parser("sync", help="Fetch the origin and record its branches.")
         sync.add_argument("name")
@@ -68,6 +78,8 @@ class Command(BaseCommand):
                 forge=options["forge"],
                 forge_project=options["forge_project"],
                 forge_token_env=options["forge_token_env"],
+                production_protected=options["production_protected"],
+                forge_reviews_approve=options["forge_reviews_approve"],
             )
         except ActionRefused as error:
             raise CommandError(str(error)) from None
