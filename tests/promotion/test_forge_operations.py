@@ -314,3 +314,17 @@ def test_reconcile_records_a_promotion_whose_tag_landed_before_the_worker_died(
     assert operation.status == OperationStatus.SUCCEEDED and approved.status == S.RELEASED
     assert world.origin_git("rev-parse", f"v{approved.version}") == tag_object  # not re-tagged
     assert len(project.merges) == 1
+
+
+def test_the_setting_says_production_is_protected_without_asking_github(
+    github_forge, project, registered
+):
+    from releases import forge_operations
+
+    github(registered, production_protected=True)
+    mark = github_forge.mark()
+    assert forge_operations.production_protected(registered)
+    assert github_forge.exchanges_since(mark) == []
+    github(registered, production_protected=False)
+    assert not forge_operations.production_protected(registered)
+    assert github_forge.exchanges_since(mark) == [(f"GET /repos/{PROJECT}/branches/production", [])]
