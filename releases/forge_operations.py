@@ -46,10 +46,13 @@ def _pull_merged(repository: Repository, number: int) -> bool:
         raise ActionRefused(f"GitHub cannot say what happened yet: {error}") from None
 
 
-def _merged_shape(repo: git.GitRepo, merge: str, base: str | None, head: str) -> None:
-    """The forge's merge commit must be a two-parent merge of `head` (into `base`)."""
+def _merged_shape(repo: git.GitRepo, merge: str, head: str) -> None:
+    """The forge's merge commit must be a two-parent merge with `head` as second parent
+    (what `--no-ff` makes). Its first parent is whatever production was when GitHub
+    merged; a production that moved meanwhile is the sync's to judge, not a reason to
+    leave a merged pull request untagged."""
     parents = repo.run("rev-list", "--parents", "-n", "1", merge).split()[1:]
-    if len(parents) != 2 or parents[1] != head or (base is not None and parents[0] != base):
+    if len(parents) != 2 or parents[1] != head:
         raise ActionRefused(
             f"GitHub's merge {merge[:10]} is not a merge commit of {head[:10]}; ewsdash tags "
             "only a merge commit (the pull request must be merged with 'Create a merge commit')."
@@ -65,7 +68,6 @@ def _merge_pull_request(
     production = operation.repository.production_branch
     try:
         pull = client.pull_request_get(number)
-        base = None
         if pull.merged:
             merge = pull.merge_commit
         else:
@@ -74,7 +76,6 @@ def _merge_pull_request(
                     f"Pull request #{number}'s head moved to {pull.head_sha[:10]}; it must be "
                     f"{head[:10]}. Nothing was merged."
                 )
-            base = git.ref_head(repo, f"refs/heads/{production}")
             merge = client.pull_request_merge(number, sha=head, title=title, message=body)
     except ForgeError as error:
         raise ActionRefused(f"GitHub did not merge pull request #{number}: {error}") from None
@@ -86,7 +87,7 @@ def _merge_pull_request(
     repo.fetch()
     if git.ref_object(repo, merge) is None:
         raise ActionRefused(f"GitHub's merge {merge[:10]} is not at the origin.")
-    _merged_shape(repo, merge, base, head)
+    _merged_shape(repo, merge, head)
     return merge
 
 
