@@ -328,3 +328,35 @@ def test_the_setting_says_production_is_protected_without_asking_github(
     github(registered, production_protected=False)
     assert not forge_operations.production_protected(registered)
     assert github_forge.exchanges_since(mark) == [(f"GET /repos/{PROJECT}/branches/production", [])]
+
+
+def test_reconcile_tags_a_rollback_whose_pull_request_github_merged(
+    github_forge, world, registered, users
+):
+    from releases import forge_operations
+    from releases.clones import clone_session
+
+    project = github_forge.double.serve(PROJECT, world.origin, protected=("production",))
+    github(registered)
+    target = Release.objects.get(repository=registered, version="1.0.0")
+    operation = operations.release_rollback(
+        repository=registered, target=target, actor=users["admin"], reason="bad forecasts"
+    )
+    long_ago = timezone.now() - timedelta(hours=1)
+    Operation.objects.filter(pk=operation.pk).update(
+        status=OperationStatus.RUNNING, started_at=long_ago, heartbeat_at=long_ago
+    )
+    operation.refresh_from_db()
+    with clone_session(registered) as clone:  # merged on GitHub, then the worker died
+        clone.fetch()
+        plan = forge_operations.rollback_plan(operation, clone)
+    merge = plan.result["commit"]
+    assert project.pulls[1].merged and world.origin_git("tag", "-l", plan.result["tag"]) == ""
+
+    operation_runner.operation_reconcile(operation=operation, actor=None, force=True)
+
+    operation.refresh_from_db()
+    assert operation.status == OperationStatus.SUCCEEDED, operation.error
+    assert world.origin_git("rev-parse", f"{plan.result['tag']}^{{commit}}") == merge
+    assert Release.objects.get(repository=registered, kind=ReleaseKind.ROLLBACK).commit == merge
+    assert len(project.merges) == 1
