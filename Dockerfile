@@ -3,7 +3,7 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     EWSDASH_VAR_DIR=/var/lib/ewsdash
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends git openssh-client bubblewrap \
+    && apt-get install -y --no-install-recommends git openssh-client gnupg bubblewrap \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 1000 ewsdash
 WORKDIR /app

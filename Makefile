@@ -51,7 +51,7 @@ screenshots: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy ewsdash releases monitoring api notifications
+	$(VENV)/bin/mypy ewsdash releases monitoring api notifications accounts
 
 clean:
 	rm -rf var/test var/staticfiles

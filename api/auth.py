@@ -2,7 +2,8 @@
 
 The token's user becomes `request.user`, so the pages' access helper
 (`releases.access.access_repository`) and the services judge the API's requests by
-the same roles. A `read` token is refused (403) on every method that is not a read.
+the same roles. A `read` token is refused (403) on every method that is not a read; a
+`report` token (issue 17) everywhere but on the one operation that takes `ReportToken`.
 """
 
 from __future__ import annotations
@@ -27,8 +28,29 @@ class BearerToken(HttpBearer):
         row = token_authenticate(token)
         if row is None:
             return None
+        if row.may_report:
+            raise PermissionDenied(
+                "This token may only report external checks' results "
+                "(POST …/validation-runs/<id>/checks/<check>/result)."
+            )
         if request.method not in SAFE_METHODS and not row.may_write:
             raise PermissionDenied("This token may only read; make a write token to act.")
+        request.user = row.user
+        return row
+
+
+class ReportToken(HttpBearer):
+    """Only a `report` token: the one scope that may report an external check's result."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        row = token_authenticate(token)
+        if row is None:
+            return None
+        if not row.may_report:
+            raise PermissionDenied(
+                f"Reporting a check's result needs a token with the report scope; this one "
+                f"is a {row.scope} token."
+            )
         request.user = row.user
         return row
 

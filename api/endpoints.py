@@ -9,6 +9,8 @@ the same service, whose gate predicates (`releases.gates`) decide; a refusal bec
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -24,7 +26,7 @@ from ninja.openapi.docs import Swagger
 from ninja.operation import Operation
 
 from api import problems
-from api.auth import BearerToken, acting
+from api.auth import BearerToken, ReportToken, acting
 from api.schemas import (
     ApproveIn,
     AuditEventOut,
@@ -32,9 +34,14 @@ from api.schemas import (
     CandidateCreateIn,
     CandidateDetailOut,
     CandidateOut,
+    CheckOut,
+    CheckResultIn,
     DriftJobDetailOut,
     DriftJobOut,
     DriftJobStartIn,
+    OperationOut,
+    OutcomeRevisionOut,
+    OutcomesIn,
     Page,
     PromoteIn,
     Queued,
@@ -46,12 +53,13 @@ from api.schemas import (
     RunOut,
     RunStartIn,
 )
-from monitoring import drift_jobs, drift_selectors, runs
+from monitoring import drift_jobs, drift_selectors, external, runs, skill_ledger
 from monitoring import selectors as run_selectors
 from monitoring.models import DriftJob, RunPurpose, ValidationRun
 from releases import candidate_selectors, candidates, selectors, services
 from releases.access import access_repository, require_reader
 from releases.errors import ActionRefused
+from releases.models import Operation as GitOperation
 from releases.models import PromotionCandidate, Release
 
 MAX_LIMIT = 200
@@ -285,15 +293,32 @@ def candidate_list(
 
 @api.post(
     "/repositories/{name}/candidates",
-    response={201: CandidateDetailOut, **problems.WRITE_ERRORS},
+    response={202: OperationOut, **problems.WRITE_ERRORS},
 )
 def candidate_create(request: HttpRequest, name: str, body: CandidateCreateIn) -> Any:
+    """Queued: a worker syncs with the origin and freezes the branch head. Follow the
+    operation (GET .../operations/{operation_id}); once it succeeded, `candidate` is set."""
     repository = access_repository(request, name, action="create_candidate")
     with acting(request) as user:
-        candidate = candidates.candidate_create(
+        operation = candidates.candidate_request(
             repository=repository, actor=user, source_branch=body.source, version=body.version
         )
-    return Status(201, _candidate_again(request, name, candidate.pk))
+    return Status(202, _operation(request, name, operation.pk))
+
+
+@api.get(
+    "/repositories/{name}/operations/{operation_id}",
+    response={200: OperationOut, **problems.READ_ERRORS},
+)
+def operation_detail(request: HttpRequest, name: str, operation_id: int) -> Any:
+    return _operation(request, name, operation_id)
+
+
+def _operation(request: HttpRequest, name: str, pk: int) -> GitOperation:
+    repository = access_repository(request, name)
+    return get_object_or_404(
+        GitOperation.objects.select_related("requested_by"), repository=repository, pk=pk
+    )
 
 
 @api.get(
@@ -384,6 +409,90 @@ def validation_run_detail(request: HttpRequest, name: str, run_id: int) -> Any:
     return _run_detail(_run(request, name, run_id))
 
 
+# Multipart parts that hold files (each part's file name is its path in {artifacts}).
+REPORT_FILE_PARTS = ("predictions", "metrics", "files")
+REPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": CheckResultIn.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["commit", "status"],
+                    "properties": {
+                        "commit": {"type": "string"},
+                        "status": {"type": "string", "enum": ["passed", "failed", "error"]},
+                        "summary": {"type": "string"},
+                        "log": {"type": "string", "description": "text, or a file part"},
+                        **{
+                            part: {"type": "array", "items": {"type": "string", "format": "binary"}}
+                            for part in REPORT_FILE_PARTS
+                        },
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+def _report_in(request: HttpRequest) -> tuple[CheckResultIn, list[external.Upload]]:
+    """The report, from a JSON body or a multipart form (400 when it matches neither)."""
+    try:
+        if request.content_type == "multipart/form-data":
+            log_file = request.FILES.get("log")
+            fields = {key: request.POST.get(key, "") for key in ("commit", "status", "summary")}
+            fields["log"] = (
+                log_file.read().decode("utf-8", "replace")
+                if log_file
+                else request.POST.get("log", "")
+            )
+            body = CheckResultIn.model_validate(fields)
+            uploads = [
+                external.Upload(name=upload.name or "", chunks=upload.chunks())
+                for part in REPORT_FILE_PARTS
+                for upload in request.FILES.getlist(part)
+            ]
+            return body, uploads
+        body = CheckResultIn.model_validate_json(request.body)
+        uploads = [
+            external.Upload(
+                name=item.name, chunks=[base64.b64decode(item.content_base64, validate=True)]
+            )
+            for item in body.files
+        ]
+        return body, uploads
+    except (ValueError, binascii.Error) as error:
+        errors = error.errors() if hasattr(error, "errors") else [{"msg": str(error)}]
+        raise NinjaValidationError(errors) from None
+
+
+@api.post(
+    "/repositories/{name}/validation-runs/{run_id}/checks/{check}/result",
+    auth=ReportToken(),
+    response={201: CheckOut, **problems.WRITE_ERRORS},
+    openapi_extra=REPORT_BODY,
+)
+def check_result_report(request: HttpRequest, name: str, run_id: int, check: str) -> Any:
+    """Report the result of an external check (a token with the `report` scope)."""
+    run = _run(request, name, run_id, action="rerun_validation")
+    body, uploads = _report_in(request)
+    with acting(request) as user:
+        external.external_result_report(
+            run=run,
+            check_name=check,
+            commit=body.commit,
+            status=body.status,
+            summary=body.summary,
+            log=body.log,
+            files=uploads,
+            actor=user,
+        )
+    rows = _run_detail(_run(request, name, run_id)).check_rows  # type: ignore[attr-defined]
+    return Status(201, next(row for row in rows if row.name == check))
+
+
 @api.get(
     "/repositories/{name}/drift-jobs", response={200: Page[DriftJobOut], **problems.READ_ERRORS}
 )
@@ -432,6 +541,26 @@ def drift_job_detail(request: HttpRequest, name: str, job_id: int) -> Any:
         raise Http404("No such drift job.")
     job.result_rows = list(drift_selectors.drift_result_rows(job=job))  # type: ignore[attr-defined]
     return job
+
+
+@api.post(
+    "/repositories/{name}/outcomes",
+    response={201: OutcomeRevisionOut, **problems.WRITE_ERRORS},
+)
+def outcomes_record(request: HttpRequest, name: str, body: OutcomesIn) -> Any:
+    """Observed outcomes (one revision); the realized-skill ledger scores them on a worker."""
+    repository = access_repository(request, name, action="record_outcomes")
+    with acting(request) as user:
+        revision = skill_ledger.outcomes_record(
+            repository=repository,
+            rows=[row.dict() for row in body.rows],
+            source="api",
+            actor=user,
+            note=body.note,
+        )
+    return Status(
+        201, {"revision": revision.pk, "rows": revision.rows, "changed": revision.changed}
+    )
 
 
 # -- audit ------------------------------------------------------------------------------------

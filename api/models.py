@@ -10,12 +10,15 @@ from django.db.models import Q
 class TokenScope(models.TextChoices):
     READ = "read", "read"
     WRITE = "write", "read and write"
+    # Only reports external checks' results (issue 17): what a CI job or cluster holds.
+    REPORT = "report", "report check results only"
 
 
 class ApiToken(models.Model):
     """A personal token: `ews_<prefix>_<secret>`. Only its SHA-256 digest is stored.
 
-    The token acts as its user, with the user's role; a `read` token may only read.
+    The token acts as its user, with the user's role; a `read` token may only read; a
+    `report` token may only report external checks' results (and nothing else).
     """
 
     user = models.ForeignKey(
@@ -49,6 +52,10 @@ class ApiToken(models.Model):
     @property
     def may_write(self) -> bool:
         return self.scope == TokenScope.WRITE
+
+    @property
+    def may_report(self) -> bool:
+        return self.scope == TokenScope.REPORT
 
 
 class WebhookDelivery(models.Model):

@@ -277,6 +277,26 @@ class Queued(Schema):
     detail: str
 
 
+class OperationOut(Schema):
+    """A piece of work a worker carries out (a git write, or creating a candidate)."""
+
+    id: int
+    kind: str
+    status: str = Field(..., description="queued, running, succeeded or failed")
+    progress: str
+    error: str
+    params: dict[str, Any]
+    result: dict[str, Any]
+    candidate: int | None = Field(..., alias="candidate_id")
+    requested_by: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_requested_by(obj: Any) -> str | None:
+        return obj.requested_by.get_username() if obj.requested_by_id else None
+
+
 # -- input ------------------------------------------------------------------------------------
 
 
@@ -301,8 +321,41 @@ class RunStartIn(Schema):
     ref: str = Field(..., min_length=1, description="A branch, a tag or a commit")
 
 
+class OutcomeIn(Schema):
+    target: str = Field(..., min_length=1, description="lr_ged_sb (a pred_ prefix is dropped)")
+    unit: int = Field(..., description="The unit id (country_id, priogrid_id)")
+    month_id: int
+    value: float = Field(..., ge=0, description="The observed value")
+
+
+class OutcomesIn(Schema):
+    rows: list[OutcomeIn] = Field(..., min_length=1, max_length=500_000)
+    note: str = Field("", max_length=500, description="Where the data come from")
+
+
+class OutcomeRevisionOut(Schema):
+    revision: int = Field(..., description="Every value this delivery set or changed carries it")
+    rows: int
+    changed: int = Field(..., description="Values new or different from those recorded")
+
+
 class DriftJobStartIn(Schema):
     reference_run: int = Field(..., description="The run whose predictions are the reference")
     current_run: int = Field(..., description="The run whose predictions are compared")
     models: list[str] = Field(default_factory=list, description="Empty: every model")
     columns: list[str] = Field(default_factory=list, description="Empty: every pred_* column")
+
+
+class ReportedFileIn(Schema):
+    name: str = Field(..., min_length=1, description="Its path in the check's {artifacts}")
+    content_base64: str = Field(..., description="The file's bytes, base64")
+
+
+class CheckResultIn(Schema):
+    """An external check's result (JSON; multipart takes the same fields, files as parts)."""
+
+    commit: str = Field(..., min_length=7, description="The commit the result was computed for")
+    status: str = Field(..., pattern="^(passed|failed|error)$")
+    summary: str = Field("", max_length=2000)
+    log: str = ""
+    files: list[ReportedFileIn] = Field(default_factory=list)

@@ -38,7 +38,7 @@ def token_create(*, user: Any, name: str, scope: str = TokenScope.READ, actor: A
     if not name:
         raise ActionRefused("A token needs a name.")
     if scope not in TokenScope.values:
-        raise ActionRefused(f"A token's scope is read or write, not {scope!r}.")
+        raise ActionRefused(f"A token's scope is read, write or report, not {scope!r}.")
     prefix = secrets.token_hex(6)
     token = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(24)}"
     try:

@@ -15,10 +15,20 @@ of which half are cherry-picked back), then, in the same run and on the same mac
   development, the tag listing, tags merged into production, the commits past the latest
   release, the next-version log, the release-changelog log, the cherry-marked back-port
   log and the cherry-pick trailer grep), run one after another;
+- ewsdash, forced re-sync: `repository_sync(force=True)` with nothing moved (a fetch and
+  every fact read again); plain git: a fetch into its clone and the same commands;
 - plain git, no change: `git ls-remote`.
 
+A real repository instead of the synthetic one (a bare copy; it is copied first):
+
+    .venv/bin/python bench/sync.py --origin /path/views-models.git \
+        --production main --development development --partial
+
+`--partial` adds the same rows with blobless partial clones (`--filter=blob:none`) on both
+sides, and the size of ewsdash's clone each way.
+
 Each figure is the median of --repeat runs. Targets: full sync within 2x of plain git,
-no-change re-sync under 0.3 s.
+forced re-sync of views-models at most 1.0 s, no-change re-sync under 0.3 s.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -193,12 +204,43 @@ def build_origin(path: Path, *, commits: int, branches: int, tags: int) -> dict[
     }
 
 
-def plain_git_full(origin: Path, scratch: Path) -> None:
+def plain_git_full(
+    origin: Path,
+    scratch: Path,
+    *,
+    production: str = "production",
+    development: str = "development",
+    partial: bool = False,
+) -> None:
     """The git commands a full sync needs, with no Python work in between beyond parsing
     what the next command needs as its argument."""
     clone = scratch / "plain.git"
     shutil.rmtree(clone, ignore_errors=True)
-    git("clone", "--quiet", "--bare", str(origin), str(clone))
+    git(
+        "clone",
+        "--quiet",
+        "--bare",
+        *(["--filter=blob:none"] if partial else []),
+        str(origin),
+        str(clone),
+    )
+    plain_git_facts(clone, production=production, development=development)
+
+
+def plain_git_forced(clone: Path, *, production: str, development: str) -> None:
+    """A forced re-sync in plain git: fetch into the existing clone, then every fact again."""
+    git(
+        "fetch",
+        "--quiet",
+        "origin",
+        "+refs/heads/*:refs/heads/*",
+        "+refs/tags/*:refs/tags/*",
+        cwd=clone,
+    )
+    plain_git_facts(clone, production=production, development=development)
+
+
+def plain_git_facts(clone: Path, *, production: str, development: str) -> None:
     out = git(
         "for-each-ref",
         "--format=%(refname:lstrip=2)%00%(objectname)%00%(authorname)"
@@ -208,9 +250,9 @@ def plain_git_full(origin: Path, scratch: Path) -> None:
     )
     heads = [record.split(b"\x00")[:2] for record in out.split(b"\x1e") if record.strip()]
     named = {name.strip().decode(): sha.decode() for name, sha in heads}
-    production, development = named["production"], named["development"]
+    production_head, development_head = named[production], named[development]
     for _name, sha in named.items():
-        for base in (production, development):
+        for base in (production_head, development_head):
             if sha != base:
                 git("rev-list", "--left-right", "--count", f"{base}...{sha}", cwd=clone)
     git(
@@ -221,25 +263,30 @@ def plain_git_full(origin: Path, scratch: Path) -> None:
         "refs/tags/",
         cwd=clone,
     )
-    merged = git(
-        "for-each-ref",
-        "--merged=refs/heads/production",
-        "--format=%(refname:lstrip=2)",
-        "refs/tags/",
-        cwd=clone,
-    ).split()
-    latest = max(merged, key=_version_key).decode()
+    merged = [
+        tag
+        for tag in git(
+            "for-each-ref",
+            f"--merged=refs/heads/{production}",
+            "--format=%(refname:lstrip=2)",
+            "refs/tags/",
+            cwd=clone,
+        ).split()
+        if SEMVER.match(tag.decode())
+    ]
     log_format = "--format=%H%x1f%P%x1f%an%x1f%ae%x1f%ct%x1f%s%x1f%b"
-    git("rev-list", "--count", f"{latest}..production", cwd=clone)
-    git("log", "-z", log_format, f"{latest}..development", "--", cwd=clone)
-    git("log", "-z", log_format, *[m.decode() for m in merged], "--", cwd=clone)
+    if merged:
+        latest = max(merged, key=_version_key).decode()
+        git("rev-list", "--count", f"{latest}..{production}", cwd=clone)
+        git("log", "-z", log_format, f"{latest}..{development}", "--", cwd=clone)
+        git("log", "-z", log_format, *[m.decode() for m in merged], "--", cwd=clone)
     marked = git(
         "log",
         "-z",
         "--cherry-mark",
         "--right-only",
         f"--format=%m%x1f{log_format[9:]}",
-        "development...production",
+        f"{development}...{production}",
         "--",
         cwd=clone,
     )
@@ -249,7 +296,7 @@ def plain_git_full(origin: Path, scratch: Path) -> None:
         "--fixed-strings",
         "--grep=(cherry picked from commit ",
         log_format,
-        "development",
+        development,
         "--",
         cwd=clone,
     )
@@ -269,8 +316,11 @@ def plain_git_full(origin: Path, scratch: Path) -> None:
         ]
         diff_args = ["log", "-p", "--no-merges", "--full-diff", "--format=commit %H"]
         ours = git(*diff_args, "--no-walk=unsorted", *items, "--", cwd=clone)
-        theirs = git(*diff_args, "development", "--", *paths, cwd=clone)
+        theirs = git(*diff_args, development, "--", *paths, cwd=clone)
         git("patch-id", "--stable", cwd=clone, input_bytes=ours + b"\n" + theirs)
+
+
+SEMVER = re.compile(r"^v?\d+\.\d+\.\d+$")
 
 
 def _version_key(tag: bytes) -> tuple[int, ...]:
@@ -290,13 +340,26 @@ def median_time(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
+def folder_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--commits", type=int, default=20_000)
     parser.add_argument("--branches", type=int, default=300)
     parser.add_argument("--tags", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--origin", type=Path, help="a real repository (bare) instead of the synthetic one"
+    )
+    parser.add_argument("--production", default="production")
+    parser.add_argument("--development", default="development")
+    parser.add_argument(
+        "--partial", action="store_true", help="also measure blobless partial clones"
+    )
     args = parser.parse_args()
+    branches = {"production": args.production, "development": args.development}
 
     work = Path(tempfile.mkdtemp(prefix="ewsdash-bench-sync-"))
     os.environ["EWSDASH_VAR_DIR"] = str(work / "var")
@@ -304,10 +367,22 @@ def main() -> None:
     try:
         started = time.perf_counter()
         origin = work / "origin.git"
-        shape = build_origin(origin, commits=args.commits, branches=args.branches, tags=args.tags)
+        if args.origin:
+            shutil.copytree(args.origin, origin, symlinks=True)
+            shape = {
+                "commits": int(git("rev-list", "--all", "--count", cwd=origin)),
+                "branches": len(git("for-each-ref", "refs/heads", cwd=origin).splitlines()),
+                "tags": len(git("for-each-ref", "refs/tags", cwd=origin).splitlines()),
+            }
+        else:
+            shape = build_origin(
+                origin, commits=args.commits, branches=args.branches, tags=args.tags
+            )
+        git("config", "uploadpack.allowFilter", "true", cwd=origin)  # as GitHub does
         print(
-            f"origin: {shape['commits']} commits, {shape['branches']} branches, "
-            f"{shape['tags']} tags (built in {time.perf_counter() - started:.1f} s)"
+            f"origin: {args.origin or 'synthetic'}: {shape['commits']} commits, "
+            f"{shape['branches']} branches, {shape['tags']} tags, "
+            f"{folder_size(origin) / 1e6:.1f} MB (ready in {time.perf_counter() - started:.1f} s)"
         )
 
         import django
@@ -317,13 +392,26 @@ def main() -> None:
 
         call_command("migrate", verbosity=0)
         from releases import services, sync
+        from releases.clones import clone_dir
         from releases.models import BackportItem, Release, Repository
 
-        def ewsdash_full() -> None:
+        def ewsdash_full(name: str = "bench", partial: bool = False) -> None:
             # Repositories are never deleted; free the name for this round.
-            Repository.objects.filter(name="bench").update(name=f"bench-{time.monotonic_ns()}")
-            repository = services.repository_create(actor="bench", name="bench", origin=str(origin))
+            Repository.objects.filter(name=name).update(name=f"{name}-{time.monotonic_ns()}")
+            repository = services.repository_create(
+                actor="bench",
+                name=name,
+                origin=str(origin),
+                production_branch=args.production,
+                development_branch=args.development,
+                partial_clone=partial,
+            )
             outcome = sync.repository_sync(repository=repository, actor="bench")
+            assert not outcome.error, outcome.error
+
+        def ewsdash_forced(name: str = "bench") -> None:
+            repository = Repository.objects.get(name=name)
+            outcome = sync.repository_sync(repository=repository, actor="bench", force=True)
             assert not outcome.error, outcome.error
 
         def ewsdash_unchanged() -> None:
@@ -340,7 +428,9 @@ def main() -> None:
             finally:
                 settings.EWSDASH_GIT_WORKERS = workers
 
-        plain_full = median_time(lambda: plain_git_full(origin, work), args.repeat)
+        plain = work / "plain"
+        plain.mkdir()
+        plain_full = median_time(lambda: plain_git_full(origin, plain, **branches), args.repeat)
         rows = [
             (
                 f"full first sync ({settings.EWSDASH_GIT_WORKERS} git at once)",
@@ -355,12 +445,42 @@ def main() -> None:
                 "2x",
             ),
             (
+                "forced re-sync (fetch, every fact)",
+                median_time(ewsdash_forced, args.repeat),
+                median_time(lambda: plain_git_forced(plain / "plain.git", **branches), args.repeat),
+                "<= 1.0 s",
+            ),
+            (
                 "no-change re-sync",
                 median_time(ewsdash_unchanged, args.repeat),
                 median_time(lambda: plain_git_unchanged(origin), args.repeat),
                 "< 0.3 s",
             ),
         ]
+        sizes = [("full clone", folder_size(clone_dir("bench")))]
+        if args.partial:
+            thin = work / "plain-partial"
+            thin.mkdir()
+            plain_partial = median_time(
+                lambda: plain_git_full(origin, thin, partial=True, **branches), args.repeat
+            )
+            rows += [
+                (
+                    "partial clone: full first sync",
+                    median_time(lambda: ewsdash_full("bench-partial", True), args.repeat),
+                    plain_partial,
+                    "",
+                ),
+                (
+                    "partial clone: forced re-sync",
+                    median_time(lambda: ewsdash_forced("bench-partial"), args.repeat),
+                    median_time(
+                        lambda: plain_git_forced(thin / "plain.git", **branches), args.repeat
+                    ),
+                    "",
+                ),
+            ]
+            sizes.append(("partial clone", folder_size(clone_dir("bench-partial"))))
         releases = Release.objects.filter(repository__name="bench")
         open_items = BackportItem.objects.filter(repository__name="bench", resolved_at=None)
         print(
@@ -370,12 +490,18 @@ def main() -> None:
             f"{BackportItem.objects.filter(repository__name='bench').count()}"
         )
         print()
-        print(f"{'case':<34} {'ewsdash':>10} {'plain git':>10} {'ratio':>7}  target")
-        for name, ours, plain, target in rows:
-            print(f"{name:<34} {ours:>9.3f}s {plain:>9.3f}s {ours / plain:>6.2f}x  {target}")
+        print(f"{'case':<36} {'ewsdash':>10} {'plain git':>10} {'ratio':>7}  target")
+        for name, ours, reference, target in rows:
+            print(
+                f"{name:<36} {ours:>9.3f}s {reference:>9.3f}s {ours / reference:>6.2f}x  {target}"
+            )
         print(
             f"(median of {args.repeat}; plain git runs its commands one after another on "
             f"{os.cpu_count()} CPUs)"
+        )
+        print(
+            "ewsdash's cache clone after the syncs: "
+            + ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in sizes)
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

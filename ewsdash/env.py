@@ -93,6 +93,28 @@ def env_prefixes(
     return found
 
 
+def env_role_map(name: str, *, roles: tuple[str, ...]) -> dict[str, str]:
+    """`group=role;group=role` (e.g. `ews-admins=admin;ews-staff=viewer`): which role each
+    group of an identity provider's group claim gives. A role may be written with `_` for
+    its spaces (`release_manager`); a group given two roles is an error."""
+    value = os.environ.get(name, "")
+    found: dict[str, str] = {}
+    for part in value.split(";"):
+        if not part.strip():
+            continue
+        group, sep, role = part.rpartition("=")
+        group, role = group.strip(), role.strip().replace("_", " ")
+        if not sep or not group or role not in roles:
+            raise ImproperlyConfigured(
+                f"{name} must read group=role;… with roles among {', '.join(roles)}; "
+                f"got {part.strip()!r}"
+            )
+        if found.get(group, role) != role:
+            raise ImproperlyConfigured(f"{name}: group {group!r} is given two roles")
+        found[group] = role
+    return found
+
+
 def env_path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     if value is None:

@@ -24,6 +24,8 @@ DEPLOYMENT_CONFIGS_RECORD = "monitoring.tasks.deployment_configs_record"
 BRANCH_MERGES_RECORD = "releases.tasks.branch_merges_record"
 VALIDATION_RUNS_FOR_RELEASES = "monitoring.tasks.validation_runs_for_releases"
 NOTIFICATION_DELIVER = "notifications.tasks.notification_deliver"
+SKILL_LEDGER_UPDATE = "monitoring.tasks.skill_ledger_update"
+SKILL_LEDGER_UPDATE_ALL = "monitoring.tasks.skill_ledger_update_all"
 
 TASK_NAMES = (
     REPOSITORY_SYNC,
@@ -38,6 +40,8 @@ TASK_NAMES = (
     BRANCH_MERGES_RECORD,
     VALIDATION_RUNS_FOR_RELEASES,
     NOTIFICATION_DELIVER,
+    SKILL_LEDGER_UPDATE,
+    SKILL_LEDGER_UPDATE_ALL,
 )
 
 

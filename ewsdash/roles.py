@@ -26,6 +26,7 @@ RELEASE_MANAGER_ACTIONS = [
     "merge_production",
     "approve_candidate",
     "promote_candidate",
+    "record_outcomes",
 ]
 ADMIN_ACTIONS = [
     "rollback_release",
@@ -44,6 +45,11 @@ ADMIN_NOTIFICATIONS = [
     "change_channel",
     "delete_channel",
     "view_delivery",
+    "redeliver_delivery",
+    "view_webhook",
+    "add_webhook",
+    "change_webhook",
+    "delete_webhook",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

@@ -8,6 +8,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -19,8 +20,10 @@ from ewsdash.env import (
     env_list,
     env_path,
     env_prefixes,
+    env_role_map,
     env_str,
 )
+from ewsdash.roles import ROLE_ORDER
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("EWSDASH_VAR_DIR", BASE_DIR / "var")
@@ -87,6 +90,7 @@ INSTALLED_APPS = [
     "monitoring",
     "api",
     "notifications",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +141,38 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("EWSDASH_LOGIN_COOLOFF_MINUTES", 1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Single sign-on callbacks try no password; see accounts.oidc.axes_exempt.
+AXES_WHITELIST_CALLABLE = "accounts.oidc.axes_exempt"
+
+# Single sign-on with OpenID Connect (README, "Single sign-on"), through mozilla-django-oidc:
+# on when an issuer is set. The provider's endpoints come from its discovery document,
+# fetched when someone first signs in (accounts/oidc.py); nothing else is ever contacted.
+EWSDASH_OIDC_ISSUER = env_str("EWSDASH_OIDC_ISSUER", "").rstrip("/")
+EWSDASH_OIDC_NAME = env_str("EWSDASH_OIDC_NAME", "your organisation's account")
+EWSDASH_OIDC_USERNAME_CLAIM = env_str("EWSDASH_OIDC_USERNAME_CLAIM", "preferred_username")
+EWSDASH_OIDC_GROUPS_CLAIM = env_str("EWSDASH_OIDC_GROUPS_CLAIM", "groups")
+EWSDASH_OIDC_ROLE_MAP = env_role_map("EWSDASH_OIDC_ROLE_MAP", roles=ROLE_ORDER)
+OIDC_RP_CLIENT_ID = env_str("EWSDASH_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("EWSDASH_OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = env_str("EWSDASH_OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = env_str("EWSDASH_OIDC_SIGN_ALGO", "RS256")
+OIDC_TIMEOUT = env_int("EWSDASH_OIDC_TIMEOUT", 10, minimum=1)
+OIDC_USE_PKCE = True
+OIDC_TOKEN_USE_BASIC_AUTH = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
+if EWSDASH_OIDC_ISSUER:
+    _issuer = urlsplit(EWSDASH_OIDC_ISSUER)
+    if not _issuer.hostname or not (
+        _issuer.scheme == "https"
+        or (_issuer.scheme == "http" and _issuer.hostname in ("127.0.0.1", "localhost"))
+    ):
+        raise ImproperlyConfigured("EWSDASH_OIDC_ISSUER must be an https:// URL")
+    if not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET and EWSDASH_OIDC_ROLE_MAP):
+        raise ImproperlyConfigured(
+            "EWSDASH_OIDC_ISSUER needs EWSDASH_OIDC_CLIENT_ID, EWSDASH_OIDC_CLIENT_SECRET "
+            "and EWSDASH_OIDC_ROLE_MAP"
+        )
+    AUTHENTICATION_BACKENDS.append("accounts.oidc.OidcBackend")
 
 ROOT_URLCONF = "ewsdash.urls"
 WSGI_APPLICATION = "ewsdash.wsgi.application"
@@ -191,16 +227,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
-# plotly.js is served from the Python package's own copy, so the charts' script always
-# matches the figures plotly.py builds, and no page loads anything from a CDN.
-# (find_spec locates the package without importing it at start-up.)
-_PLOTLY_SPEC = importlib.util.find_spec("plotly")
-if _PLOTLY_SPEC is None or not _PLOTLY_SPEC.origin:
-    raise ImproperlyConfigured("plotly is not installed (pip install -r requirements.txt)")
-_PLOTLY_JS_DIR = Path(_PLOTLY_SPEC.origin).parent / "package_data"
+# plotly.js is vendored as its cartesian bundle under static/vendor/ (no CDN), at the
+# version plotly.py builds figures for (tests/test_plotly_bundle.py).
 STATICFILES_DIRS = [
     BASE_DIR / "static",
-    ("vendor/plotly", _PLOTLY_JS_DIR),
     ("ninja", _NINJA_DIR / "static" / "ninja"),
 ]
 STORAGES = {
@@ -255,6 +285,10 @@ if len(EWSDASH_AUDIT_KEY) < 32:
 # (run as the owner); see releases/db_roles.py and README "PostgreSQL and Redis".
 EWSDASH_DB_APP_ROLE = env_str("EWSDASH_DB_APP_ROLE", "")
 EWSDASH_AUDIT_ANCHOR_FILE = env_path("EWSDASH_AUDIT_ANCHOR_FILE", VAR_DIR / "audit-anchors.jsonl")
+# The OpenSSH private key that signs release attestations (and, where a repository asks,
+# release tags); generated (ed25519, no passphrase) on first use when the file is missing.
+# Rotate by pointing this at a new key: the old public keys stay in the database.
+EWSDASH_ATTESTATION_KEY = env_path("EWSDASH_ATTESTATION_KEY", VAR_DIR / "attestation_ed25519")
 
 # Webhooks in: each repository's secret is derived from this key (`manage.py webhook
 # secret NAME` prints it); without it, from SECRET_KEY. Generic hooks must be signed
@@ -308,6 +342,11 @@ EWSDASH_BWRAP = env_str("EWSDASH_BWRAP", "bwrap")
 # Folders every check may read (read-only, at their own path), besides the worker's Python
 # and the ones registered for its repository: comma-separated absolute paths.
 EWSDASH_SANDBOX_MOUNTS = env_list("EWSDASH_SANDBOX_MOUNTS", [])
+# The key that encrypts repositories' check secrets (issue 17), never in the database:
+# Fernet keys, comma-separated (the first encrypts, every one decrypts: put a new key
+# first to rotate), or a file holding one key a line. Neither: secrets cannot be set.
+EWSDASH_SECRETS_KEY = env_str("EWSDASH_SECRETS_KEY", "")
+EWSDASH_SECRETS_KEY_FILE = env_str("EWSDASH_SECRETS_KEY_FILE", "")
 # A git operation (promote, rollback, hotfix cut, back-merge) whose worker has been silent
 # this long is settled by what the origin shows (releases.operation_runner). It must exceed
 # the longest single git command (the git timeout), or a slow push could be judged dead.
@@ -320,6 +359,29 @@ EWSDASH_OPERATION_STALE_AFTER = env_int(
 EWSDASH_NOTIFY_RETRY_BASE = env_int("EWSDASH_NOTIFY_RETRY_BASE", 30, minimum=1)
 EWSDASH_NOTIFY_MAX_ATTEMPTS = env_int("EWSDASH_NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
 EWSDASH_NOTIFY_LEASE = env_int("EWSDASH_NOTIFY_LEASE", 300, minimum=10)
+# People's own e-mails and channels' e-mail lists go through this apprise mail URL (no
+# `to`: ewsdash adds the addresses); empty: nobody is e-mailed personally.
+EWSDASH_NOTIFY_EMAIL_URL = env_str("EWSDASH_NOTIFY_EMAIL_URL", "")
+# A channel or webhook whose last this-many attempts all failed is flagged on the Overview.
+EWSDASH_NOTIFY_FAILING_AFTER = env_int("EWSDASH_NOTIFY_FAILING_AFTER", 3, minimum=1)
+# Outgoing webhooks: seconds before a POST is abandoned; their secrets are stored encrypted
+# (Fernet) under this key, derived from SECRET_KEY unless set. Changing it makes every
+# stored webhook secret unreadable (set them again).
+EWSDASH_OUTGOING_WEBHOOK_TIMEOUT = env_int("EWSDASH_OUTGOING_WEBHOOK_TIMEOUT", 10, minimum=1)
+EWSDASH_NOTIFY_SECRET_KEY = env_str(
+    "EWSDASH_NOTIFY_SECRET_KEY",
+    hashlib.sha256(f"ewsdash notify secret key:{SECRET_KEY}".encode()).hexdigest(),
+)
+# Realized skill (README, "Realized skill"): beat scores production releases' forecasts
+# against newly arrived or revised outcomes this often; twCRPS weighs outcomes above the
+# threshold (v(x) = max(x, t), in the target's units).
+EWSDASH_SKILL_INTERVAL = env_int("EWSDASH_SKILL_INTERVAL", 600, minimum=10)
+try:
+    EWSDASH_SKILL_TWCRPS_THRESHOLD = float(env_str("EWSDASH_SKILL_TWCRPS_THRESHOLD", "25"))
+except ValueError as error:
+    raise ImproperlyConfigured(
+        f"EWSDASH_SKILL_TWCRPS_THRESHOLD must be a number: {error}"
+    ) from None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "repositories-sync-all": {
@@ -337,6 +399,10 @@ CELERY_BEAT_SCHEDULE = {
     "candidates-catch-up": {
         "task": "releases.tasks.candidates_catch_up",
         "schedule": float(EWSDASH_REAPER_INTERVAL),
+    },
+    "skill-ledger-update": {
+        "task": "monitoring.tasks.skill_ledger_update_all",
+        "schedule": float(EWSDASH_SKILL_INTERVAL),
     },
     "deliveries-resend-due": {
         "task": "notifications.tasks.deliveries_resend_due",

@@ -9,21 +9,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from monitoring import chart_selectors as selectors
-from monitoring import charts
+from monitoring import charts, skill_charts, skill_demo, skill_selectors
 from monitoring.charts import Chart, DriftCell, ReleaseValue
 from monitoring.code_changes import code_changes
 from monitoring.models import DriftJob, DriftResult
 from monitoring.validation.metrics import direction_text
 from releases.access import access_repository
 from releases.candidate_selectors import decision_bar
+from releases.errors import ActionRefused
 
 # Django's json_script escapes these so that a string in the data (a model name from
 # the governed repository) cannot close the <script> element it is embedded in.
@@ -70,6 +72,23 @@ def _step(request: HttpRequest) -> int | None:
     return int(text) if re.fullmatch(r"-?[0-9]{1,6}", text) else None
 
 
+@require_POST
+def skill_demo_publish(request: HttpRequest, name: str) -> HttpResponse:
+    """The demo's next month of synthetic outcomes; the ledger is scored on a worker."""
+    repository = access_repository(request, name, action=skill_demo.DEMO_PERMISSION)
+    try:
+        revision = skill_demo.demo_outcomes_publish(repository=repository, actor=request.user)
+    except ActionRefused as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Published {revision.rows} outcomes ({revision.note.removeprefix('demo: ')}); "
+            "the ledger is being scored.",
+        )
+    return redirect(reverse("model_health", args=[repository.name]) + "#realized-skill")
+
+
 @require_safe
 def model_health(request: HttpRequest, name: str) -> HttpResponse:
     repository = access_repository(request, name)
@@ -86,6 +105,14 @@ def model_health(request: HttpRequest, name: str) -> HttpResponse:
     may_roll_back = request.user.has_perm("releases.rollback_release")
     chart_list, table = _health_charts(page, _point_links(repository.name, page, may_roll_back))
     heatmaps = _step_heatmaps(page)
+    skill = skill_selectors.skill_health(
+        repository=repository,
+        releases=page.releases,
+        model=page.model,
+        target=page.target,
+        step=page.step,
+    )
+    skill_list = _skill_charts(skill)
     headers = [(m, direction_text(page.directions.get(m, ""))) for m in page.metrics]
     bar = decision_bar(candidate=page.candidate, repository=repository, user=request.user)
     compare_url = ""
@@ -104,11 +131,33 @@ def model_health(request: HttpRequest, name: str) -> HttpResponse:
             "compare_url": compare_url,
             "table_cut": len(page.releases) + bool(page.candidate) - len(table),
             "heatmap_names": [chart.name for chart in heatmaps],
+            "skill": skill,
+            "demo_outcomes": repository.name == skill_demo.DEMO_REPOSITORY
+            and request.user.has_perm(f"releases.{skill_demo.DEMO_PERMISSION}"),
+            "skill_names": [chart.name for chart in skill_list],
             "bar": bar,
             "may_roll_back": may_roll_back,
         },
-        heatmaps + chart_list,
+        heatmaps + chart_list + skill_list,
     )
+
+
+def _skill_charts(skill: skill_selectors.SkillPage) -> list[Chart]:
+    """Realized skill across releases, and the calibration of the live release."""
+    if not skill.scored:
+        return []
+    found = [
+        skill_charts.realized_by_month(skill.rows, skill.releases, metric)
+        for metric in ("crps", "twcrps", "msle", "brier")
+    ]
+    if skill.calibration is not None:
+        found += [
+            skill_charts.pit_histogram(skill.calibration),
+            skill_charts.coverage_by_level(skill.calibration),
+            skill_charts.sharpness_by_level(skill.calibration),
+            skill_charts.coverage_by_step(skill.rows, skill.calibration.release),
+        ]
+    return found
 
 
 def _step_heatmaps(page: selectors.HealthPage) -> list[Chart]:

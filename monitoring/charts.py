@@ -1,4 +1,4 @@
-"""Plotly figures for the monitoring pages: plain data in, a `go.Figure` out.
+"""Plotly figures for the monitoring pages: plain data in, a `Figure` out.
 
 No Django and no database here, so every chart is tested on lists and dicts. Callers
 (monitoring.chart_selectors) fetch and shape the data; the figures only draw it.
@@ -6,8 +6,10 @@ No Django and no database here, so every chart is tested on lists and dicts. Cal
 Conventions:
 - Colours come from the Okabe-Ito palette, which stays distinguishable with the common
   colour-vision deficiencies; meaning never rests on colour alone (markers change shape).
-- The layout uses the empty "none" template: plotly's default template adds ~10 kB of
-  styling to every figure's JSON, which a page with several charts cannot afford.
+- A `Figure` is the plain data plotly.js draws, serialised by plotly.io without building
+  plotly.py's validating object tree (`go.Figure`): building and serialising that tree was
+  about 60% of a chart page's server time. No template: plotly.js has none of its own,
+  and plotly.py's default adds ~10 kB of styling to every figure's JSON.
 - A long history is thinned to at most `MAX_POINTS` points per trace by `thin`, which
   always keeps the points a reader must see (live, candidate, rollbacks, regressions).
   The CSV of a chart carries every point; only the drawing is thinned.
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import plotly.graph_objects as go
+import plotly.io as pio
 
 from monitoring.metric_deltas import MetricDelta, worst_first
 from monitoring.validation.metrics import direction_text, worse_by
@@ -45,12 +47,59 @@ MAX_POINTS = 400
 MAX_HEATMAP_CELLS = 20_000
 
 
+class Figure:
+    """A figure as plotly.js takes it: traces and a layout, plain dicts and lists. Read it
+    like a `go.Figure` (`figure.layout.xaxis.title.text`, `figure.data[0].x`): dicts as
+    attributes (a missing one is None), lists as tuples."""
+
+    def __init__(self, data: list[dict[str, Any]], layout: dict[str, Any]) -> None:
+        self._data = data
+        self._layout = layout
+
+    @property
+    def data(self) -> tuple[Any, ...]:
+        return tuple(_read(trace) for trace in self._data)
+
+    @property
+    def layout(self) -> Any:
+        return _read(self._layout)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"data": self._data, "layout": self._layout}
+
+    def to_json(self) -> str:
+        # plotly.io's encoder: NaN and infinities as null, dates and numpy values as plotly
+        # does; validate=False skips building the object tree.
+        return pio.to_json(self.to_dict(), validate=False)  # type: ignore[no-any-return]
+
+
+class _Node:
+    def __init__(self, value: dict[str, Any]) -> None:
+        self._value = value
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _read(self._value.get(name))
+
+    def __getitem__(self, key: str) -> Any:
+        return _read(self._value[key])
+
+
+def _read(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _Node(value)
+    if isinstance(value, list | tuple):
+        return tuple(_read(item) for item in value)
+    return value
+
+
 @dataclass(frozen=True)
 class Chart:
     """A figure with the full table it was drawn from, for the CSV download."""
 
     name: str
-    figure: go.Figure
+    figure: Figure
     columns: list[str]
     rows: list[list[Any]]
 
@@ -109,7 +158,6 @@ def thin(count: int, *, keep: Iterable[int] = (), limit: int = MAX_POINTS) -> li
 
 def _layout(title: str, *, height: int = 360, **extra: Any) -> dict[str, Any]:
     return {
-        "template": "none",
         "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
         "height": height,
         "margin": {"l": 70, "r": 20, "t": 50, "b": 70},
@@ -125,13 +173,11 @@ def _axis(title: str, **extra: Any) -> dict[str, Any]:
     return {"title": {"text": title}, **extra}
 
 
-def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
-    # One constructor call: plotly validates the whole figure once, where add_trace and
-    # update_* re-validate on every call (about ten times slower on a page of charts).
-    return go.Figure(data=traces, layout=layout)
+def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> Figure:
+    return Figure(traces, layout)
 
 
-def _empty(title: str, message: str) -> go.Figure:
+def _empty(title: str, message: str) -> Figure:
     return _figure(
         [],
         _layout(
@@ -213,7 +259,7 @@ def metric_over_releases(
     limit: int = MAX_POINTS,
     links: dict[str, str] | None = None,
     link_confirm: dict[str, str] | None = None,
-) -> go.Figure:
+) -> Figure:
     """One metric over the releases in semver order (oldest left), candidate last.
 
     The live release is a star, a candidate a diamond set beside production's value,
@@ -393,7 +439,7 @@ def step_release_heatmap(
     subject: str = "",
     tolerance: float = 0.0,
     selected: int | None = None,
-) -> go.Figure:
+) -> Figure:
     """Every step (rows) of the newest releases and the candidate (columns), coloured by how
     much worse (vermillion) or better (blue) each value is than the live release's at the
     same step, in percent; ✕ marks a change worse than the tolerance. Clicking a row opens
@@ -521,7 +567,7 @@ def delta_label(delta: MetricDelta) -> str:
     return f"{delta.model} · {delta.target} · {delta.metric} · {step}"
 
 
-def metric_deltas(deltas: Sequence[MetricDelta], *, before: str, after: str) -> go.Figure:
+def metric_deltas(deltas: Sequence[MetricDelta], *, before: str, after: str) -> Figure:
     """The largest relative changes from `before` to `after`, worst first, coloured by
     verdict (regressed beyond tolerance, worse within it, better)."""
     rows = [d for d in worst_first(deltas) if d.relative is not None]
@@ -585,7 +631,7 @@ def drift_heatmap(
     *,
     rows_label: str = "model / column",
     columns_label: str = "comparison (reference → current)",
-) -> go.Figure:
+) -> Figure:
     """Effect sizes as colour; a drifted verdict is also marked with a cross."""
     title = "Drift effect size by column and comparison"
     if not cells:
@@ -660,7 +706,7 @@ def distribution_overlay(
     column: str,
     reference_label: str = "reference",
     current_label: str = "current",
-) -> go.Figure:
+) -> Figure:
     """Reference and current histograms over the same bins, as shares of each side."""
     title = f"Distribution of {column}"
     edges = distribution.get("edges") or []
@@ -724,7 +770,7 @@ def robust_zmax(values: Iterable[float | None], floor: float = 0.1) -> float:
     return max(floor, finite[min(len(finite) - 1, int(0.95 * (len(finite) - 1) + 0.5))])
 
 
-def draws_heatmap(matrix: dict[str, Any], *, column: str) -> go.Figure:
+def draws_heatmap(matrix: dict[str, Any], *, column: str) -> Figure:
     """Wasserstein distance per unit and step for posterior draws; drifted cells crossed."""
     title = f"Draws drift of {column} by unit and step"
     units = [str(u) for u in matrix.get("units") or []]
@@ -777,7 +823,7 @@ def draws_heatmap(matrix: dict[str, Any], *, column: str) -> go.Figure:
     )
 
 
-def top_units(units: Sequence[dict[str, Any]], *, column: str, count: int = 20) -> go.Figure:
+def top_units(units: Sequence[dict[str, Any]], *, column: str, count: int = 20) -> Figure:
     """The units whose draws moved most (mean W1 over steps)."""
     title = f"Top {count} units by drift of {column}"
     ranked = sorted(
@@ -811,7 +857,7 @@ def top_units(units: Sequence[dict[str, Any]], *, column: str, count: int = 20) 
     )
 
 
-def month_rollup(steps: Sequence[dict[str, Any]], *, column: str) -> go.Figure:
+def month_rollup(steps: Sequence[dict[str, Any]], *, column: str) -> Figure:
     """Mean W1 and the share of units drifted per forecast month."""
     title = f"Draws drift of {column} by forecast month"
     if not steps:
@@ -879,7 +925,7 @@ class _Lines:
     text: list[Any] = field(default_factory=list)
 
 
-def drift_timeline(points: Sequence[TimelinePoint], markers: Sequence[ReleaseMarker]) -> go.Figure:
+def drift_timeline(points: Sequence[TimelinePoint], markers: Sequence[ReleaseMarker]) -> Figure:
     """Share of columns drifted per job over time, with releases as vertical lines.
 
     Vertical lines are one trace of segments separated by gaps rather than layout

@@ -415,6 +415,16 @@ def _merge(job: DriftJob) -> None:
     job.status = DriftJobStatus.DONE
     job.finished_at = timezone.now()
     job.save(update_fields=["summary", "status", "finished_at"])
+    drifted = summary["drifted_columns"]
+    if drifted:
+        # Audited (and so notified: notifications' catalogue hears it) only when it found drift.
+        audit_record(
+            actor=None,
+            action="drift_job.drift_found",
+            obj=job,
+            repository=job.repository,
+            payload={"drifted_columns": drifted[:50], "count": len(drifted)},
+        )
 
 
 # -- the validation drift check ----------------------------------------------------------------

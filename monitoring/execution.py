@@ -30,7 +30,7 @@ from billiard.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection
 
-from monitoring import artifacts, claims, sandboxing
+from monitoring import artifacts, check_secrets, claims, sandboxing
 from monitoring.claims import CheckReport, Claim
 from monitoring.drift_jobs import drift_job_record_validation
 from monitoring.models import CheckArtifact, CheckResult, CheckStatus, RunPurpose, ValidationRun
@@ -46,6 +46,7 @@ from monitoring.validation import (
     get_kind,
     run_command,
 )
+from monitoring.validation.masking import Masker
 from monitoring.validation.sandbox import INSIDE, SandboxLayout, SandboxPolicy, bwrap_argv
 from monitoring.validation.storable import clean_json, clean_text, metric_problem
 from releases import git
@@ -88,7 +89,8 @@ def check_result_run(*, check_id: int, worker: str, last_try: bool) -> str:
     beat = Heartbeat(claim, interval=settings.EWSDASH_CHECK_HEARTBEAT_INTERVAL)
     beat.start()
     try:
-        report = _storable(_judge_safely(claim, run, check, spec, scratch, beat, last_try))
+        report = _judge_safely(claim, run, check, spec, scratch, beat, last_try)
+        report = report_storable(_masked(report, beat.masker))
         # Before the folders go: claim_finish copies the files into the store (and the
         # heartbeat goes on meanwhile, for large files).
         written = claims.claim_finish(claim=claim, report=report)
@@ -102,7 +104,16 @@ def check_result_run(*, check_id: int, worker: str, last_try: bool) -> str:
     return f"check {check.name} of run {run.pk}: {report.status}"
 
 
-def _storable(report: CheckReport) -> CheckReport:
+def _masked(report: CheckReport, masker: Masker) -> CheckReport:
+    """The report with the values of the secrets the check was handed masked out."""
+    if masker:
+        report.summary = masker.text(report.summary)
+        report.log_text = masker.text(report.log_text)
+        report.details = masker.data(report.details)
+    return report
+
+
+def report_storable(report: CheckReport) -> CheckReport:
     """The report as the database can store it: a metric row it cannot store (NaN, inf, a
     step out of range) fails the check, naming the row, instead of failing the write."""
     problems = [problem for row in report.metrics if (problem := metric_problem(row))]
@@ -194,6 +205,8 @@ class Heartbeat(threading.Thread):
         self._lock = threading.Lock()
         self._snapshot: LogSnapshot | None = None
         self._phase: str | None = None
+        # Masks the secrets the check was handed out of the live log (set when handed).
+        self.masker = Masker({})
 
     def report(self, snapshot: LogSnapshot) -> None:
         with self._lock:
@@ -225,10 +238,10 @@ class Heartbeat(threading.Thread):
                 fields: dict[str, Any] = {}
                 if snapshot is not None:
                     fields.update(
-                        log_text=snapshot.text,
+                        log_text=self.masker.text(snapshot.text),
                         log_bytes=snapshot.bytes_total,
                         log_omitted=snapshot.bytes_omitted,
-                        progress=_last_line(snapshot.tail),
+                        progress=self.masker.text(_last_line(snapshot.tail)),
                     )
                 elif phase is not None:
                     fields["progress"] = phase
@@ -347,6 +360,7 @@ def _run_sandboxed(
     tree: Path,
     folders: dict[str, Path],
     beat: Heartbeat,
+    secrets: dict[str, str],
 ) -> CommandResult:
     """Run `spec.run` in the sandbox `policy` describes (the scratch folder is /sandbox)."""
     layout = SandboxLayout(scratch=scratch, own=spec.name, reads=tuple(spec.depends_on))
@@ -359,6 +373,8 @@ def _run_sandboxed(
     env = check_environment(spec, worktree=seen_tree, folders=seen)
     env["HOME"] = str(home)
     env["TMPDIR"] = str(tmp)
+    # After check_environment, which refuses names that look like secrets: these are.
+    env.update(secrets)
     return run_command(
         _guarded(command_line(spec, worktree=seen_tree, folders=seen), spec.timeout_s),
         cwd=tree,
@@ -391,18 +407,22 @@ def _run_and_judge(
         return _corrupted(error)
 
     command: CommandResult | None = None
+    masked_files: list[str] = []
     if spec.run is not None:
-        try:
-            policy = sandboxing.sandbox_policy(run.repository)
-        except ValueError as error:
-            return CheckReport(CheckStatus.ERROR, f"refused to run the command: {error}")
-        refusal = sandboxing.sandbox_refusal(policy)
+        policy, refusal = _policy(run, spec)
         if refusal is not None:
-            return CheckReport(
-                CheckStatus.ERROR, f"refused to run the command without its sandbox: {refusal}"
-            )
+            return CheckReport(CheckStatus.ERROR, refusal)
+        assert policy is not None
+        try:
+            secrets = check_secrets.secrets_hand_out(run=run, check=spec.name, names=spec.secrets)
+        except check_secrets.SecretsUnavailable as error:
+            return CheckReport(CheckStatus.ERROR, f"not run: {error}", {"secrets": spec.secrets})
+        beat.masker = Masker(secrets)
         beat.phase("running the command")
-        command = _run_sandboxed(spec, policy, scratch, tree, folders, beat)
+        command = _run_sandboxed(spec, policy, scratch, tree, folders, beat, secrets)
+        if beat.masker:
+            # Before anything reads them: what is judged is what is stored.
+            masked_files = _mask_folder(folders[spec.name], beat.masker)
         replaced = _replaced_folders(scratch, [tree, *folders.values()])
         if replaced:
             # Read nothing through them: a link would lead ewsdash to the host's files.
@@ -431,10 +451,41 @@ def _run_and_judge(
             return _with_command(_corrupted(error), command, folders[spec.name])
     outcome = kind.judge(spec, context)
     report = CheckReport(outcome.status, outcome.summary, dict(outcome.details))
+    if masked_files:
+        report.details["masked_files"] = masked_files
     report.files = _records_to_files(outcome.artifacts, folders, spec)
     report.metrics = outcome.metrics
     report.directions = outcome.directions
     return _with_evaluation(_with_command(report, command, folders[spec.name]), spec)
+
+
+def _policy(run: ValidationRun, spec: CheckSpec) -> tuple[SandboxPolicy | None, str | None]:
+    """The sandbox of `spec`'s command, or why it must not run.
+
+    The network is there only when the check declares it (``network = true``) and an admin
+    allowed it for the repository; a check that declares it where it is not allowed is
+    refused rather than run to fail on a connection error.
+    """
+    try:
+        policy = sandboxing.sandbox_policy(run.repository)
+    except ValueError as error:
+        return None, f"refused to run the command: {error}"
+    if spec.network and not policy.network:
+        return None, (
+            "refused to run the command: it declares network = true, but the network is not "
+            f"allowed for {run.repository.name}'s checks (an admin can allow it)"
+        )
+    policy = dataclasses.replace(policy, network=spec.network and policy.network)
+    refusal = sandboxing.sandbox_refusal(policy)
+    if refusal is not None:
+        return None, f"refused to run the command without its sandbox: {refusal}"
+    return policy, None
+
+
+def _mask_folder(folder: Path, masker: Masker) -> list[str]:
+    """Mask the secrets out of the check's own files; the names of those that held one."""
+    files, _more = _own_files(folder)
+    return [path.relative_to(folder).as_posix() for path in files if masker.file(path)]
 
 
 EVALUATION_LOG_LIMIT = 64 * 1024

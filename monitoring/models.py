@@ -181,6 +181,8 @@ class CheckResult(models.Model):
     log_bytes_omitted = models.PositiveBigIntegerField(default=0)
     summary = models.TextField(blank=True)
     details = models.JSONField(default=dict, blank=True)
+    # An external check's deadline: no report by then makes it `timed_out`.
+    deadline_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["run", "position"]
@@ -456,3 +458,145 @@ class ManifestApproval(models.Model):
 
     def __str__(self) -> str:
         return f"manifest of {self.commit[:10]} approved"
+
+
+class RepositorySecret(models.Model):
+    """A credential a repository's checks may be handed (issue 17), set by an admin.
+
+    Only the ciphertext is stored (Fernet, with a key that is not in the database:
+    monitoring.check_secrets); the value is never shown again, only who set it and when.
+    """
+
+    repository = models.ForeignKey(
+        "releases.Repository", on_delete=models.CASCADE, related_name="secrets"
+    )
+    name = models.CharField(max_length=64)
+    ciphertext = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["repository", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["repository", "name"], name="repositorysecret_unique_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"secret {self.name}"
+
+
+# --- Outcomes and realized skill (issue 18) --------------------------------------------------
+
+
+class OutcomeRevision(models.Model):
+    """One delivery of observed outcomes (an API upload, a file, the demo's next month).
+
+    Every value it set or changed carries it; a ledger row scored with an older revision of
+    any of its outcomes is scored again (monitoring.skill_ledger)."""
+
+    repository = models.ForeignKey(
+        "releases.Repository", on_delete=models.PROTECT, related_name="outcome_revisions"
+    )
+    source = models.CharField(max_length=20)  # api, command, demo
+    note = models.TextField(blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"outcomes revision {self.pk}"
+
+
+class Outcome(models.Model):
+    """The observed value of one target for one unit and month, as last delivered."""
+
+    repository = models.ForeignKey(
+        "releases.Repository", on_delete=models.PROTECT, related_name="outcomes"
+    )
+    target = models.TextField()  # without the `pred_` prefix: lr_ged_sb
+    unit = models.BigIntegerField()
+    month_id = models.IntegerField()
+    value = models.FloatField()
+    revision = models.ForeignKey(OutcomeRevision, on_delete=models.PROTECT, related_name="values")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["repository", "target", "unit", "month_id"], name="outcome_unique_cell"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["repository", "target", "month_id"], name="outcome_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} {self.unit}@{self.month_id} = {self.value}"
+
+
+class SkillScore(models.Model):
+    """Realized skill of one model of one production release, for one target and month:
+    its forecast's scores over every unit with an outcome (monitoring.skill_ledger)."""
+
+    repository = models.ForeignKey(
+        "releases.Repository", on_delete=models.PROTECT, related_name="skill_scores"
+    )
+    release = models.ForeignKey(
+        "releases.Release", on_delete=models.PROTECT, related_name="skill_scores"
+    )
+    run = models.ForeignKey(ValidationRun, on_delete=models.CASCADE, related_name="skill_scores")
+    model = models.TextField()
+    # The model's deployment status at the release's commit (deployed, shadow, ...), or "".
+    status = models.TextField(blank=True)
+    target = models.TextField()
+    step = models.PositiveSmallIntegerField()
+    month_id = models.IntegerField()
+    cells = models.PositiveIntegerField()
+    zeros = models.PositiveIntegerField()  # cells whose outcome is 0
+    crps = models.FloatField()
+    twcrps = models.FloatField()
+    twcrps_threshold = models.FloatField()
+    mse = models.FloatField()
+    msle = models.FloatField()
+    brier = models.FloatField()
+    coverage_50 = models.FloatField()
+    coverage_90 = models.FloatField()
+    # Calibration: PIT histogram counts, coverage and mean width per nominal level, each for
+    # all cells, zero and non-zero outcomes (monitoring.skill_ledger.calibration_summary).
+    calibration = models.JSONField(default=dict)
+    # The naive forecasts' scores on the same cells: {"zeros": {"crps": ..., "msle": ...},
+    # "last": {...}} ("last": the unit's outcome the month before the forecast's first month,
+    # absent when unknown); the floors of realized skill are judged against them.
+    baselines = models.JSONField(default=dict)
+    # The newest outcome revision among the cells scored: a newer one means score again.
+    outcomes_revision = models.PositiveIntegerField()
+    scored_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["release", "model", "target", "month_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["release", "model", "target", "month_id"], name="skillscore_unique_key"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["repository", "model", "target", "step"], name="skillscore_series"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model}/{self.target}@{self.month_id}"

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from monitoring.external import external_checks_time_out
 from monitoring.models import CheckResult, CheckStatus, ValidationRun
 from monitoring.runs import check_enqueue_on_commit, checks_dispatch_ready, open_dependents
 from releases.audit import audit_record
@@ -33,6 +34,7 @@ class ReapOutcome:
     cancelled: list[int] = dataclasses.field(default_factory=list)
     resent: list[int] = dataclasses.field(default_factory=list)
     dispatched: list[int] = dataclasses.field(default_factory=list)
+    timed_out: list[int] = dataclasses.field(default_factory=list)
 
 
 def validation_reap_stale(
@@ -119,6 +121,9 @@ def validation_reap_stale(
                 ).update(queued_at=now):
                     outcome.resent.append(check_id)
                     check_enqueue_on_commit(check_id, timeout_s)
+
+    # External checks (monitoring.external) whose report did not come by their deadline.
+    outcome.timed_out = external_checks_time_out()
 
     # A wake-up can be lost when a run starts while its reference's check finishes in a
     # concurrent transaction; looking again here bounds the wait to one reaper interval.

@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import uuid
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -404,6 +406,15 @@ def validation_run_cancel(*, run: ValidationRun, actor: Any) -> ValidationRun:
         ).update(
             status=CheckStatus.CANCELLED, summary="cancelled before it started", finished_at=now
         )
+        CheckResult.objects.filter(
+            run=locked, status=CheckStatus.RUNNING, claimed_by=EXTERNAL_CLAIMANT
+        ).update(
+            status=CheckStatus.CANCELLED,
+            summary="cancelled while waiting for its external result",
+            claim_token="",
+            progress="",
+            finished_at=now,
+        )
         audit_record(
             actor=actor,
             action="validation.cancelled",
@@ -449,6 +460,7 @@ def checks_dispatch_ready(run: ValidationRun) -> list[int]:
     specs = {spec.name: spec for spec in _manifest_of(run).checks}
     queued: list[tuple[int, int]] = []
     now = timezone.now()
+    awaiting = False
     changed = True
     while changed:  # a skip can make the checks after it skippable too
         changed = False
@@ -480,19 +492,48 @@ def checks_dispatch_ready(run: ValidationRun) -> list[int]:
                     if baseline is not None and baseline.status not in CHECK_FINAL:
                         continue
                 update = {"status": CheckStatus.QUEUED, "queued_at": now}
-            if update["status"] != CheckStatus.QUEUED:
+                if spec.kind == "external":
+                    update = _awaiting_report(spec, now)
+            if update["status"] not in (CheckStatus.QUEUED, CheckStatus.RUNNING):
                 update["finished_at"] = now
             moved = CheckResult.objects.filter(pk=check.pk, status=CheckStatus.WAITING).update(
                 **update
             )
             if moved:
                 changed = True
+                awaiting = awaiting or update["status"] == CheckStatus.RUNNING
                 if update["status"] == CheckStatus.QUEUED:
                     queued.append((check.pk, check.timeout_s))
     for check_id, timeout_s in queued:
         check_enqueue_on_commit(check_id, timeout_s)
+    if awaiting:  # an external check started waiting: the run has started
+        ValidationRun.objects.filter(pk=run.pk, started_at__isnull=True).update(started_at=now)
+        ValidationRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(
+            status=RunStatus.RUNNING
+        )
     _finish_run_if_done(run)
     return [check_id for check_id, _ in queued]
+
+
+# Who holds an external check while it waits for its report (monitoring.external).
+EXTERNAL_CLAIMANT = "an external report (API)"
+
+
+def _awaiting_report(spec: Any, now: Any) -> dict[str, Any]:
+    """An external check's move once it is ready: it runs elsewhere, so no task is queued;
+    it waits (running, no heartbeat, so the reaper leaves it alone) until its report
+    comes or its deadline passes."""
+    deadline = now + timedelta(seconds=spec.deadline_s)
+    return {
+        "status": CheckStatus.RUNNING,
+        "queued_at": now,
+        "started_at": now,
+        "claim_token": uuid.uuid4().hex,
+        "claimed_by": EXTERNAL_CLAIMANT,
+        "claims": 1,
+        "deadline_at": deadline,
+        "progress": f"waiting for its result through the API until {deadline:%Y-%m-%d %H:%M} UTC",
+    }
 
 
 def task_time_limits(timeout_s: int) -> tuple[int, int]:

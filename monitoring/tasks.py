@@ -7,8 +7,9 @@ import socket
 
 from django.conf import settings
 
+from ewsdash import queue
 from ewsdash.celery import app
-from monitoring import deployments, drift_jobs, execution, reaper, runs
+from monitoring import deployments, drift_jobs, execution, reaper, runs, skill_alerts, skill_ledger
 from releases.models import Repository
 
 # Only a clone or worktree that could not be prepared is retried: a failing check is a
@@ -38,7 +39,8 @@ def validation_reap_stale() -> str:
     )
     return (
         f"re-queued {len(outcome.requeued)}, abandoned {len(outcome.abandoned)}, "
-        f"cancelled {len(outcome.cancelled)}, re-sent {len(outcome.resent)}"
+        f"cancelled {len(outcome.cancelled)}, re-sent {len(outcome.resent)}, "
+        f"external timed out {len(outcome.timed_out)}"
     )
 
 
@@ -64,3 +66,24 @@ def deployment_configs_record(*, repository_id: int) -> str:
     if repository is None:
         return "repository gone"
     return f"{deployments.deployment_configs_record(repository=repository)} commits read"
+
+
+@app.task(name="monitoring.tasks.skill_ledger_update")
+def skill_ledger_update(*, repository_id: int) -> str:
+    """Score production releases' forecasts against outcomes that arrived or changed."""
+    repository = Repository.objects.filter(pk=repository_id).first()
+    if repository is None:
+        return "repository gone"
+    result = skill_ledger.skill_ledger_update(repository=repository)
+    opened = skill_alerts.skill_alerts_check(repository=repository)
+    return f"{result}; {len(opened)} skill incidents opened"
+
+
+@app.task(name="monitoring.tasks.skill_ledger_update_all")
+def skill_ledger_update_all() -> str:
+    """Beat: one ledger update per repository that has outcomes."""
+    with_outcomes = Repository.objects.filter(outcomes__isnull=False).distinct()
+    ids = list(with_outcomes.values_list("pk", flat=True))
+    for pk in ids:
+        queue.enqueue(queue.SKILL_LEDGER_UPDATE, repository_id=pk)
+    return f"{len(ids)} ledger updates queued"

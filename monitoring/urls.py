@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from monitoring import chart_views, deployment_views, drift_views, views
+from monitoring import chart_views, deployment_views, drift_views, secret_views, views
 
 urlpatterns = [
     path("<slug:name>/", views.monitoring_home, name="monitoring_home"),
@@ -22,11 +22,27 @@ urlpatterns = [
         views.validation_run_rerun,
         name="validation_run_rerun",
     ),
+    path("<slug:name>/secrets/", secret_views.repository_secrets, name="repository_secrets"),
+    path(
+        "<slug:name>/secrets/set/",
+        secret_views.repository_secret_set,
+        name="repository_secret_set",
+    ),
+    path(
+        "<slug:name>/secrets/<int:pk>/delete/",
+        secret_views.repository_secret_delete,
+        name="repository_secret_delete",
+    ),
     path("<slug:name>/drift/", drift_views.drift_job_list, name="drift_job_list"),
     path("<slug:name>/drift/start/", drift_views.drift_job_start, name="drift_job_start"),
     path("<slug:name>/drift/<int:job_id>/", drift_views.drift_job_detail, name="drift_job_detail"),
     # The analyst pages.
     path("<slug:name>/health/", chart_views.model_health, name="model_health"),
+    path(
+        "<slug:name>/health/publish-outcomes/",
+        chart_views.skill_demo_publish,
+        name="skill_demo_publish",
+    ),
     path(
         "<slug:name>/compare/<str:before>/<str:after>/",
         chart_views.release_compare,

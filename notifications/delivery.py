@@ -1,4 +1,5 @@
-"""Sending the outbox: claim a delivery, send it through apprise, finish it.
+"""Sending the outbox: claim a delivery, send it (apprise for channels and people's
+e-mail, a signed POST for webhooks), finish it.
 
 The claim is a conditional UPDATE (pending and due, or sending under a lease that ran
 out because its worker died), so two workers never send the same row at once and a row
@@ -12,15 +13,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import apprise
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from ewsdash.queue import NOTIFICATION_DELIVER, enqueue
-from notifications.models import Delivery, DeliveryStatus
+from notifications.models import Channel, Delivery, DeliveryStatus, Webhook
+from notifications.webhooks import webhook_send
 
 BACKOFF_CAP_S = 3600
 
@@ -48,6 +52,57 @@ def channel_send(*, url: str, title: str, body: str) -> str:
         return logs.getvalue().strip()[-2000:] or "apprise reported a failure"
 
 
+def mail_url(addresses: list[str]) -> str:
+    """The site's mail URL (EWSDASH_NOTIFY_EMAIL_URL) sending to `addresses`, or ""."""
+    base = settings.EWSDASH_NOTIFY_EMAIL_URL
+    if not base or not addresses:
+        return ""
+    return f"{base}{'&' if '?' in base else '?'}{urlencode({'to': ','.join(addresses)})}"
+
+
+def target_send(delivery: Delivery) -> str:
+    """Send one claimed delivery to its target: "" when it went, else what went wrong."""
+    if delivery.webhook_id:
+        return webhook_send(delivery)
+    if delivery.recipient_id:
+        address = delivery.recipient.email if delivery.recipient else ""
+        url = mail_url([address] if address else [])
+        missing = "no mail server (EWSDASH_NOTIFY_EMAIL_URL) or no e-mail address"
+    else:
+        channel = delivery.channel
+        assert channel is not None
+        url = channel.url or mail_url(channel.addresses())
+        missing = "an e-mail list needs EWSDASH_NOTIFY_EMAIL_URL"
+    if not url:
+        return missing
+    return channel_send(url=url, title=delivery.title, body=delivery.body)
+
+
+def _count_failures(delivery: Delivery, failed: bool) -> None:
+    """A failure adds one to its channel's or webhook's failures in a row; a success resets."""
+    for model, target_id in ((Channel, delivery.channel_id), (Webhook, delivery.webhook_id)):
+        if target_id:
+            rows = model.objects.filter(pk=target_id)
+            rows.update(consecutive_failures=F("consecutive_failures") + 1 if failed else 0)
+
+
+def url_redacted(url: str) -> str:
+    """The URL with its secrets masked: as apprise masks them (tokens, passwords), else its
+    scheme, host and port only (a path or query may hold a token too)."""
+    if not url:
+        return ""
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if plugin:
+        return str(plugin.url(privacy=True)).split("?", 1)[0]
+    parts = urlsplit(url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    rest = "/…" if parts.path.strip("/") or parts.query else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{rest}"
+
+
 def delivery_claim(*, delivery_id: int) -> Delivery | None:
     """Take the delivery for one attempt, or None when it is not due or someone holds it."""
     now = timezone.now()
@@ -62,7 +117,7 @@ def delivery_claim(*, delivery_id: int) -> Delivery | None:
     )
     if taken != 1:
         return None
-    return Delivery.objects.select_related("channel").get(pk=delivery_id)
+    return Delivery.objects.select_related("channel", "webhook", "recipient").get(pk=delivery_id)
 
 
 def delivery_send(*, delivery_id: int) -> DeliveryOutcome:
@@ -70,7 +125,7 @@ def delivery_send(*, delivery_id: int) -> DeliveryOutcome:
     claimed = delivery_claim(delivery_id=delivery_id)
     if claimed is None:
         return DeliveryOutcome("skipped")
-    error = channel_send(url=claimed.channel.url, title=claimed.title, body=claimed.body)
+    error = target_send(claimed)
     return delivery_finish(claimed=claimed, error=error)
 
 
@@ -96,6 +151,7 @@ def delivery_finish(*, claimed: Delivery, error: str) -> DeliveryOutcome:
             row.status, row.next_attempt_at = DeliveryStatus.PENDING, now + timedelta(seconds=wait)
             outcome = DeliveryOutcome("pending", retry_in=wait, error=error)
         row.save()
+        _count_failures(row, bool(error))
     return outcome
 
 

@@ -1,13 +1,22 @@
-"""Changes to channels, audited like every other change (the URL, a secret, is not logged)."""
+"""Changes to channels, webhooks, preferences and deliveries, audited like every other
+change. Neither a channel's URL nor a webhook's secret is ever logged."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from notifications.models import Channel
+from ewsdash.queue import NOTIFICATION_DELIVER, enqueue_on_commit
+from notifications.audiences import preferences_of
+from notifications.catalogue import EVENT_KEYS
+from notifications.models import Channel, Delivery, DeliveryStatus, Preference, Webhook
+from notifications.secrets import secret_encrypt
 from releases.audit import audit_record
+from releases.errors import ActionRefused
+
+MIN_SECRET_LENGTH = 16
 
 
 def channel_save(*, channel: Channel, actor: Any, created: bool) -> Channel:
@@ -33,3 +42,88 @@ def channel_delete(*, channel: Channel, actor: Any) -> None:
             repository=channel.repository,
         )
         channel.delete()
+
+
+def webhook_save(*, webhook: Webhook, actor: Any, created: bool, secret: str = "") -> Webhook:
+    """Save a webhook; a non-empty `secret` replaces the stored one (required when new)."""
+    if secret and len(secret) < MIN_SECRET_LENGTH:
+        raise ActionRefused(f"A webhook secret has at least {MIN_SECRET_LENGTH} characters.")
+    if created and not secret:
+        raise ActionRefused("A new webhook needs a secret.")
+    with transaction.atomic():
+        if secret:
+            webhook.secret_encrypted = secret_encrypt(secret)
+        webhook.full_clean()
+        webhook.save()
+        audit_record(
+            actor=actor,
+            action="webhook.created" if created else "webhook.changed",
+            obj=webhook,
+            repository=webhook.repository,
+            payload={
+                "url": webhook.url,
+                "events": webhook.events,
+                "enabled": webhook.enabled,
+                "secret_changed": bool(secret),
+            },
+        )
+    return webhook
+
+
+def webhook_delete(*, webhook: Webhook, actor: Any) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action="webhook.deleted", obj=webhook, repository=webhook.repository
+        )
+        webhook.delete()
+
+
+def preferences_save(*, user: Any, email_on: set[str]) -> list[str]:
+    """Store the user's e-mail choice for every event key (on for those in `email_on`);
+    returns the keys that changed. Audited: who asked for which messages is a change."""
+    unknown = email_on - set(EVENT_KEYS)
+    if unknown:
+        raise ActionRefused(f"Unknown events: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        # What the user got before: their choices, else their role's defaults.
+        before = {row.key: row.email for row in preferences_of(user=user)}
+        for key in EVENT_KEYS:
+            Preference.objects.update_or_create(
+                user=user, event_key=key, defaults={"email": key in email_on}
+            )
+        changed = [key for key in EVENT_KEYS if before.get(key) != (key in email_on)]
+        audit_record(
+            actor=user,
+            action="notification_preferences.changed",
+            obj=user,
+            payload={"email_on": sorted(email_on), "changed": changed},
+        )
+    return changed
+
+
+def delivery_redeliver(*, delivery: Delivery, actor: Any) -> Delivery:
+    """Send a finished delivery again (same body, same delivery id), as a fresh attempt
+    series: back to pending, its earlier attempts kept in the log."""
+    if not actor.has_perm("notifications.redeliver_delivery"):
+        raise ActionRefused("Your role does not allow this (redeliver a delivery).")
+    with transaction.atomic():
+        row = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if row.status not in (DeliveryStatus.SENT, DeliveryStatus.FAILED):
+            raise ActionRefused(
+                f"Delivery #{row.pk} is {row.status}: it is still being sent; wait for it."
+            )
+        now = timezone.now()
+        previous = row.status
+        row.attempt_log = [*row.attempt_log, {"at": now.isoformat(), "redelivered_by": str(actor)}]
+        row.status, row.attempts, row.next_attempt_at = DeliveryStatus.PENDING, 0, now
+        row.claimed_at = row.sent_at = None
+        row.save()
+        audit_record(
+            actor=actor,
+            action="delivery.redelivered",
+            obj=row,
+            repository=row.event.repository_name,
+            payload={"event_key": row.event_key, "previous_status": previous},
+        )
+        enqueue_on_commit(NOTIFICATION_DELIVER, delivery_id=row.pk)
+    return row

@@ -68,7 +68,11 @@ class RepositoryChangeForm(forms.ModelForm):
             "production_protected",
             "forge_reviews_approve",
             "require_signed_commits",
+            "require_signed_tags",
             "allowed_signers",
+            "gpg_public_keys",
+            "partial_clone",
+            "sign_tags",
         ]
 
 

@@ -25,11 +25,13 @@ from releases.gates import (
     rerun_refusal,
     waive_refusal,
 )
+from releases.incidents import incidents_open
 from releases.models import (
     Approval,
     Branch,
     Forge,
     FreezeWindow,
+    Incident,
     Operation,
     PromotionCandidate,
     Repository,
@@ -85,8 +87,10 @@ class CandidatePage:
     promote_refusal: str | None
     reject_refusal: str | None
     can_reject: bool
+    rerun_refusal: str | None
     can_rerun: bool
     can_waive: bool
+    cancel_refusal: str | None
     can_cancel: bool
     can_break_glass: bool
     polling: bool
@@ -125,6 +129,8 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
     facts = gate_facts(candidate=candidate)
     is_open = candidate.status in OPEN
     reject = reject_refusal(candidate, user)
+    rerun = rerun_refusal(candidate, user)
+    cancel = cancel_refusal(candidate, user)
     return CandidatePage(
         candidate=candidate,
         gates=gates(facts),
@@ -137,10 +143,12 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
         can_promote=user.has_perm("releases.promote_candidate") and is_open,
         promote_refusal=promote_refusal(candidate, user, facts),
         reject_refusal=reject,
-        can_reject=reject is None,
-        can_rerun=rerun_refusal(candidate, user) is None,
+        can_reject=user.has_perm("releases.approve_candidate") and is_open,
+        rerun_refusal=rerun,
+        can_rerun=user.has_perm("releases.rerun_validation") and is_open,
         can_waive=waive_refusal(candidate, user) is None,
-        can_cancel=cancel_refusal(candidate, user) is None,
+        cancel_refusal=cancel,
+        can_cancel=user.has_perm("releases.create_candidate") and is_open,
         can_break_glass=facts.freeze is not None and break_glass_refusal(candidate, user) is None,
         polling=candidate.status in (S.VALIDATING, S.PROMOTING),
         freeze=facts.freeze,
@@ -216,15 +224,32 @@ NEXT_STEP: dict[str, str] = {
 class WaitingForMe:
     to_approve: list[PromotionCandidate]  # candidates the user may approve now
     mine: list[tuple[PromotionCandidate, str]]  # the user's open candidates, what each waits for
+    incidents: list[Incident] = field(default_factory=list)  # open ones, for admins
 
     @property
     def count(self) -> int:
-        return len(self.to_approve) + len(self.mine)
+        return len(self.to_approve) + len(self.mine) + len(self.incidents)
+
+
+# Own candidates whose blocking gates are named (five queries each); later ones say their step.
+GATED_MINE = 3
+
+
+def _next_step(candidate: PromotionCandidate, *, gated: bool) -> str:
+    """What the candidate waits for; a validated or approved one names the gates that
+    still block its promotion (approvals, freeze, incident, production moved, ...)."""
+    step = NEXT_STEP.get(candidate.status, candidate.get_status_display())
+    if not gated or candidate.status not in (S.VALIDATED, S.APPROVED):
+        return step
+    missing = missing_for_promotion(gate_facts(candidate=candidate))
+    return f"{step} (blocked by {'; '.join(missing)})" if missing else step
 
 
 def waiting_for(*, user: Any, repository: Repository | None = None) -> WaitingForMe:
-    """What waits for `user`, in two queries: open candidates of live repositories, and the
-    user's decisions on them. Who may approve follows `approve_refusal`, the action's own rule."""
+    """What waits for `user`, in two queries (three for admins), and five more for each of
+    the user's first validated or approved candidates (its gates): open candidates of live
+    repositories, the user's decisions on them, and open incidents for admins.
+    Who may approve follows `approve_refusal`, the action's own rule."""
     rows = PromotionCandidate.objects.filter(
         status__in=OPEN, repository__archived_at__isnull=True
     ).select_related("repository")
@@ -247,8 +272,9 @@ def waiting_for(*, user: Any, repository: Repository | None = None) -> WaitingFo
         is None
     ]
     mine = [
-        (candidate, NEXT_STEP.get(candidate.status, candidate.get_status_display()))
-        for candidate in candidates
-        if candidate.created_by_id == user.pk
+        (candidate, _next_step(candidate, gated=index < GATED_MINE))
+        for index, candidate in enumerate(c for c in candidates if c.created_by_id == user.pk)
     ]
-    return WaitingForMe(to_approve, mine)
+    # Admins acknowledge incidents: theirs to act on (one query, for admins only).
+    incidents = incidents_open(repository) if user.has_perm("releases.acknowledge_incident") else []
+    return WaitingForMe(to_approve, mine, incidents)

@@ -41,6 +41,7 @@ from releases.models import (
     CandidateKind,
     Decision,
     Forge,
+    Operation,
     OperationKind,
     PromotionCandidate,
     Release,
@@ -48,7 +49,7 @@ from releases.models import (
     Repository,
 )
 from releases.operation_base import operation_queue
-from releases.sync import kind_by_prefix, repository_sync
+from releases.sync import kind_by_prefix, repository_sync, signers_of
 from releases.workflow import (
     OPEN,
     S,
@@ -135,9 +136,7 @@ def _propose(
         )
     )
     unsigned = (
-        git.unverified_commits(
-            repo, production_head, commit, allowed_signers=repository.allowed_signers
-        )
+        git.unverified_commits(repo, production_head, commit, signers=signers_of(repository))
         if repository.require_signed_commits
         else None
     )
@@ -176,15 +175,47 @@ def _source_kind(repository: Repository, source_branch: str) -> str:
     )
 
 
-def candidate_create(
-    *, repository: Repository, actor: Any, source_branch: str = "", version: str = ""
-) -> PromotionCandidate:
-    """Freeze the source branch's head as a candidate and queue its staging validation.
+@dataclass(frozen=True)
+class Frozen:
+    """A candidate as git showed it, read before any transaction opens (`candidate_freeze`)."""
 
-    The source is development, or a hotfix/* branch (then the candidate is a patch
-    release). A newer candidate from the same branch supersedes older open ones.
-    """
+    source_branch: str
+    kind: str
+    version: str
+    proposal: Proposal
+    plan: runs.RunPlan
+
+
+def candidate_request(
+    *, repository: Repository, actor: Any, source_branch: str = "", version: str = ""
+) -> Operation:
+    """The request's half of creating a candidate: refuse what the database can tell,
+    record the intent as an operation and return at once. A worker syncs with the origin,
+    freezes the branch head and starts its validation (`candidate_create_for_operation`);
+    the operation's page shows how far it got and why it failed."""
     require_permission(actor, "create_candidate")
+    source_branch = (source_branch or repository.development_branch).strip()
+    too_long = versioning.ref_too_long(source_branch)
+    if too_long:
+        raise ActionRefused(f"The branch name {too_long}.")
+    _source_kind(repository, source_branch)
+    if version.strip() and not isinstance(
+        versioning.parse_version_tag(version.strip()), versioning.ParsedTag
+    ):
+        raise ActionRefused(f"{version.strip()[:80]!r} is not a semantic version (1.4.0).")
+    return operation_queue(
+        repository=repository,
+        kind=OperationKind.CANDIDATE_CREATE,
+        actor=actor,
+        params={"source": source_branch, "version": version.strip()},
+    )
+
+
+def candidate_freeze(
+    *, repository: Repository, actor: Any, source_branch: str = "", version: str = ""
+) -> Frozen:
+    """Sync with the origin and read what the candidate will be (network and git; no
+    transaction may be open)."""
     source_branch = source_branch or repository.development_branch
     outcome = repository_sync(repository=repository, actor=actor)
     if outcome.error:
@@ -217,61 +248,93 @@ def candidate_create(
         except versioning.VersionError as error:
             raise ActionRefused(str(error)) from None
     plan = runs.run_plan(repository=repository, ref=commit)
+    return Frozen(source_branch, kind, target, proposal, plan)
 
+
+def candidate_create(
+    *, repository: Repository, actor: Any, source_branch: str = "", version: str = ""
+) -> PromotionCandidate:
+    """Freeze the source branch's head as a candidate and queue its staging validation,
+    all at once (commands, tests and the worker; a web request calls `candidate_request`).
+
+    The source is development, or a hotfix/* branch (then the candidate is a patch
+    release). A newer candidate from the same branch supersedes older open ones.
+    """
+    require_permission(actor, "create_candidate")
+    frozen = candidate_freeze(
+        repository=repository, actor=actor, source_branch=source_branch, version=version
+    )
     with transaction.atomic():
-        Repository.objects.select_for_update().get(pk=repository.pk)
-        candidate = PromotionCandidate.objects.create(
-            repository=repository,
-            kind=kind,
-            source_branch=source_branch,
-            commit=proposal.commit,
-            production_head=proposal.production_head,
-            checked_production_head=proposal.production_head,
-            contains_production_head=proposal.contains_production_head,
-            version=target,
-            proposed_version=proposal.proposed_version,
-            bump=proposal.bump,
-            base_version=proposal.base_version,
-            version_in_file=proposal.version_in_file,
-            changelog=proposal.changelog,
-            commit_people=proposal.people,
-            unsigned_commits=proposal.unsigned,
-            created_by=actor,
-        )
-        audit_record(
+        return candidate_record(repository=repository, actor=actor, frozen=frozen)
+
+
+def candidate_create_plan(operation: Operation, repo: git.GitRepo) -> Any:
+    """Never called: a candidate creation pushes nothing (operation_runner runs it)."""
+    raise ActionRefused("A candidate creation has no git write to plan.")
+
+
+def candidate_create_not_recorded(operation: Operation) -> str:
+    """Never called: the runner records a candidate creation with what it froze."""
+    raise ActionRefused("A candidate creation is recorded by its own worker.")
+
+
+def candidate_record(*, repository: Repository, actor: Any, frozen: Frozen) -> PromotionCandidate:
+    """The candidate row, its audit event, the superseded ones and its validation run
+    (inside the caller's transaction)."""
+    proposal, source_branch, target = frozen.proposal, frozen.source_branch, frozen.version
+    Repository.objects.select_for_update().get(pk=repository.pk)
+    candidate = PromotionCandidate.objects.create(
+        repository=repository,
+        kind=frozen.kind,
+        source_branch=source_branch,
+        commit=proposal.commit,
+        production_head=proposal.production_head,
+        checked_production_head=proposal.production_head,
+        contains_production_head=proposal.contains_production_head,
+        version=target,
+        proposed_version=proposal.proposed_version,
+        bump=proposal.bump,
+        base_version=proposal.base_version,
+        version_in_file=proposal.version_in_file,
+        changelog=proposal.changelog,
+        commit_people=proposal.people,
+        unsigned_commits=proposal.unsigned,
+        created_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="candidate.created",
+        obj=candidate,
+        repository=repository,
+        payload={
+            "source": source_branch,
+            "commit": proposal.commit,
+            "version": target,
+            "proposed": proposal.proposed_version,
+            "production_head": proposal.production_head,
+        },
+    )
+    older = (
+        PromotionCandidate.objects.select_for_update()
+        .filter(repository=repository, source_branch=source_branch, status__in=OPEN)
+        .exclude(pk=candidate.pk)
+        .exclude(status=S.PROMOTING)
+    )
+    for old in older:
+        approvals_void(old, f"superseded by candidate #{candidate.pk}")
+        candidate_transition(
+            old,
+            S.SUPERSEDED,
             actor=actor,
-            action="candidate.created",
-            obj=candidate,
-            repository=repository,
-            payload={
-                "source": source_branch,
-                "commit": commit,
-                "version": target,
-                "proposed": proposal.proposed_version,
-                "production_head": production_head,
-            },
+            action="candidate.superseded",
+            reason=f"A newer candidate (#{candidate.pk}) from {source_branch}.",
         )
-        older = (
-            PromotionCandidate.objects.select_for_update()
-            .filter(repository=repository, source_branch=source_branch, status__in=OPEN)
-            .exclude(pk=candidate.pk)
-            .exclude(status=S.PROMOTING)
-        )
-        for old in older:
-            approvals_void(old, f"superseded by candidate #{candidate.pk}")
-            candidate_transition(
-                old,
-                S.SUPERSEDED,
-                actor=actor,
-                action="candidate.superseded",
-                reason=f"A newer candidate (#{candidate.pk}) from {source_branch}.",
-            )
-        run = runs.validation_run_create(plan=plan, actor=actor, purpose=RunPurpose.CANDIDATE)
-        if repository.forge != Forge.DIRECT:
-            # Before the first status, so the pull request shows it from the start.
-            queue.enqueue_on_commit(queue.CANDIDATE_PULL_REQUEST_OPEN, candidate_id=candidate.pk)
-        _attach_run(candidate, run)
-        gates_changed(candidate)
+    run = runs.validation_run_create(plan=frozen.plan, actor=actor, purpose=RunPurpose.CANDIDATE)
+    if repository.forge != Forge.DIRECT:
+        # Before the first status, so the pull request shows it from the start.
+        queue.enqueue_on_commit(queue.CANDIDATE_PULL_REQUEST_OPEN, candidate_id=candidate.pk)
+    _attach_run(candidate, run)
+    gates_changed(candidate)
     return candidate
 
 

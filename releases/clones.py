@@ -35,7 +35,12 @@ def clone_open(repository: Repository) -> git.GitRepo:
     path = clone_dir(repository.name)
     if path.exists():
         return git.GitRepo(path, timeout=settings.EWSDASH_GIT_TIMEOUT)
-    return git.clone_bare(repository.origin, path, timeout=settings.EWSDASH_GIT_TIMEOUT)
+    return git.clone_bare(
+        repository.origin,
+        path,
+        timeout=settings.EWSDASH_GIT_TIMEOUT,
+        partial=repository.partial_clone,
+    )
 
 
 @contextmanager

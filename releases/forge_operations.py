@@ -22,7 +22,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from releases import git, operations, promotion, versioning
+from releases import attestations, git, operations, promotion, versioning
 from releases.clones import git_identity
 from releases.errors import ActionRefused
 from releases.forge import ForgeClient, ForgeError, forge_client
@@ -104,7 +104,9 @@ def promotion_plan(operation: Operation, repo: git.GitRepo) -> Plan:
     if existing is not None:
         parents = repo.run("rev-list", "--parents", "-n", "1", existing).split()[1:]
         if candidate.commit in parents:
-            return Plan(updates={}, result={"commit": existing, "tag": tag})
+            result: dict[str, Any] = {"commit": existing, "tag": tag}
+            found = attestations.attestation_found(repo, candidate.version)
+            return Plan(updates={}, result={**result, "attestation": found} if found else result)
         raise ActionRefused(f"The tag {tag} already exists at the origin.")
     number = candidate.forge_pull_request
     if not number:
@@ -128,17 +130,21 @@ def promotion_plan(operation: Operation, repo: git.GitRepo) -> Plan:
         title=f"Release {tag}: merge {candidate.source_branch} at {candidate.commit[:10]}",
         body=f"Promotion candidate #{candidate.pk}, pull request #{number}.",
     )
+    now = timezone.now()
     tag_object = git.annotated_tag(
         repo,
         name=tag,
         target=merge,
         message=promotion.promotion_tag_message(candidate, tag),
         tagger=git_identity(),
-        when=timezone.now(),
+        when=now,
+        sign=attestations.tag_signer(repository),
     )
+    tagged = attestations.Tagged(candidate.version, tag, tag_object, merge, now)
+    attested, attestation = attestations.attestation_plan(operation, repo, tagged)
     return Plan(
-        updates={f"refs/tags/{tag}": tag_object},
-        result={"commit": merge, "tag": tag, "pull_request": number},
+        updates={f"refs/tags/{tag}": tag_object, **attested},
+        result={"commit": merge, "tag": tag, "pull_request": number, "attestation": attestation},
         moved={f"refs/heads/{repository.production_branch}": merge},
     )
 
@@ -214,17 +220,26 @@ def _rollback_tag(operation: Operation, repo: git.GitRepo, result: dict[str, Any
     moved = {f"refs/heads/{operation.repository.production_branch}": merge}
     if git.ref_head(repo, f"refs/tags/{result['tag']}") == merge:
         # An earlier attempt tagged it already.
-        return Plan(updates={}, result={**result, "commit": merge}, moved=moved)
+        found = attestations.attestation_found(repo, result["version"])
+        result = {**result, "commit": merge, "attestation": found}
+        return Plan(updates={}, result=result, moved=moved)
+    now = timezone.now()
     tag_object = git.annotated_tag(
         repo,
         name=result["tag"],
         target=merge,
         tagger=git_identity(),
-        when=timezone.now(),
+        when=now,
         message=f"Release {result['tag']}: rollback to {result['restores']}\n\n{result['message']}",
+        sign=attestations.tag_signer(operation.repository),
     )
-    result = {**result, "commit": merge}
-    return Plan(updates={f"refs/tags/{result['tag']}": tag_object}, result=result, moved=moved)
+    # The release is the merge commit: its attestation names it, not the rollback commit.
+    tagged = attestations.Tagged(result["version"], result["tag"], tag_object, merge, now)
+    attested, attestation = attestations.attestation_plan(operation, repo, tagged)
+    result = {**result, "commit": merge, "tagged_at": now.isoformat(), "attestation": attestation}
+    return Plan(
+        updates={f"refs/tags/{result['tag']}": tag_object, **attested}, result=result, moved=moved
+    )
 
 
 def rollback_finish(operation: Operation, repo: git.GitRepo) -> Plan | None:

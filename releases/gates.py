@@ -29,6 +29,7 @@ from releases.models import (
     FreezeWindow,
     GitIdentity,
     Incident,
+    IncidentKind,
     PromotionCandidate,
     Repository,
     normalise_email,
@@ -141,7 +142,9 @@ def gate_facts(*, candidate: PromotionCandidate) -> GateFacts:
         .values_list("pk", flat=True)
         .first(),
         freeze=active_freeze(repository),
+        # A skill incident (issue 18) asks for a decision but must not block the fix.
         incident=Incident.objects.filter(repository=repository, acknowledged_at__isnull=True)
+        .exclude(kind=IncidentKind.SKILL_DEGRADED)
         .order_by("opened_at")
         .first(),
     )

@@ -14,13 +14,16 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 from git import Git
@@ -47,6 +50,7 @@ GIT_ENV = {
     "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=20",
     "LC_ALL": "C",
 }
+ATTESTATION_REFS = "refs/ewsdash/attestations/"
 FIELD = "\x00"
 RECORD = "\x1e"
 
@@ -200,6 +204,8 @@ class GitRepo:
             "origin",
             "+refs/heads/*:refs/heads/*",
             "+refs/tags/*:refs/tags/*",
+            # Release attestations (releases.attestations) live beside the tags.
+            f"+{ATTESTATION_REFS}*:{ATTESTATION_REFS}*",
         )
 
     # -- reading ----------------------------------------------------------------
@@ -389,41 +395,89 @@ class GitRepo:
             marked=True,
         )
 
-    def paths_touched(self, commits: list[str]) -> set[str]:
-        """Every path the given commits change (one call, however many commits)."""
-        out = self.run("log", "--no-walk=unsorted", "-z", "--name-only", "--format=", *commits)
-        return {path.lstrip("\n") for path in out.split("\x00") if path.strip("\n")}
-
-    def diffs(self, *revisions: str, paths: list[str] | None = None, no_walk: bool = False) -> str:
-        """The patches of the non-merge commits of `revisions`, for `patch_ids`.
-
-        With `paths`, only commits touching them are listed, each with its whole patch
-        (--full-diff); with `no_walk`, exactly the commits named.
-        """
-        args = [
-            "log",
-            "-p",
-            "--no-merges",
-            "--full-diff",
-            "--no-color",
-            "--no-ext-diff",
-            "--format=commit %H",
-        ]
-        if no_walk:
-            args.append("--no-walk=unsorted")
-        return self.run(*args, *revisions, "--", *(paths or []))
-
-    def patch_ids(self, diffs: str) -> dict[str, str]:
-        """Commit -> `git patch-id --stable` for every commit in `diffs`."""
-        if not diffs.strip():
+    def patch_ids_of(self, commits: list[str]) -> dict[str, str]:
+        """Commit -> `git patch-id --stable` of its whole patch ("" for a commit with none,
+        or a merge). One `git log -p | git patch-id` pipeline: the patches (tens of MB on a
+        long history) never pass through Python; the commits go in on stdin."""
+        if not commits:
             return {}
-        out = self.run("patch-id", "--stable", input_text=diffs + "\n")
-        ids = {}
-        for line in out.splitlines():
+        if self.is_partial():
+            self.prefetch_changed_blobs(commits)
+        env = {**os.environ, **GIT_ENV, "GIT_DIR": str(self.path)}
+        log_args = ["log", "-p", "--no-merges", "--full-diff", "--no-color", "--no-ext-diff"]
+        with tempfile.TemporaryFile() as errors:
+            log = subprocess.Popen(
+                ["git", *log_args, "--format=commit %H", "--no-walk=unsorted", "--stdin"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=env,
+            )
+            ids = subprocess.Popen(
+                ["git", "patch-id", "--stable"],
+                stdin=log.stdout,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=env,
+            )
+            assert log.stdin is not None and log.stdout is not None
+            log.stdout.close()  # patch-id holds it now
+            feeder = threading.Thread(target=_feed, args=(log.stdin, commits), daemon=True)
+            feeder.start()
+            try:
+                out, _ = ids.communicate(timeout=self.timeout)
+                log.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                log.kill()
+                ids.kill()
+                raise GitError(f"git patch-id took longer than {self.timeout} s") from None
+            feeder.join()
+            if log.returncode or ids.returncode:
+                errors.seek(0)
+                raise GitError(_decode(errors.read()).strip()[:500] or "git patch-id failed")
+        found = {}
+        for line in _decode(out).splitlines():
             parts = line.split()
             if len(parts) == 2:
-                ids[parts[1]] = parts[0]
-        return ids
+                found[parts[1]] = parts[0]
+        return {sha: found.get(sha, "") for sha in commits}
+
+    def is_partial(self) -> bool:
+        """Whether this is a partial clone (file contents fetched when first needed)."""
+        status, out, _ = _run_with(self, ["config", "--get", "extensions.partialClone"])
+        return status == 0 and bool(out.strip())
+
+    def prefetch_changed_blobs(self, commits: list[str]) -> None:
+        """Fetch, in one request, the contents every commit's diff needs: left to itself,
+        `git log -p` in a partial clone fetches commit by commit (one round trip each)."""
+        listing = self.run(
+            "diff-tree",
+            "-r",
+            "--root",
+            "--no-commit-id",
+            "--stdin",
+            input_text="\n".join(commits) + "\n",
+        )
+        wanted = set()
+        for line in listing.splitlines():
+            fields = line.split()
+            if line.startswith(":") and len(fields) >= 4:
+                wanted.update(oid for oid in fields[2:4] if oid.strip("0"))
+        if wanted:
+            self.run(
+                *PROTOCOL_CONFIG,
+                "-c",
+                "fetch.negotiationAlgorithm=noop",
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--recurse-submodules=no",
+                "--filter=blob:none",
+                "--stdin",
+                "origin",
+                input_text="\n".join(sorted(wanted)) + "\n",
+            )
 
     def cherry_pick_trailers(self, branch: str) -> list[LogCommit]:
         """Commits on `branch` whose message names a cherry-picked commit (git filters)."""
@@ -444,6 +498,18 @@ class GitRepo:
 # comes last so that whatever it contains cannot shift the other fields.
 SEP = "\x1f"
 LOG_FORMAT = SEP.join(["%H", "%P", "%an", "%ae", "%ct", "%s", "%b"]).replace(SEP, "%x1f")
+
+
+def _feed(stream: IO[bytes], commits: list[str]) -> None:
+    try:
+        stream.write("".join(f"{sha}\n" for sha in commits).encode())
+    except BrokenPipeError:
+        pass  # git stopped reading: its status and stderr say why
+    finally:
+        try:
+            stream.close()
+        except BrokenPipeError:
+            pass
 
 
 def _padded(parts: list[str], size: int) -> list[str]:
@@ -490,11 +556,13 @@ def _error_text(error: GitCommandError) -> str:
     return "\n".join(lines[-20:]) or f"git exited with status {error.status}"
 
 
-def clone_bare(origin: str, dest: Path, *, timeout: int = 600) -> GitRepo:
+def clone_bare(origin: str, dest: Path, *, timeout: int = 600, partial: bool = False) -> GitRepo:
     """Make a cache clone of `origin` at `dest`, atomically: on failure nothing is left.
 
     The clone is built in a temporary folder beside `dest` and renamed into place
-    only when the fetch succeeded.
+    only when the fetch succeeded. `partial`: a blobless partial clone
+    (`--filter=blob:none`): commits and trees now, each file's content fetched from the
+    origin the first time git needs it (a diff, a checkout, a file read).
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
@@ -503,6 +571,13 @@ def clone_bare(origin: str, dest: Path, *, timeout: int = 600) -> GitRepo:
         Git().execute(["git", "init", "--quiet", "--bare", str(scratch)], env=GIT_ENV)
         repo.run("config", "remote.origin.url", origin)
         repo.run("config", "gc.auto", "0")
+        if partial:
+            # What `git clone --filter=blob:none` records: later fetches keep the filter,
+            # and a missing blob is fetched from the promisor remote when needed.
+            repo.run("config", "core.repositoryformatversion", "1")
+            repo.run("config", "extensions.partialClone", "origin")
+            repo.run("config", "remote.origin.promisor", "true")
+            repo.run("config", "remote.origin.partialclonefilter", "blob:none")
         repo.fetch()
         if dest.exists():
             shutil.rmtree(dest)
@@ -682,6 +757,28 @@ def is_ancestor(repo: GitRepo, ancestor: str, descendant: str) -> bool:
     return repo.run("rev-list", "--count", f"{descendant}..{ancestor}").strip() == "0"
 
 
+def lacks_only_release_merges(repo: GitRepo, base: str, tip: str, *, limit: int = 50) -> bool:
+    """Whether every commit `tip` has that `base` lacks is a merge commit whose tree equals
+    the tree of one of its parents that `base` contains. Such a commit (a promotion's
+    `--no-ff` merge of a commit development already has) brings no content `base` lacks, so
+    `base` is in sync with `tip` but for the merge commits themselves. False when `base`
+    lacks nothing, lacks a commit of any other kind, or lacks more than `limit` commits.
+    Two git calls."""
+    out = repo.run("rev-list", "--parents", f"{base}..{tip}")
+    rows = [line.split() for line in out.splitlines()]
+    if not rows or len(rows) > limit or any(len(row) < 3 for row in rows):
+        return False
+    missing = {row[0] for row in rows}
+    commits = sorted({sha for row in rows for sha in row})
+    tree_ids = repo.run("rev-parse", *(f"{c}^{{tree}}" for c in commits)).split()
+    trees = dict(zip(commits, tree_ids, strict=True))
+    # A parent reachable from `tip` but not in base..tip is one `base` contains.
+    return all(
+        any(trees[parent] == trees[commit] and parent not in missing for parent in parents)
+        for commit, *parents in rows
+    )
+
+
 def ref_head(repo: GitRepo, ref: str) -> str | None:
     """The commit a local ref points at, or None."""
     status, out, _ = _run_with(repo, ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"])
@@ -768,16 +865,46 @@ def tree_of(repo: GitRepo, commit: str) -> str:
 
 
 def annotated_tag(
-    repo: GitRepo, *, name: str, target: str, message: str, tagger: Identity, when: datetime
+    repo: GitRepo,
+    *,
+    name: str,
+    target: str,
+    message: str,
+    tagger: Identity,
+    when: datetime,
+    sign: Callable[[bytes], bytes] | None = None,
 ) -> str:
-    """An annotated tag object for `target`, written without creating a ref."""
+    """An annotated tag object for `target`, written without creating a ref.
+
+    `sign` (bytes -> armored SSH signature in the "git" namespace) makes it a signed tag,
+    as `git tag -s` with gpg.format=ssh writes it: the signature follows the message.
+    """
     repo.run("check-ref-format", f"refs/tags/{name}")
     body = (
         f"object {target}\ntype commit\ntag {name}\n"
         f"tagger {tagger.name} <{tagger.email}> {int(when.timestamp())} +0000\n\n"
         f"{message.rstrip()}\n"
     )
+    if sign is not None:
+        body += sign(body.encode()).decode()
     return repo.run("mktag", input_text=body).strip()
+
+
+def blob_write(repo: GitRepo, text: str) -> str:
+    """Store `text` as a blob; its id."""
+    return repo.run("hash-object", "-w", "--stdin", input_text=text).strip()
+
+
+def tree_write(repo: GitRepo, files: dict[str, str]) -> str:
+    """A tree of regular files (name -> blob id) at its root; its id."""
+    entries = "".join(f"100644 blob {blob}\t{name}\n" for name, blob in sorted(files.items()))
+    return repo.run("mktree", input_text=entries).strip()
+
+
+def blob_id(repo: GitRepo, spec: str) -> str | None:
+    """The blob id `<rev>:<path>` names, or None."""
+    status, out, _ = _run_with(repo, ["rev-parse", "--verify", "--quiet", spec])
+    return out.strip() if status == 0 and out.strip() else None
 
 
 def push_atomic(repo: GitRepo, updates: dict[str, str]) -> None:
@@ -852,14 +979,81 @@ def read_blobs(repo: GitRepo, blobs: list[str]) -> dict[str, bytes]:
     return found
 
 
-def unverified_commits(repo: GitRepo, base: str, tip: str, *, allowed_signers: str) -> list[str]:
-    """Commits in base..tip (merges aside) whose SSH signature `git verify-commit` does not
-    accept against the allowed-signers list (ssh-keygen's format; checked offline)."""
+@dataclass(frozen=True)
+class Signers:
+    """Whose signatures count, checked offline: SSH keys in ssh-keygen's allowed-signers
+    format, and GPG public keys (ASCII-armored, any number, imported into a keyring made
+    for the check)."""
+
+    ssh: str = ""
+    gpg: str = ""
+
+
+@contextmanager
+def _verifying(signers: Signers) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """Git's `-c` options and environment for verify-commit/verify-tag against `signers`,
+    in a scratch folder removed afterwards. Unusable GPG keys raise GitError."""
+    with tempfile.TemporaryDirectory(prefix="ewsdash-signers-") as scratch:
+        allowed = Path(scratch) / "allowed_signers"
+        allowed.write_text(signers.ssh.strip() + "\n")
+        config = ["-c", f"gpg.ssh.allowedSignersFile={allowed}"]
+        home = Path(scratch) / "gnupg"
+        home.mkdir(mode=0o700)
+        if signers.gpg.strip():
+            imported = subprocess.run(
+                ["gpg", "--homedir", str(home), "--batch", "--quiet", "--import"],
+                input=signers.gpg.encode(),
+                capture_output=True,
+                timeout=60,
+                env={"LC_ALL": "C", "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+            )
+            if imported.returncode != 0:
+                error = imported.stderr.decode(errors="replace").strip()[:300]
+                raise GitError(f"the configured GPG keys cannot be imported: {error}")
+        # An empty keyring of our own even without GPG keys: never the host's.
+        yield config, {"GNUPGHOME": str(home)}
+
+
+def unverified_commits(repo: GitRepo, base: str, tip: str, *, signers: Signers) -> list[str]:
+    """Commits in base..tip (merges aside) whose signature `git verify-commit` does not
+    accept from `signers` (SSH or GPG; checked offline)."""
     shas = repo.run("rev-list", "--no-merges", f"{base}..{tip}").split()
     if not shas:
         return []
-    with tempfile.NamedTemporaryFile("w", suffix=".allowed_signers") as signers:
-        signers.write(allowed_signers.strip() + "\n")
-        signers.flush()
-        config = ["-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={signers.name}"]
-        return [sha for sha in shas if _run_with(repo, [*config, "verify-commit", sha])[0] != 0]
+    with _verifying(signers) as (config, env):
+        return [
+            sha for sha in shas if _run_with(repo, [*config, "verify-commit", sha], env=env)[0] != 0
+        ]
+
+
+def tag_signatures(repo: GitRepo, tags: list[str], *, signers: Signers) -> dict[str, str]:
+    """Tag -> "" when `git verify-tag` accepts its signature from `signers`, else why not
+    ("not signed", "not an annotated tag", or "not signed by an allowed signer: ...")."""
+    if not tags:
+        return {}
+    found: dict[str, str] = {}
+    kinds = dict(
+        line.split(" ", 1)[::-1]
+        for line in repo.run(
+            "for-each-ref", "--format=%(objecttype) %(refname:lstrip=2)", "refs/tags/"
+        ).splitlines()
+        if " " in line
+    )
+    with _verifying(signers) as (config, env):
+        for tag in tags:
+            if kinds.get(tag) != "tag":
+                found[tag] = "not an annotated tag (a lightweight tag carries no signature)"
+                continue
+            status, _out, err = _run_with(
+                repo, [*config, "verify-tag", f"refs/tags/{tag}"], env=env
+            )
+            if status == 0:
+                found[tag] = ""
+            elif "no signature found" in err:
+                found[tag] = "not signed"
+            else:
+                last = [line for line in err.strip().splitlines() if line.strip()][-1:]
+                found[tag] = "not signed by an allowed signer" + (
+                    f": {last[0].strip()[:200]}" if last else ""
+                )
+    return found

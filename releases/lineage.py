@@ -38,7 +38,7 @@ Decisions the issue left open:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -85,6 +85,12 @@ class HistoryFacts:
     next_bump: str
     next_changelog: list[dict[str, Any]]
     backports: list[BackportFact]
+    # Tag -> "" (signed by an allowed signer) or why not; only the tags that were checked
+    # (releases.sync fills it where the repository requires signed tags).
+    tag_signatures: dict[str, str] = field(default_factory=dict)
+    # Patch ids this read computed (commit -> id, "" for a commit with no patch), for the
+    # caller to keep: a commit's patch id never changes.
+    learned_patch_ids: dict[str, str] = field(default_factory=dict)
 
 
 def read_history(
@@ -96,9 +102,11 @@ def read_history(
     development_head: str,
     known_release_commits: Mapping[str, str],
     no_release_types: frozenset[str] = versioning.NO_RELEASE_TYPES,
+    known_patch_ids: Callable[[], Mapping[str, str]] = dict,
 ) -> HistoryFacts:
     """Every release fact of the clone; `known_release_commits` (version -> commit) are
-    the releases already recorded on production, whose changelogs are not recomputed."""
+    the releases already recorded on production, whose changelogs are not recomputed;
+    `known_patch_ids` loads the patch ids computed before (called only when needed)."""
     tags = repo.tags()
     commit_tags = {t.name: t for t in tags if t.target_type == "commit"}
     ignored = [
@@ -146,7 +154,10 @@ def read_history(
         development_head=development_head,
         no_release_types=no_release_types,
     )
+    patch_ids = PatchIds(known_patch_ids)
+    backports = _backports(repo, development, production, on_production, patch_ids)
     return HistoryFacts(
+        learned_patch_ids=patch_ids.learned,
         releases=releases,
         not_semver_tags=ignored,
         tag_style=style,
@@ -156,7 +167,7 @@ def read_history(
         next_version=next_version,
         next_bump=bump,
         next_changelog=changelog,
-        backports=_backports(repo, development, production, on_production),
+        backports=backports,
     )
 
 
@@ -251,8 +262,27 @@ def _next_version(
     return str(proposal), bump, versioning.build_changelog(infos).to_list()
 
 
+@dataclass
+class PatchIds:
+    """`git patch-id --stable` of commits, each computed once: `load` gives those known
+    from earlier reads, `learned` collects those computed now."""
+
+    load: Callable[[], Mapping[str, str]]
+    learned: dict[str, str] = field(default_factory=dict)
+
+    def of(self, repo: GitRepo, shas: list[str]) -> dict[str, str]:
+        known = self.load()
+        missing = list(dict.fromkeys(sha for sha in shas if sha not in known))
+        self.learned.update(repo.patch_ids_of(missing))
+        return {sha: known.get(sha, self.learned.get(sha, "")) for sha in shas}
+
+
 def _backports(
-    repo: GitRepo, development: str, production: str, on_production: list[ReleaseFact]
+    repo: GitRepo,
+    development: str,
+    production: str,
+    on_production: list[ReleaseFact],
+    patch_ids: PatchIds,
 ) -> list[BackportFact]:
     lacking = repo.cherry_marked(development, production)
     items = [c for c in lacking if not c.is_merge]
@@ -276,7 +306,7 @@ def _backports(
             resolution[commit.sha] = ("cherry-pick", by)
     unresolved = [c for c in items if c.sha not in resolution]
     if unresolved:
-        resolution.update(_equal_patches_on_development(repo, development, unresolved))
+        resolution.update(_equal_patches_on_development(repo, development, unresolved, patch_ids))
     facts = []
     for commit in items:
         how, by = resolution.get(commit.sha, ("", ""))
@@ -295,35 +325,26 @@ def _backports(
 
 
 def _equal_patches_on_development(
-    repo: GitRepo, development: str, items: list[LogCommit]
+    repo: GitRepo, development: str, items: list[LogCommit], patch_ids: PatchIds
 ) -> dict[str, tuple[str, str]]:
     """Items with an equal patch anywhere on development.
 
     --cherry-mark only looks at what development has and production lacks, so a port
     that has since been promoted to production escapes it. Any commit on development
-    with an equal patch counts (that is the rule), and an equal patch touches the same
-    files, so git only diffs development's commits that touch the items' paths: cheap
-    on a long history. Four calls, and only when items are still open.
+    with an equal patch counts (that is the rule). Each commit's patch id is computed
+    once and kept (`patch_ids`): the first sync diffs every non-merge commit of
+    development, later ones only the commits development gained, so a re-sync costs a
+    `rev-list` and a lookup, not a `git log -p` of the whole branch.
     """
-    shas = [c.sha for c in items]
-    paths = sorted(repo.paths_touched(shas))
-    if not paths:
-        return {}  # only empty commits: no patch to compare
-    ours = repo.diffs(*shas, no_walk=True)
-    theirs = repo.diffs(f"refs/heads/{development}", paths=paths)
-    ids = repo.patch_ids(ours + "\n" + theirs)
+    on_branch = repo.run("rev-list", "--no-merges", f"refs/heads/{development}").split()
+    ids = patch_ids.of(repo, [c.sha for c in items] + on_branch)
     on_development: dict[str, str] = {}
-    for sha in _shas_in(theirs):
-        if sha in ids:
+    for sha in on_branch:  # newest first: the newest twin names the port
+        if ids[sha]:
             on_development.setdefault(ids[sha], sha)
     found = {}
     for commit in items:
-        twin = on_development.get(ids.get(commit.sha, ""))
+        twin = on_development.get(ids[commit.sha]) if ids[commit.sha] else None
         if twin:
             found[commit.sha] = ("patch-id", twin)
     return found
-
-
-def _shas_in(diffs: str) -> list[str]:
-    """The commits a `GitRepo.diffs` output lists, newest first."""
-    return [line[7:] for line in diffs.splitlines() if line.startswith("commit ")]

@@ -99,10 +99,26 @@ class Repository(models.Model):
         default=False,
         help_text="Promote only candidates whose commits carry a signature from an allowed signer",
     )
+    require_signed_tags = models.BooleanField(
+        default=False,
+        help_text="Check that release tags ewsdash did not make (pushed outside, imported) "
+        "carry a signature from an allowed signer; each release shows the result",
+    )
     allowed_signers = models.TextField(
         blank=True,
         help_text="SSH allowed signers (ssh-keygen's format), one per line: "
         'email namespaces="git" ssh-ed25519 AAAA…',
+    )
+    gpg_public_keys = models.TextField(
+        blank=True,
+        help_text="GPG public keys whose signatures count (ASCII-armored, as `gpg --armor "
+        "--export` prints them; any number)",
+    )
+    partial_clone = models.BooleanField(
+        default=False,
+        help_text="Cache clones without file contents (--filter=blob:none): each file is "
+        "fetched from the origin when first needed. For large histories; takes effect when "
+        "a host (re)builds its clone",
     )
     # The sandbox of its checks (monitoring.validation.sandbox), set by an admin.
     sandbox_mounts = models.TextField(
@@ -113,6 +129,11 @@ class Repository(models.Model):
     )
     sandbox_network = models.BooleanField(
         default=False, help_text="Whether its checks may use the network (off: no network)"
+    )
+    sign_tags = models.BooleanField(
+        default=False,
+        help_text="Sign release tags with ewsdash's attestation key (an SSH signature, "
+        "checked by `git verify-tag` with gpg.format=ssh)",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
@@ -155,6 +176,7 @@ class Repository(models.Model):
             ("acknowledge_incident", "Can acknowledge an incident"),
             ("start_drift_job", "Can start a drift job"),
             ("annotate_chart", "Can annotate a chart"),
+            ("record_outcomes", "Can record observed outcomes"),
         ]
 
     def __str__(self) -> str:
@@ -216,6 +238,9 @@ class Branch(models.Model):
     behind_production = models.PositiveIntegerField(default=0)
     ahead_of_development = models.PositiveIntegerField(default=0)
     behind_development = models.PositiveIntegerField(default=0)
+    # Development only: the commits it lacks of production are release merge commits that
+    # change no content (git.lacks_only_release_merges), so it is shown in sync.
+    behind_only_by_release_merges = models.BooleanField(default=False)
     first_seen_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     gone_at = models.DateTimeField(null=True, blank=True)
@@ -358,6 +383,10 @@ class Release(models.Model):
     changelog = models.JSONField(default=list, blank=True)
     on_production = models.BooleanField(default=False)
     tag_state = models.CharField(max_length=10, choices=TagState.choices, default=TagState.OK)
+    # Where the repository requires signed tags: when the tag's signature was checked
+    # (`git verify-tag` against the allowed signers) and, if it failed, why.
+    signature_checked_at = models.DateTimeField(null=True, blank=True)
+    signature_problem = models.TextField(blank=True)
     origin_commit = models.CharField(
         max_length=64, blank=True, help_text="Where the tag points now, when it moved"
     )
@@ -389,6 +418,36 @@ class Release(models.Model):
     @property
     def other_tags(self) -> list[str]:
         return [name for name in self.tags if name != self.tag]
+
+
+class AttestationKey(models.Model):
+    """A public key ewsdash has signed attestations with, kept after rotation so that
+    older attestations stay verifiable (their envelopes name it by `keyid`)."""
+
+    keyid = models.CharField(max_length=100, unique=True, help_text="SHA256:… fingerprint")
+    public_key = models.TextField(help_text="OpenSSH public key line")
+    first_used_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.keyid
+
+
+class ReleaseAttestation(models.Model):
+    """The signed in-toto bundle of one release (releases.attestations): stored once in
+    the artifact store by its sha256, and pushed to the origin as `git_ref`."""
+
+    release = models.OneToOneField(Release, on_delete=models.PROTECT, related_name="attestation")
+    operation = models.ForeignKey(
+        "Operation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    bundle = models.ForeignKey("monitoring.Artifact", on_delete=models.PROTECT, related_name="+")
+    keyid = models.CharField(max_length=100)
+    git_ref = models.TextField()
+    git_commit = models.CharField(max_length=64, help_text="The commit git_ref points at")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"attestation of {self.release}"
 
 
 class ReleaseLine(models.Model):
@@ -754,11 +813,31 @@ class GitHubAccount(models.Model):
 # -- git writes as operations, and what moved without ewsdash ---------------------------------
 
 
+class PatchId(models.Model):
+    """A cache: `git patch-id --stable` of one commit of a repository ("" when the commit
+    has no patch). Commits never change, so an entry is never stale; the back-port
+    ledger's equal-patch check (releases.lineage) computes each commit's once."""
+
+    repository = models.ForeignKey(Repository, on_delete=models.PROTECT, related_name="+")
+    commit = models.CharField(max_length=64)
+    patch_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["repository", "commit"], name="one_patch_id_per_commit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commit[:10]}: {self.patch_id[:10] or 'no patch'}"
+
+
 class OperationKind(models.TextChoices):
     PROMOTE = "promote", "promotion"
     ROLLBACK = "rollback", "rollback"
     HOTFIX_CUT = "hotfix_cut", "hotfix branch"
     BACK_MERGE = "back_merge", "merge production into development"
+    # Pushes nothing: the worker syncs, freezes the branch head and records the candidate.
+    CANDIDATE_CREATE = "candidate_create", "candidate creation"
 
 
 class OperationStatus(models.TextChoices):
@@ -837,6 +916,9 @@ class IncidentKind(models.TextChoices):
     PRODUCTION_MOVED_OUTSIDE = "production_moved_outside", "production moved outside ewsdash"
     RELEASE_TAG_MOVED = "release_tag_moved", "a release tag moved at the origin"
     RELEASE_TAG_DELETED = "release_tag_deleted", "a release tag was deleted at the origin"
+    # Realized skill (issue 18): the live release broke a declared floor, or scores
+    # significantly worse than the release it replaced (monitoring.skill_alerts).
+    SKILL_DEGRADED = "skill_degraded", "the live release's realized skill degraded"
 
 
 class IncidentResolution(models.TextChoices):

@@ -29,7 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ewsdash import queue
-from releases import forge_operations, git, operations, promotion
+from releases import candidates, forge_operations, git, operations, promotion
 from releases.access import require_permission
 from releases.audit import audit_record
 from releases.clones import clone_session
@@ -68,7 +68,14 @@ KINDS: dict[str, OperationKindSteps] = {
     OperationKind.BACK_MERGE: OperationKindSteps(
         operations.back_merge_plan, operations.back_merge_record
     ),
+    # Pushes nothing: `_candidate_create_run` carries it out, outside the clone session
+    # (the sync it starts takes the clone's lock itself).
+    OperationKind.CANDIDATE_CREATE: OperationKindSteps(
+        candidates.candidate_create_plan, candidates.candidate_create_not_recorded
+    ),
 }
+# Kinds that write nothing at the origin: a dead worker left nothing to find there.
+PUSHES_NOTHING = {OperationKind.CANDIDATE_CREATE}
 # A forge guards production (github mode): promotion and rollback go through its pull
 # requests (releases.forge_operations); the other kinds push as in direct mode.
 FORGE_KINDS: dict[str, OperationKindSteps] = {
@@ -148,6 +155,7 @@ def _settle(
     token: str | None = None,
     actor: Any = None,
     reconciled: str = "",
+    record: Callable[[Operation], str] | None = None,
 ) -> str:
     """Record the outcome, the kind's rows and the audit events, in one transaction.
 
@@ -169,7 +177,7 @@ def _settle(
         if result is not None:
             locked.result = result
         if outcome == OperationStatus.SUCCEEDED:
-            summary = steps.record(locked)
+            summary = (record or steps.record)(locked)
         else:
             if steps.fail is not None:
                 steps.fail(locked, error)
@@ -216,6 +224,8 @@ def operation_run(*, operation_id: int, worker: str | None = None) -> str:
             return operation_reconcile(operation=operation, actor=None)
         return f"operation #{operation_id} is {operation.status}; nothing to do"
     operation = _load(operation_id)
+    if operation.kind in PUSHES_NOTHING:
+        return _candidate_create_run(operation, token)
     steps = steps_for(operation)
     try:
         with clone_session(operation.repository) as repo:
@@ -243,6 +253,42 @@ def operation_run(*, operation_id: int, worker: str | None = None) -> str:
     return summary
 
 
+def _candidate_create_run(operation: Operation, token: str) -> str:
+    """Sync, freeze the branch head, then record the candidate and settle the operation in
+    one transaction: a worker dying before that commit leaves no candidate, and the
+    reaper fails the operation."""
+    params = operation.params
+    _beat(operation.pk, token, "syncing with the origin and reading the commits")
+    try:
+        frozen = candidates.candidate_freeze(
+            repository=operation.repository,
+            actor=operation.requested_by,
+            source_branch=params.get("source", ""),
+            version=params.get("version", ""),
+        )
+    except (git.GitError, ActionRefused) as error:
+        return _settle(operation.pk, outcome=OperationStatus.FAILED, error=str(error), token=token)
+    if not _beat(operation.pk, token, f"recording the candidate at {frozen.proposal.commit[:10]}"):
+        return f"operation #{operation.pk} lost its claim before recording"
+
+    def record(locked: Operation) -> str:
+        candidate = candidates.candidate_record(
+            repository=locked.repository, actor=locked.requested_by, frozen=frozen
+        )
+        locked.candidate = candidate
+        locked.result = {
+            "candidate": candidate.pk,
+            "commit": candidate.commit,
+            "version": candidate.version,
+        }
+        return (
+            f"candidate #{candidate.pk} ({candidate.version}) created at "
+            f"{candidate.commit[:10]}; staging validation is queued"
+        )
+
+    return _settle(operation.pk, outcome=OperationStatus.SUCCEEDED, token=token, record=record)
+
+
 def operation_reconcile(*, operation: Operation, actor: Any, force: bool = False) -> str:
     """Settle a running operation whose worker died, by what the origin shows.
 
@@ -264,6 +310,13 @@ def operation_reconcile(*, operation: Operation, actor: Any, force: bool = False
             f"{operation.heartbeat_at:%H:%M:%S} UTC and may still be pushing; it can be "
             f"reconciled once it has been silent for {stale_after()} s."
         )
+    who = f"its worker ({operation.claimed_by}) stopped"
+    if operation.kind in PUSHES_NOTHING:
+        # Its outcome and its rows commit together: not settled means nothing recorded.
+        how = f"{who} before it recorded anything; nothing was created"
+        return _settle(
+            operation.pk, outcome=OperationStatus.FAILED, error=how, actor=actor, reconciled=how
+        )
     finished: Plan | None = None
     with clone_session(operation.repository) as repo:
         repo.fetch()
@@ -279,7 +332,6 @@ def operation_reconcile(*, operation: Operation, actor: Any, force: bool = False
                 if finished.updates:
                     git.push_atomic(repo, finished.updates)
         landed = {ref: ref_landed(repo, ref, oid) for ref, oid in operation.planned.items()}
-    who = f"its worker ({operation.claimed_by}) stopped"
     if finished is not None:
         how = f"{who}; the forge shows its pull request merged: finished and recorded as done"
         summary = _settle(

@@ -18,7 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from releases import git, versioning
+from releases import attestations, git, versioning
 from releases.access import require_permission
 from releases.audit import audit_record
 from releases.candidates import existing_versions
@@ -190,13 +190,18 @@ def rollback_plan(operation: Operation, repo: git.GitRepo) -> Plan:
         when=now,
         tagger=git_identity(),
         message=f"Release {tag}: rollback to {target.tag}{undone}\n\n{message}",
+        sign=attestations.tag_signer(repository),
     )
+    tagged = attestations.Tagged(preview.version, tag, tag_object, commit, now)
+    attested, attestation = attestations.attestation_plan(operation, repo, tagged)
     return Plan(
         updates={
             f"refs/heads/{repository.production_branch}": commit,
             f"refs/tags/{tag}": tag_object,
+            **attested,
         },
         result={
+            "attestation": attestation,
             "version": preview.version,
             "tag": tag,
             "commit": commit,
@@ -253,6 +258,7 @@ def rollback_record(operation: Operation) -> str:
     Release.objects.filter(repository=repository, version__in=result["versions_undone"]).update(
         rolled_back_by=release
     )
+    attestations.attestation_record(operation, release)
     operation.result = {**result, "release_id": release.pk}
     audit_record(
         actor=actor,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 
-from releases import git, versioning
+from releases import attestations, git, versioning
 from releases.clones import clone_session, git_identity, person_identity
 from releases.errors import ActionRefused
 from releases.gates import gate_facts
@@ -60,7 +60,9 @@ def promotion_plan(operation: Operation, repo: git.GitRepo) -> Plan:
     if existing is not None:
         parents = repo.run("rev-list", "--parents", "-n", "1", existing).split()[1:]
         if candidate.commit in parents:
-            return Plan(updates={}, result={"commit": existing, "tag": tag})
+            result = {"commit": existing, "tag": tag}
+            found = attestations.attestation_found(repo, candidate.version)
+            return Plan(updates={}, result={**result, "attestation": found} if found else result)
         raise ActionRefused(f"The tag {tag} already exists at the origin.")
     production = git.ref_head(repo, f"refs/heads/{repository.production_branch}")
     if production is None:
@@ -90,13 +92,17 @@ def promotion_plan(operation: Operation, repo: git.GitRepo) -> Plan:
         message=promotion_tag_message(candidate, tag),
         tagger=git_identity(),
         when=now,
+        sign=attestations.tag_signer(repository),
     )
+    tagged = attestations.Tagged(candidate.version, tag, tag_object, merge, now)
+    attested, attestation = attestations.attestation_plan(operation, repo, tagged)
     return Plan(
         updates={
             f"refs/heads/{repository.production_branch}": merge,
             f"refs/tags/{tag}": tag_object,
+            **attested,
         },
-        result={"commit": merge, "tag": tag},
+        result={"commit": merge, "tag": tag, "attestation": attestation},
     )
 
 
@@ -141,6 +147,7 @@ def promotion_record(operation: Operation) -> str:
         },
     )
     locked.release = release
+    attestations.attestation_record(operation, release)
     candidate_transition(
         locked,
         S.RELEASED,

@@ -98,8 +98,10 @@ def candidate_detail(request: HttpRequest, name: str, pk: int) -> HttpResponse:
 @require_POST
 @refusals_as_messages
 def candidate_create(request: HttpRequest, name: str) -> HttpResponse:
+    """Records the intent and returns at once: a worker syncs with the origin and freezes
+    the branch head; the operation's page shows how far it got."""
     repository = access_repository(request, name, action="create_candidate")
-    candidate = candidates.candidate_create(
+    operation = candidates.candidate_request(
         repository=repository,
         actor=request.user,
         source_branch=request.POST.get("source", ""),
@@ -107,9 +109,10 @@ def candidate_create(request: HttpRequest, name: str) -> HttpResponse:
     )
     messages.success(
         request,
-        f"Candidate #{candidate.pk} ({candidate.version}) created; staging validation is queued.",
+        f"Candidate creation queued (operation #{operation.pk}): a worker reads "
+        f"{operation.params['source']} from the origin and starts its staging validation.",
     )
-    return redirect("candidate_detail", name=name, pk=candidate.pk)
+    return redirect("operation_detail", name=name, pk=operation.pk)
 
 
 def _candidate_done(request: HttpRequest, name: str, pk: int, message: str) -> HttpResponse:

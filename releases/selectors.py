@@ -260,6 +260,7 @@ def release_detail(*, repository: Repository, version: str) -> ReleaseDetail:
             "restores",
             "rolls_back",
             "rolled_back_by",
+            "attestation__bundle",
         )
         .first()
     )

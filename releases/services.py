@@ -47,6 +47,7 @@ def repository_create(
     forge_token_env: str = "EWSDASH_GITHUB_TOKEN",
     production_protected: bool = False,
     forge_reviews_approve: bool = False,
+    partial_clone: bool = False,
 ) -> Repository:
     """Register a governed repository: check the origin, clone it, save the row.
 
@@ -69,6 +70,7 @@ def repository_create(
         forge_token_env=forge_token_env,
         production_protected=production_protected,
         forge_reviews_approve=forge_reviews_approve,
+        partial_clone=partial_clone,
     )
     try:
         repository.full_clean()
@@ -78,7 +80,9 @@ def repository_create(
     dest = clone_dir(name)
     with git.clone_lock(dest):
         try:
-            repo = git.clone_bare(origin, dest, timeout=settings.EWSDASH_GIT_TIMEOUT)
+            repo = git.clone_bare(
+                origin, dest, timeout=settings.EWSDASH_GIT_TIMEOUT, partial=partial_clone
+            )
             check_required_branches(repository, {head.name for head in repo.branches()})
         except git.GitError as error:
             shutil.rmtree(dest, ignore_errors=True)
@@ -99,6 +103,7 @@ def repository_create(
                         "production_branch": production_branch,
                         "development_branch": development_branch,
                         "required_approvals": required_approvals,
+                        "partial_clone": partial_clone,
                     },
                 )
         except BaseException:
@@ -141,9 +146,13 @@ SETTINGS_FIELDS = {
     "production_protected",
     "forge_reviews_approve",
     "require_signed_commits",
+    "require_signed_tags",
     "allowed_signers",
+    "gpg_public_keys",
+    "partial_clone",
     "sandbox_mounts",
     "sandbox_network",
+    "sign_tags",
 }
 
 

@@ -28,6 +28,7 @@ from releases.models import (
     Branch,
     BranchKind,
     IncidentKind,
+    PatchId,
     PromotionCandidate,
     Release,
     ReleaseKind,
@@ -164,13 +165,40 @@ def _read_origin(repository: Repository, *, force: bool) -> OriginFacts | None:
             repo.fetch()
         heads, refused = _acceptable_branches(repo.branches())
         check_required_branches(repository, {head.name for head in heads})
+        history = _history_facts(repository, repo, heads)
+        patch_ids_keep(repository, history.learned_patch_ids)
+        history.tag_signatures = _tag_signatures(repository, repo, history)
         return OriginFacts(
             digest=digest,
             refused=refused,
             branches=_branch_facts(repository, repo, heads),
-            history=_history_facts(repository, repo, heads),
+            history=history,
             candidates=_candidate_facts(repository, repo, {h.name: h.head for h in heads}),
         )
+
+
+def _tag_signatures(
+    repository: Repository, repo: git.GitRepo, history: lineage.HistoryFacts
+) -> dict[str, str]:
+    """Where the repository requires signed tags: `git verify-tag` of every release tag
+    ewsdash did not make itself (imported, pushed outside it), against its SSH and GPG
+    signers. ewsdash's own tags are vouched for by the audit log instead."""
+    if not repository.require_signed_tags:
+        return {}
+    ours = set(
+        Release.objects.filter(repository=repository)
+        .exclude(kind=ReleaseKind.IMPORTED)
+        .values_list("tag", flat=True)
+    )
+    tags = sorted({fact.tag for fact in history.releases.values()} - ours)
+    try:
+        return git.tag_signatures(repo, tags, signers=signers_of(repository))
+    except git.GitError as error:  # unusable keys: every tag says so, the sync goes on
+        return {tag: f"not checked: {error}" for tag in tags}
+
+
+def signers_of(repository: Repository) -> git.Signers:
+    return git.Signers(ssh=repository.allowed_signers, gpg=repository.gpg_public_keys)
 
 
 def _acceptable_branches(
@@ -276,6 +304,7 @@ def _branch_facts(
                 "behind_production": previous.behind_production,
                 "ahead_of_development": previous.ahead_of_development,
                 "behind_development": previous.behind_development,
+                "behind_only_by_release_merges": previous.behind_only_by_release_merges,
                 "merged_by": previous.merged_by,
                 "merged_into": previous.merged_into,
                 "merge_checked": previous.merge_checked,
@@ -288,6 +317,9 @@ def _branch_facts(
                 "behind_production": behind_p,
                 "ahead_of_development": ahead_d,
                 "behind_development": behind_d,
+                "behind_only_by_release_merges": head.name == repository.development_branch
+                and behind_p > 0
+                and git.lacks_only_release_merges(repo, head.head, production),
                 # What releases/merges.py found stays while the branch's own head does
                 # not move; it re-checks on its own after this sync.
                 **(
@@ -325,6 +357,19 @@ def _history_facts(
         development_head=by_name[repository.development_branch],
         known_release_commits=dict(shipped.values_list("version", "commit")),
         no_release_types=settings.EWSDASH_NO_RELEASE_TYPES,
+        known_patch_ids=lambda: dict(
+            PatchId.objects.filter(repository=repository).values_list("commit", "patch_id")
+        ),
+    )
+
+
+def patch_ids_keep(repository: Repository, learned: dict[str, str]) -> None:
+    """Store the patch ids a read computed (a cache outside the sync's transaction: a
+    commit's patch id is true whatever the sync decides)."""
+    PatchId.objects.bulk_create(
+        [PatchId(repository=repository, commit=sha, patch_id=pid) for sha, pid in learned.items()],
+        batch_size=1000,
+        ignore_conflicts=True,
     )
 
 
@@ -514,6 +559,13 @@ def release_record_history(
     backports_record(repository=repository, history=history, releases=releases, actor=actor)
 
 
+def _signature_fields(history: lineage.HistoryFacts, tag: str, now: Any) -> dict[str, Any]:
+    """The release's signature columns from this sync's check of `tag` (none if unchecked)."""
+    if tag not in history.tag_signatures:
+        return {}
+    return {"signature_checked_at": now, "signature_problem": history.tag_signatures[tag]}
+
+
 def release_record_tags(
     *, repository: Repository, history: lineage.HistoryFacts, actor: Any, outcome: SyncOutcome
 ) -> dict[str, Release]:
@@ -529,8 +581,10 @@ def release_record_tags(
     for version, fact in history.releases.items():
         release = existing.get(version)
         if release is None:
+            signed = _signature_fields(history, fact.tag, now)
             created.append(
                 Release(
+                    **signed,
                     repository=repository,
                     version=version,
                     tag=fact.tag,
@@ -552,7 +606,11 @@ def release_record_tags(
             release.tag_state,
             release.origin_commit,
             release.changelog,
+            release.signature_problem,
+            release.signature_checked_at is None,
         )
+        for name, value in _signature_fields(history, fact.tag, now).items():
+            setattr(release, name, value)
         release.tag, release.tags = fact.tag, fact.tags
         if fact.commit == release.commit:
             if release.tag_state != TagState.OK:
@@ -573,6 +631,8 @@ def release_record_tags(
             release.tag_state,
             release.origin_commit,
             release.changelog,
+            release.signature_problem,
+            release.signature_checked_at is None,
         ):
             updated.append(release)
     for version, release in existing.items():
@@ -595,6 +655,8 @@ def release_record_tags(
                 "origin_commit",
                 "changelog",
                 "tag_changed_at",
+                "signature_checked_at",
+                "signature_problem",
                 "updated_at",
             ],
             batch_size=500,

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from releases import attestation_views as av
 from releases import operation_views as ov
 from releases import promotion_views as pv
 from releases import views
@@ -54,6 +55,12 @@ urlpatterns = [
     ),
     path("r/<slug:name>/releases/", views.release_list, name="release_list"),
     path("r/<slug:name>/releases/<str:version>/", views.release_detail, name="release_detail"),
+    path(
+        "r/<slug:name>/releases/<str:version>/attestation/",
+        av.release_attestation,
+        name="release_attestation",
+    ),
+    path("r/<slug:name>/releases/<str:version>/verify/", av.release_verify, name="release_verify"),
     path(
         "r/<slug:name>/releases/<str:version>/rollback/",
         pv.rollback_preview,

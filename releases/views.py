@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
-from releases import candidate_selectors, selectors, services
+from releases import attestations, candidate_selectors, selectors, services
 from releases.access import access_repository, require_reader
 
 
@@ -104,7 +104,12 @@ def release_list(request: HttpRequest, name: str) -> HttpResponse:
 def release_detail(request: HttpRequest, name: str, version: str) -> HttpResponse:
     repository = access_repository(request, name)
     detail = selectors.release_detail(repository=repository, version=version)
-    return render(request, "releases/release.html", {"repository": repository, "detail": detail})
+    context = {
+        "repository": repository,
+        "detail": detail,
+        "public_key": attestations.current_public_key(),
+    }
+    return render(request, "releases/release.html", context)
 
 
 @require_safe

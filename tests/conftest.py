@@ -189,13 +189,24 @@ def celery_worker_process(transactional_db, tmp_path):
     worker.stop()
 
 
+@pytest.fixture(scope="session")
+def attestation_key_file(tmp_path_factory):
+    """One attestation key for the session (making one per test costs a key generation)."""
+    from releases import signing
+
+    path = tmp_path_factory.mktemp("attestation") / "key"
+    signing.signing_key(path)
+    return path
+
+
 @pytest.fixture(autouse=True)
-def isolated_folders(settings, tmp_path):
+def isolated_folders(settings, tmp_path, attestation_key_file):
     """Each test clones into and writes artifacts under its own folders."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EWSDASH_CLONES_DIR = tmp_path / "clones"
     settings.EWSDASH_ARTIFACTS_DIR = tmp_path / "artifacts"
     settings.EWSDASH_AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.jsonl"
+    settings.EWSDASH_ATTESTATION_KEY = attestation_key_file
     # `make demo` and the image run collectstatic for the hashed manifest; tests
     # serve the source files as they are.
     settings.STORAGES = {

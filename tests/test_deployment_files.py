@@ -9,6 +9,13 @@ import pytest
 from tests.support.tools import require_tool
 
 BASE = Path(__file__).resolve().parent.parent
+# What an operator's .env file holds (never docker-compose.yml itself).
+COMPOSE_SECRETS = {
+    "DJANGO_SECRET_KEY": "compose-test",
+    "EWSDASH_AUDIT_KEY": "compose-test-audit-key-of-at-least-32-chars",
+    "EWSDASH_DB_OWNER_PASSWORD": "owner-secret",
+    "EWSDASH_DB_APP_PASSWORD": "app-secret",
+}
 
 
 def compose_config() -> dict:
@@ -16,7 +23,7 @@ def compose_config() -> dict:
     import yaml
 
     tool = require_tool("docker-compose", install="apt-get install -y docker-compose")
-    env = {**os.environ, "DJANGO_SECRET_KEY": "compose-test"}
+    env = {**os.environ, **COMPOSE_SECRETS}
     subprocess.run(
         [tool, "-f", "docker-compose.yml", "config", "-q"], cwd=BASE, env=env, check=True
     )
@@ -47,9 +54,11 @@ def test_compose_file_is_valid_and_complete():
         assert "/var/lib/ewsdash" in mounts, name
 
 
-def test_compose_refuses_to_start_without_a_secret_key():
+@pytest.mark.parametrize("missing", sorted(COMPOSE_SECRETS))
+def test_compose_refuses_to_start_without_each_secret(missing):
     tool = require_tool("docker-compose", install="apt-get install -y docker-compose")
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+    env = {**os.environ, **COMPOSE_SECRETS}
+    del env[missing]
     result = subprocess.run(
         [tool, "-f", "docker-compose.yml", "config", "-q"],
         cwd=BASE,
@@ -58,7 +67,37 @@ def test_compose_refuses_to_start_without_a_secret_key():
         text=True,
     )
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert missing in result.stderr
+
+
+def test_compose_takes_every_secret_from_the_environment_never_a_literal():
+    text = (BASE / "docker-compose.yml").read_text()
+    for value in COMPOSE_SECRETS.values():
+        assert value not in text
+    for name in COMPOSE_SECRETS:
+        assert "${" + name + ":?" in text, name
+
+
+def test_compose_migrates_as_the_owner_and_runs_the_app_as_another_role():
+    services = compose_config()["services"]
+    owner = services["db"]["environment"]["POSTGRES_USER"]
+    migrate = services["migrate"]["environment"]
+    assert migrate["DATABASE_URL"].startswith(f"postgresql://{owner}:owner-secret@")
+    app_role = migrate["EWSDASH_DB_APP_ROLE"]
+    assert app_role and app_role != owner
+    assert services["db"]["environment"]["EWSDASH_DB_APP_ROLE"] == app_role
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith(f"postgresql://{app_role}:app-secret@"), name
+        assert env["EWSDASH_AUDIT_KEY"] == COMPOSE_SECRETS["EWSDASH_AUDIT_KEY"], name
+    init = [m for m in services["db"]["volumes"] if "docker-entrypoint-initdb.d" in str(m)]
+    assert init, "the db service must create the application role"
+
+
+def test_the_init_script_creates_a_login_role_that_owns_nothing():
+    text = (BASE / "deploy" / "postgres-app-role.sh").read_text()
+    assert 'CREATE ROLE :"app_role" LOGIN' in text
+    assert "OWNER" not in text and "SUPERUSER" not in text
 
 
 @pytest.mark.parametrize("path", ["Dockerfile", "requirements.txt", "requirements-dev.txt"])

@@ -5,7 +5,7 @@ from pathlib import Path
 
 BASE = Path(__file__).resolve().parent.parent
 README = (BASE / "README.md").read_text()
-PACKAGES = ("ewsdash", "releases", "monitoring", "api", "notifications")
+PACKAGES = ("ewsdash", "releases", "monitoring", "api", "notifications", "accounts")
 
 
 def readme_section(title: str) -> str:

@@ -23,8 +23,10 @@ from releases.models import BackportItem
 from tests.conftest import CsrfClient
 from tests.drift_jobs.drift_job_factories import done_drift_job
 from tests.monitoring_pages.factories import drift_job_id, drift_result_id, history_candidate_id
+from tests.notifications.factories import sent_delivery
 from tests.promotion.factories import (
     active_freeze,
+    attested_release,
     failed_candidate,
     open_incident,
     running_operation,
@@ -42,6 +44,18 @@ def admins_token() -> int:
     name = f"matrix-{ApiToken.objects.count()}"
     token_create(user=admin, name=name)
     return ApiToken.objects.get(user=admin, name=name).pk
+
+
+def a_secret() -> int:
+    """A secret of the pipeline's (its ciphertext is not read by these requests)."""
+    from monitoring.models import RepositorySecret
+    from releases.models import Repository
+
+    repository = Repository.objects.get(name="pipeline")
+    count = RepositorySecret.objects.count()
+    return RepositorySecret.objects.create(
+        repository=repository, name=f"MATRIX_{count}", ciphertext="not-read"
+    ).pk
 
 
 def open_backport() -> int:
@@ -105,6 +119,10 @@ MATRIX: dict[str, Row] = {
     ),
     # Signing out is a POST, and ends on the sign-in page.
     "logout": Row(get=WRONG_METHOD, post=Expect(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN), public=True),
+    # Single sign-on's two addresses, open to everyone (GET only): 404 while no identity
+    # provider is configured, as here (with one: tests/sso/, tests/browser/test_journey_sso.py).
+    "oidc_authenticate": Row(get=Expect(*[404] * 5), post=Expect(*[405] * 5), public=True),
+    "oidc_callback": Row(get=Expect(*[404] * 5), post=Expect(*[405] * 5), public=True),
     # Pages: every role reads.
     "overview": Row(
         get=Expect(LOGIN, 302, 302, 302, 302), post=WRONG_METHOD
@@ -116,6 +134,9 @@ MATRIX: dict[str, Row] = {
     "candidate_detail": page(name=P, pk=validated_candidate),
     "release_list": page(name=P),
     "release_detail": page(name=P, version="1.0.0"),
+    # A release's signed attestation: every role downloads it and has it verified.
+    "release_attestation": page(name=P, version=attested_release),
+    "release_verify": page(name=P, version=attested_release),
     "monitoring_home": page(name=P),
     "validation_run_detail": page(name=P, run_id=finished_run),
     "drift_job_list": page(name=P),
@@ -142,6 +163,8 @@ MATRIX: dict[str, Row] = {
     "validation_run_cancel": action(RM_AND_ADMIN, name=P, run_id=running_run),
     "validation_run_rerun": action(RM_AND_ADMIN, name=P, run_id=finished_run),
     "drift_job_start": action(ANALYST_RM_AND_ADMIN, name=P),
+    # On a repository other than the demo, allowed roles are told why not (a redirect).
+    "skill_demo_publish": action(ANALYST_RM_AND_ADMIN, name=P),
     "candidate_create": action(RM_AND_ADMIN, name=P),
     "candidate_approve": action(RM_AND_ADMIN, name=P, pk=validated_candidate),
     "candidate_reject": action(RM_AND_ADMIN, name=P, pk=validated_candidate),
@@ -159,6 +182,12 @@ MATRIX: dict[str, Row] = {
     # Refused for now (its worker still reports; no reason given), back to the page: 302.
     "operation_reconcile": action(ADMIN_ONLY, name=P, pk=running_operation),
     "incident_acknowledge": action(ADMIN_ONLY, name=P, pk=open_incident),
+    # Secrets for checks (issue 17): admins only, pages and actions.
+    "repository_secrets": Row(
+        get=Expect(LOGIN, 403, 403, 403, 200), post=WRONG_METHOD, kwargs={"name": P}
+    ),
+    "repository_secret_set": action(ADMIN_ONLY, name=P),
+    "repository_secret_delete": action(ADMIN_ONLY, name=P, pk=a_secret),
     # Your own API tokens (the API's operations have their own generated matrix of role x
     # token scope: tests/api/test_api_permissions.py).
     "api_token_list": page(),
@@ -166,6 +195,15 @@ MATRIX: dict[str, Row] = {
     "api_token_create": Row(get=WRONG_METHOD, post=Expect(LOGIN, 400, 400, 400, 400)),
     # Only your own token: another user's (the admin's) is a 404.
     "api_token_revoke": action(Expect(LOGIN, 404, 404, 404, 302), pk=admins_token),
+    # Your own notification settings: every role reads and saves its own (an empty form
+    # turns every e-mail off).
+    "notification_preferences": page(),
+    "notification_preferences_save": action(Expect(LOGIN, 302, 302, 302, 302)),
+    # Deliveries: admins only (they show channels failing); redeliver is audited.
+    "delivery_list": Row(get=Expect(LOGIN, 403, 403, 403, 200), post=WRONG_METHOD),
+    "delivery_redeliver": action(ADMIN_ONLY, pk=sent_delivery),
+    # The header's "waiting for you" count, fetched by every page.
+    "waiting_count": page(),
     # Webhooks answer to a signature, never to a session: unsigned is 401 for everyone
     # (signed requests: tests/api/test_webhooks.py).
     "github_webhook": Row(

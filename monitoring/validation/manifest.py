@@ -8,10 +8,15 @@ blocking).
 
 Fields every check has
     ``name``      unique slug: lower-case letters, digits, ``-`` and ``_``, at most 63 chars.
-    ``kind``      ``command``, ``inference``, ``schema``, ``performance`` or ``drift``.
+    ``kind``      ``command``, ``inference``, ``schema``, ``performance``, ``drift`` or
+                  ``external``.
     ``required``  ``true`` (default) or ``false``.
     ``timeout``   ``"90s"``, ``"10m"``, ``"1h"`` or an integer number of seconds.
                   Default ``"10m"``, at most ``"2h"``.
+    ``secrets``   (a check with ``run`` only) the repository's secrets its command gets, as
+                  environment variables of the same names: ``["VIEWSER_TOKEN"]``.
+    ``network``   (a check with ``run`` only) ``true``: its command needs the network; it
+                  gets it only where an admin allowed it for the repository.
 
 Kinds and their own fields (each kind is a module of ``kinds/`` that reads them)
     ``command``      ``run`` (required): a shell line; passes when it exits with status 0.
@@ -46,6 +51,9 @@ Kinds and their own fields (each kind is a module of ``kinds/`` that reads them)
     ``drift``        ``predictions`` (required unless taken from ``from``), ``columns`` (list
                      of column names; default: every ``pred_*`` column) and ``options`` (a
                      table handed as is to the drift engine).
+    ``external``     runs nothing: its result (status, summary, log, files) is reported
+                     through the API; ``predictions`` / ``metrics`` name files the report
+                     must upload (``{artifacts}/...``); ``deadline`` (default ``"24h"``).
 
 Files written by one check, read by another
     Every check gets its own empty artifacts folder, ``{artifacts}`` in its fields. A check
@@ -73,7 +81,8 @@ patterns and placeholders are in ``patterns.py``.
 
 Commands run with ``/bin/sh -c`` in the candidate's worktree, in their own process group,
 with the time limit, a bounded log and an environment that carries no ewsdash secret
-(``EWSDASH_ARTIFACTS`` and ``EWSDASH_WORKTREE`` are set).
+(``EWSDASH_ARTIFACTS`` and ``EWSDASH_WORKTREE`` are set), only the repository's secrets
+named in ``secrets``.
 
 Example::
 
@@ -127,7 +136,25 @@ _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _DURATION = re.compile(r"\s*(\d+)\s*(s|m|h)\s*")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
 
-_COMMON = ("name", "kind", "required", "timeout")
+_COMMON = ("name", "kind", "required", "timeout", "secrets", "network")
+# An environment variable name a secret is handed to a check as (issue 17).
+SECRET_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+# Variables ewsdash sets for every command: a secret may not take their place.
+RESERVED_NAMES = frozenset(
+    {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "USER", "PYTHONUNBUFFERED"}
+)
+
+
+def secret_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a secret (an environment variable of the command), or None."""
+    if not SECRET_NAME.fullmatch(name):
+        return (
+            f"invalid secret name {name!r} (upper-case letters, digits and _, starting with a "
+            "letter, at most 64)"
+        )
+    if name in RESERVED_NAMES or name.startswith("EWSDASH_"):
+        return f"{name} is set by ewsdash for every command; name the secret otherwise"
+    return None
 
 
 class ManifestError(ValueError):
@@ -182,6 +209,9 @@ class CheckSpec:
     abs_tolerance: float = 0.0
     directions: tuple[tuple[str, Any], ...] = ()  # a sense word or a target number
     options: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=True)
+    secrets: tuple[str, ...] = ()  # the repository's secrets its command gets, by name
+    network: bool = False  # its command needs the network (and the admin must allow it)
+    deadline_s: int | None = None  # external: how long its result may take to arrive
     line: int | None = field(default=None, compare=False)
 
     @property
@@ -220,6 +250,11 @@ class CheckSpec:
             "required": self.required,
             "timeout": self.timeout_s,
         }
+        # Written only when set, so manifests stored before issue 17 read back the same.
+        if self.secrets:
+            out["secrets"] = list(self.secrets)
+        if self.network:
+            out["network"] = True
         kind = get_kind(self.kind)
         for key in kind.fields:
             value = kind.field_value(self, key)
@@ -441,7 +476,10 @@ def _build_check(
             )
             raise fail(problem, "from")
 
+    secrets, network = _secrets_and_network(table, run, fail)
     values: dict[str, Any] = {
+        "secrets": secrets,
+        "network": network,
         "name": name,
         "kind": kind,
         "required": required,
@@ -457,7 +495,8 @@ def _build_check(
     values.update(check_kind.parse(table, source=source))
 
     spec = CheckSpec(**values)
-    if spec.from_check is None and spec.run is None and spec.pattern is not None:
+    filled = check_kind.fills_own_folder
+    if spec.from_check is None and spec.run is None and spec.pattern is not None and not filled:
         if spec.pattern.startswith("{artifacts}"):
             assert check_kind.pattern_field is not None  # spec.pattern is read from it
             raise fail(
@@ -466,6 +505,25 @@ def _build_check(
                 check_kind.pattern_field,
             )
     return spec
+
+
+def _secrets_and_network(
+    table: CheckTable, run: str | None, fail: Any
+) -> tuple[tuple[str, ...], bool]:
+    """``secrets`` (environment variable names) and ``network``: only for a command."""
+    names = table.get("secrets", list, 'a list of secret names, like ["VIEWSER_TOKEN"]', [])
+    for item in names:
+        problem = secret_name_problem(item) if isinstance(item, str) else "not a string"
+        if problem is not None:
+            raise fail(f'{problem} (secrets lists names, like ["VIEWSER_TOKEN"])', "secrets")
+    if len(set(names)) != len(names):
+        raise fail("a secret is named twice", "secrets")
+    network = table.get("network", bool, "true or false", False)
+    if run is None and names:
+        raise fail("secrets are handed to a command; this check runs none", "secrets")
+    if run is None and network:
+        raise fail("network is for a command; this check runs none", "network")
+    return tuple(names), network
 
 
 def _check_run_placeholders(run: str, known: Sequence[str], fail: Any) -> None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from releases import candidates, services, sync
+from releases import candidates, operation_runner, services, sync
 from releases.gates import approve_refusal, gate_facts, gates, promote_refusal
 from releases.models import AuditEvent, PromotionCandidate
 from tests.promotion.conftest import make_promotable
@@ -24,8 +24,28 @@ def repo(world, users):
 def created(repo, api_client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         response = api_client("rm-ana").post_json(BASE, {})
-    assert response.status_code == 201, response.content
-    return PromotionCandidate.objects.get(pk=response.json()["id"])
+    assert response.status_code == 202, response.content
+    operation_runner.operation_run(operation_id=response.json()["id"])
+    body = (
+        api_client("viewer", "read")
+        .get(f"/api/v1/repositories/pipeline/operations/{response.json()['id']}")
+        .json()
+    )
+    assert body["status"] == "succeeded", body
+    return PromotionCandidate.objects.get(pk=body["candidate"])
+
+
+def test_creating_returns_the_queued_operation_at_once(
+    repo, api_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = api_client("rm-ana").post_json(BASE, {"source": "development"})
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["kind"], body["status"], body["candidate"]) == ("candidate_create", "queued", None)
+    assert body["params"] == {"source": "development", "version": ""}
+    assert len(enqueued(callbacks)) == 1
+    assert not PromotionCandidate.objects.exists()
 
 
 @pytest.fixture
@@ -41,7 +61,9 @@ def test_it_creates_a_candidate_as_the_tokens_user_and_audits_it(created):
     assert created.created_by.username == "rm-ana"
     # This repository declares no validation: the run fails at once ("no validation declared").
     assert created.status == "validation_failed"
-    event = AuditEvent.objects.get(action="candidate.created")
+    assert AuditEvent.objects.get(action="candidate.created").actor_name == "rm-ana"
+    # The request recorded the intent; the worker created it on the same person's behalf.
+    event = AuditEvent.objects.get(action="operation.queued")
     assert event.actor_name == "rm-ana"
     assert event.payload["via"].startswith("api token test-")
 

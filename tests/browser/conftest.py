@@ -99,8 +99,17 @@ SCREENSHOTS = (
 
 
 def shoot(page, name: str) -> None:
-    """Save the page's picture (the README's, under `make screenshots`)."""
+    """Save the page's picture (the README's, under `make screenshots`), every chart
+    drawn (charts.js draws those below the fold only as they come near)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    plots = page.locator(".plot[data-figure]")
+    for i in range(plots.count()):
+        plots.nth(i).scroll_into_view_if_needed()
+    if plots.count():
+        page.wait_for_function(
+            "[...document.querySelectorAll('.plot[data-figure]')].every(el => el.dataset.drawn)"
+        )
+        page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 

@@ -29,12 +29,19 @@ def test_a_stale_approval_returns_to_the_candidate_and_says_why(browser_page, hi
     assert "You created this candidate" in page.inner_text("[data-testid=approve-refusal]")
     assert page.locator("[data-testid=promote]").is_disabled()
     assert "Approvals: 0 of 2" in page.inner_text("[data-testid=promote-refusal]")
+    # Its creator may withdraw it.
+    assert page.locator("[data-testid=cancel-candidate]").is_enabled()
     page.click("text=Sign out")
 
     # rm-ana opens it; meanwhile the admin cancels it; her approval comes back to this page.
     sign_in(page, "rm-ana")
     page.goto(url)
     assert page.locator("[data-testid=approve]").is_enabled()
+    # Cancel is not hers to press: shown disabled, with the reason beside it.
+    assert page.locator("[data-testid=cancel-candidate]").is_disabled()
+    assert "Only the candidate's creator or an admin can cancel it." in page.inner_text(
+        "[data-testid=cancel-refusal]"
+    )
     candidates.candidate_cancel(candidate=candidate, actor=users["admin"])
     page.click("[data-testid=approve]")
     page.wait_for_selector(".messages")
@@ -104,6 +111,9 @@ def test_model_health_opens_on_data_every_step_then_one(browser_page, users, reg
     assert "v2.5.0 ★" in page.inner_text("[data-testid=live-release]")
     assert page.inner_text("[data-testid=tolerance]") == "5% relative"
     assert page.inner_text("[data-testid=detail-heading]").startswith("Step 1 in detail")
+    # The detail charts are below the fold: drawn as the reader scrolls to them.
+    page.locator("#plot-metric-crps-1").scroll_into_view_if_needed()
+    page.wait_for_selector("#plot-metric-crps-1 .main-svg")
     traces = page.evaluate(
         "() => document.getElementById('plot-metric-crps-1').data.map(t => [t.name, t.x])"
     )
@@ -162,10 +172,10 @@ def test_deciding_beside_the_evidence(browser_page, users, registered):
 
     sign_in(page, "admin")
     page.goto("/monitoring/pipeline/health/")
+    page.locator("#plot-metric-crps-1").scroll_into_view_if_needed()
     page.wait_for_selector("#plot-metric-crps-1 .main-svg")
     asked = []
     page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
-    page.locator("#plot-metric-crps-1").scroll_into_view_if_needed()
     x, y = page.evaluate(POINT_AT, ["plot-metric-crps-1", "1.0.0"])
     page.mouse.move(x, y)
     page.mouse.click(x, y)

@@ -12,7 +12,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def drawn(page, testid: str):
-    """The chart's plot once plotly has drawn it (charts.js marks it)."""
+    """The chart's plot once plotly has drawn it (charts.js marks it), scrolled to as a
+    reader would: charts below the fold are drawn as they come near."""
+    page.locator(f"[data-testid=chart-{testid}]").scroll_into_view_if_needed()
     plot = page.locator(f"[data-testid=chart-{testid}] .plot[data-drawn='1']")
     plot.wait_for()
     return plot
@@ -53,6 +55,10 @@ def test_analyst_reads_health_drift_and_a_comparison(browser_page, users, regist
     page.click(f"[data-testid=drift-job-table] >> text=#{history.jobs[0].pk}")
     drawn(page, "heatmap")
     page.click("[data-testid=drift-result-table] >> text=pred_draws")
+    page.wait_for_selector("[data-testid=chart-distribution] .plot[data-drawn='1']")
+    # The charts below the fold wait until the reader scrolls near them.
+    page.wait_for_load_state("load")
+    assert page.locator("[data-testid=chart-months] .plot[data-drawn]").count() == 0
     drawn(page, "units-steps")
     drawn(page, "months")
     shoot(page, "drift-column")

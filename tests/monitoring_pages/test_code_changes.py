@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from monitoring.code_changes import code_changes
-from releases import sync
+from releases import git, sync
 from releases.models import Branch, Release
 from tests.promotion.factories import make_candidate
 
@@ -72,3 +72,22 @@ def test_the_compare_page_shows_them_for_a_candidate(changed, login):
     assert "purple_alien</span>: shadow → <b>deployed</b>" in html
     assert '<span class="add">+    &quot;n_estimators&quot;: 400,</span>' in html
     assert 'data-path="models/purple_alien/configs/config_hyperparameters.py"' in html
+
+
+def test_the_answer_for_two_commits_is_read_from_git_once(changed, monkeypatch):
+    """Two commits never change: the compare page's second view runs no git (the reads
+    were ~20 git calls, most of that page's server time)."""
+    repository, production, development = changed
+    calls = []
+    run = git.GitRepo.run
+    monkeypatch.setattr(
+        git.GitRepo, "run", lambda self, *a, **k: calls.append(a) or run(self, *a, **k)
+    )
+    first = code_changes(repository=repository, base=production, tip=development)
+    assert first.error == "" and first.files and calls
+    calls.clear()
+    assert code_changes(repository=repository, base=production, tip=development) is first
+    assert calls == []
+    # The answer is per pair of commits: another pair is read.
+    assert code_changes(repository=repository, base=development, tip=production) is not first
+    assert calls

@@ -20,3 +20,29 @@ def smtp():
 def mail_channel(smtp, db, settings):
     settings.EWSDASH_PUBLIC_URL = "https://ews.example.org"
     return Channel.objects.create(name="release managers", url=smtp.channel_url())
+
+
+@pytest.fixture
+def receiver():
+    from tests.support.receiver import Receiver
+
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
+SECRET = "a-webhook-secret-of-32-characters"
+
+
+@pytest.fixture
+def webhook(receiver, users, repo):  # noqa: F811 (the fixture)
+    """A webhook on the pipeline repository, made as an admin makes it (audited)."""
+    from notifications import services
+    from notifications.models import Webhook
+
+    return services.webhook_save(
+        webhook=Webhook(name="ops", url=receiver.url("/ews"), repository=repo),
+        actor=users["admin"],
+        created=True,
+        secret=SECRET,
+    )

@@ -31,6 +31,7 @@ def test_approvers_see_what_they_may_approve_and_creators_what_theirs_waits_for(
     assert f"/r/pipeline/candidates/{candidate.pk}/" in ben
     ana = panel(login, "rm-ana")  # its creator may not approve it
     assert "Candidates you may approve" not in ana and "waits for approvals" in ana
+    assert "blocked by Approvals: 0 of 2" in ana  # the gate that blocks it, named
     assert "Candidates you may approve" in panel(login, "admin")
     assert panel(login, "viewer") == "" and panel(login, "analyst") == ""
 

@@ -1,12 +1,17 @@
 """A real Celery worker delivers the outbox to a real SMTP server, retrying a server that
-was down until it is up, and sending each message once."""
+was down until it is up, and sending each message once; and to a webhook receiver that
+answered 500 first."""
 
+import hashlib
+import hmac
 import time
 
 import pytest
 
-from notifications.models import Channel, Delivery, DeliveryStatus
+from notifications import services
+from notifications.models import Channel, Delivery, DeliveryStatus, Webhook
 from tests.promotion.conftest import waive
+from tests.support.receiver import Receiver
 from tests.support.smtp import SmtpServer, free_port
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -53,3 +58,33 @@ def test_the_worker_retries_a_mail_server_that_was_down_and_sends_once(
         assert len(server.mailbox.messages) == 1
     finally:
         server.stop()
+
+
+def test_the_worker_retries_a_webhook_that_answered_500_and_signs_both_tries(
+    candidate, users, fast_retries, celery_worker_process
+):
+    secret = "a-secret-for-the-real-worker"
+    receiver = Receiver(statuses=[500]).start()
+    try:
+        services.webhook_save(
+            webhook=Webhook(name="ops", url=receiver.url()),
+            actor=users["admin"],
+            created=True,
+            secret=secret,
+        )
+        waive(candidate, users)
+        failed, accepted = receiver.wait_for(2, timeout=60)
+        sent = poll(
+            lambda: Delivery.objects.filter(status=DeliveryStatus.SENT).first(),
+            what="the webhook delivery marked sent",
+        )
+        assert (failed.answered, accepted.answered) == (500, 200)
+        for request in (failed, accepted):
+            digest = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
+            assert request.headers["X-Ewsdash-Signature-256"] == f"sha256={digest}"
+            assert request.headers["X-Ewsdash-Delivery"] == str(sent.pk)
+        assert sent.attempts == 2 and sent.attempt_log[0]["error"].startswith("HTTP 500")
+        time.sleep(1.5)
+        assert len(receiver.requests) == 2  # delivered once, after one retry
+    finally:
+        receiver.stop()

@@ -132,3 +132,28 @@ def open_incident() -> int:
         previous_commit="b" * 40,
         detail="moved by hand",
     ).pk
+
+
+def attested_release() -> str:
+    """Release 1.0.0 with an attestation row and a stored bundle (unsigned: for page and
+    permission tests; real ones are made by promotions, tests/promotion/test_attestations.py)."""
+    import tempfile
+    from pathlib import Path
+
+    from monitoring.artifacts import artifact_store
+    from releases.models import Release, ReleaseAttestation
+
+    release = Release.objects.get(repository__name="pipeline", version="1.0.0")
+    if not ReleaseAttestation.objects.filter(release=release).exists():
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl") as scratch:
+            scratch.write('{"payloadType": "application/vnd.in-toto+json"}\n')
+            scratch.flush()
+            bundle = artifact_store(Path(scratch.name))
+        ReleaseAttestation.objects.create(
+            release=release,
+            bundle=bundle,
+            keyid="SHA256:none",
+            git_ref="refs/ewsdash/attestations/1.0.0",
+            git_commit="0" * 40,
+        )
+    return release.version

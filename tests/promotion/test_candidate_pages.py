@@ -100,30 +100,44 @@ def test_a_refused_action_shows_its_reason_and_changes_nothing(validated, login)
     assert not validated.approvals.exists()
 
 
-def test_creating_from_the_page_goes_to_the_new_candidate(
+def test_creating_from_the_page_follows_its_operation_to_the_new_candidate(
     repo, login, django_capture_on_commit_callbacks
 ):
+    from releases import operation_runner
+    from releases.models import Operation
+
     client = login("rm-ana")
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post_form(
             reverse("candidate_create", kwargs={"name": "pipeline"}),
             {"source": "development", "version": ""},
         )
-    candidate = PromotionCandidate.objects.get()
+    operation = Operation.objects.get()
     assert response["Location"] == reverse(
-        "candidate_detail", kwargs={"name": "pipeline", "pk": candidate.pk}
+        "operation_detail", kwargs={"name": "pipeline", "pk": operation.pk}
     )
+    operation_runner.operation_run(operation_id=operation.pk)
+    candidate = PromotionCandidate.objects.get()
+    html = client.get(response["Location"]).content.decode()
+    link = reverse("candidate_detail", kwargs={"name": "pipeline", "pk": candidate.pk})
+    assert f'data-testid="operation-candidate" href="{link}"' in html
 
 
-def test_a_bad_version_override_is_refused_on_the_page(repo, login):
+def test_a_bad_version_override_fails_its_operation_with_the_reason(repo, login):
+    from releases import operation_runner
+    from releases.models import Operation
+
     client = login("rm-ana")
-    list_url = reverse("candidate_list", kwargs={"name": "pipeline"})
-    response = client.post_form(
+    client.post_form(
         reverse("candidate_create", kwargs={"name": "pipeline"}),
-        {"source": "development", "version": "0.1.0", "next": list_url},
-        follow=True,
+        {"source": "development", "version": "0.1.0"},
     )
-    assert "lower" in response.content.decode()
+    operation = Operation.objects.get()
+    operation_runner.operation_run(operation_id=operation.pk)
+    html = client.get(
+        reverse("operation_detail", kwargs={"name": "pipeline", "pk": operation.pk})
+    ).content.decode()
+    assert 'data-status="failed"' in html and "lower" in html
     assert not PromotionCandidate.objects.exists()
 
 
@@ -195,3 +209,30 @@ def test_the_candidate_page_lists_regressions_worst_first_logs_closed(users, reg
     assert "lr_bright_sky" in first_row and "crps" in first_row and "regressed" in first_row
     assert re.search(r'<details\s+data-testid="log-details">', html)
     assert 'open data-testid="log-details"' not in html
+
+
+def test_cancel_is_shown_disabled_to_a_release_manager_who_did_not_create_it(validated, login):
+    html = page(login("rm-ben"), validated)
+    refusal = "Only the candidate&#x27;s creator or an admin can cancel it."
+    assert f'data-testid="cancel-candidate" disabled title="{refusal}"' in html
+    assert f'data-testid="cancel-refusal">{refusal}<' in html
+    # Reject and re-run are usable now: no refusal beside them.
+    assert 'data-testid="reject"' in html and 'data-testid="reject-refusal"' not in html
+    assert re.search(r'data-testid="rerun-validation"\s*>Re-run validation<', html)
+    assert 'data-testid="rerun-refusal"' not in html
+
+
+def test_reject_rerun_and_cancel_are_shown_disabled_during_a_promotion(validated, login):
+    PromotionCandidate.objects.filter(pk=validated.pk).update(status="promoting")
+    validated.refresh_from_db()
+    html = page(login("rm-ana"), validated)
+    reject = "The promotion is under way; it cannot be rejected now."
+    assert f'data-testid="reject-open" disabled title="{reject}"' in html
+    assert f'data-testid="reject-refusal">{reject}<' in html
+    assert 'data-testid="reject"' not in html  # no reason field, no form to submit
+    rerun = "Validation cannot start again while promoting."
+    assert f'data-testid="rerun-validation" disabled title="{rerun}"' in html
+    assert f'data-testid="rerun-refusal">{rerun}<' in html
+    cancel = "The promotion is under way; it cannot be cancelled now."
+    assert f'data-testid="cancel-candidate" disabled title="{cancel}"' in html
+    assert f'data-testid="cancel-refusal">{cancel}<' in html

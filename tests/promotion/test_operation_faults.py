@@ -7,6 +7,7 @@ hooks stand in for a slow or remote server: `pre-receive` runs before any ref mo
 
 import os
 import stat
+import subprocess
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from django.urls import reverse
 
 from releases import candidates, operation_runner, sync
-from releases.models import AuditEvent, Incident, Operation, Release
+from releases.models import AuditEvent, Incident, Operation, PromotionCandidate, Release
 from tests.promotion.conftest import make_promotable, waive
 from tests.support.worker import wait_for
 
@@ -166,3 +167,93 @@ def test_sigkill_after_the_push_landed_is_finished_by_the_reaper(
     assert operation_runner.operations_reap_stale()["reconciled"] == []
     assert "nothing to do" in operation_runner.operation_run(operation_id=operation.pk)
     assert Release.objects.filter(version="1.1.0").count() == 1
+
+
+def slow_upload_pack(repository, marker: Path, seconds: int) -> None:
+    """The origin answers every fetch and ls-remote `seconds` late (git runs this command
+    as the origin's upload-pack), and says it was asked (the marker file)."""
+    from releases.clones import clone_dir
+
+    command = f"touch {marker}; sleep {seconds}; git-upload-pack"
+    subprocess.run(
+        ["git", "config", "remote.origin.uploadpack", command],
+        cwd=clone_dir(repository.name),
+        check=True,
+    )
+
+
+def test_creating_a_candidate_against_a_slow_origin_returns_at_once(
+    registered, users, world, login, tmp_path, celery_worker_process
+):
+    marker = tmp_path / "fetch-started"
+    slow_upload_pack(registered, marker, 5)
+    development = world.origin_git("rev-parse", "development").strip()
+    client = login("rm-ana")
+
+    started = time.monotonic()
+    response = client.post_form(
+        reverse("candidate_create", kwargs={"name": "pipeline"}), {"source": "development"}
+    )
+    elapsed = time.monotonic() - started
+    assert response.status_code == 302
+    assert elapsed < 2.5, f"the request took {elapsed:.1f} s"  # each fetch takes 5 s
+    print(f"\ncandidate request against a 5 s origin: {elapsed * 1000:.0f} ms")
+    operation = Operation.objects.get(kind="candidate_create")
+    assert response["Location"] == reverse(
+        "operation_detail", kwargs={"name": "pipeline", "pk": operation.pk}
+    )
+    assert not PromotionCandidate.objects.exists()
+
+    wait_for(marker.exists, timeout=60, message="the worker never asked the origin")
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-status="running"' in page and 'hx-trigger="every 2s"' in page
+    assert "syncing with the origin" in page
+
+    wait_for(
+        lambda: Operation.objects.get(pk=operation.pk).status == "succeeded",
+        timeout=90,
+        message="the candidate was not created",
+    )
+    candidate = PromotionCandidate.objects.get()
+    assert candidate.commit == development and candidate.validation_run is not None
+    operation.refresh_from_db()
+    assert operation.candidate == candidate and operation.result["candidate"] == candidate.pk
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-testid="operation-candidate"' in page and 'hx-trigger="every 2s"' not in page
+    assert AuditEvent.objects.filter(action="candidate.created").count() == 1
+
+
+def test_a_candidate_creation_whose_worker_died_is_failed_by_the_reaper(
+    registered, users, world, tmp_path, settings, celery_worker_process
+):
+    marker = tmp_path / "fetch-started"
+    slow_upload_pack(registered, marker, 120)
+    operation = candidates.candidate_request(repository=registered, actor=users["rm-ana"])
+    wait_for(marker.exists, timeout=60, message="the worker never asked the origin")
+    celery_worker_process.kill()
+
+    settings.EWSDASH_OPERATION_STALE_AFTER = 0
+    outcome = operation_runner.operations_reap_stale()
+
+    assert outcome["reconciled"] == [operation.pk]
+    operation.refresh_from_db()
+    assert operation.status == "failed" and operation.reconciled
+    assert "before it recorded anything; nothing was created" in operation.error
+    assert not PromotionCandidate.objects.exists()
+    assert AuditEvent.objects.filter(action="operation.reconciled").count() == 1
+
+
+def test_a_candidate_creation_the_origin_refuses_fails_with_the_reason(
+    registered, users, world, celery_worker_process
+):
+    operation = candidates.candidate_request(
+        repository=registered, actor=users["rm-ana"], source_branch="hotfix/never-pushed"
+    )
+    wait_for(
+        lambda: Operation.objects.get(pk=operation.pk).status == "failed",
+        timeout=60,
+        message="the operation did not fail",
+    )
+    operation.refresh_from_db()
+    assert operation.error == "There is no branch 'hotfix/never-pushed' at the origin."
+    assert not PromotionCandidate.objects.exists()

@@ -212,6 +212,7 @@ def test_the_network_is_off_unless_an_admin_allows_it(registered, world, no_enqu
                 "network",
                 f"python -c \"import socket; socket.create_connection(('127.0.0.1', "
                 f"{listener.port}), timeout=5); print('CONNECTED')\"",
+                extra="network = true",  # declared; whether it is there is the admin's call
             ),
             message=f"ci: network {allowed}",
         )
@@ -222,9 +223,9 @@ def test_the_network_is_off_unless_an_admin_allows_it(registered, world, no_enqu
         assert check.status == "passed", check.log
         assert listener.accepted == 1
     else:
-        assert check.status == "failed"
-        assert "CONNECTED" not in check.log
-        assert "Connection refused" in check.log or "unreachable" in check.log
+        # Issue 17: a check that declares the network where it is not allowed is refused.
+        assert check.status == "error"
+        assert "declares network = true" in check.summary
         assert listener.accepted == 0
 
 

@@ -51,6 +51,7 @@ class WorkerProcess:
             "EWSDASH_CLONES_DIR": str(settings.EWSDASH_CLONES_DIR),
             "EWSDASH_ARTIFACTS_DIR": str(settings.EWSDASH_ARTIFACTS_DIR),
             "EWSDASH_AUDIT_ANCHOR_FILE": str(settings.EWSDASH_AUDIT_ANCHOR_FILE),
+            "EWSDASH_ATTESTATION_KEY": str(settings.EWSDASH_ATTESTATION_KEY),
             **self.extra_env,
         }
 

@@ -115,8 +115,8 @@ def test_a_registered_kind_refuses_fields_it_does_not_declare(toy: LineCountKind
         parse_manifest(TOY_MANIFEST.replace("STEPS", "3") + "tolerance = 0.1\n")
     assert caught.value.field == "tolerance"
     assert caught.value.problem == (
-        "unknown field for a line-count check (allowed: files, from, kind, name, required, "
-        "run, steps, timeout)"
+        "unknown field for a line-count check (allowed: files, from, kind, name, network, "
+        "required, run, secrets, steps, timeout)"
     )
 
 
@@ -132,8 +132,8 @@ def test_an_unknown_kind_is_refused_naming_the_registered_ones(toy: LineCountKin
         text = TOY_MANIFEST.replace("STEPS", "3")
         parse_manifest(text.replace('kind = "line-count"', 'kind = "line-counts"'))
     assert caught.value.problem == (
-        'unknown kind "line-counts" (expected one of command, drift, inference, line-count, '
-        "performance, schema)"
+        'unknown kind "line-counts" (expected one of command, drift, external, inference, '
+        "line-count, performance, schema, skill)"
     )
 
 
@@ -153,7 +153,15 @@ def test_a_registered_kind_round_trips(toy: LineCountKind) -> None:
 
 
 def test_the_registry_holds_the_built_in_kinds() -> None:
-    assert KIND_NAMES == ("command", "drift", "inference", "performance", "schema")
+    assert KIND_NAMES == (
+        "command",
+        "drift",
+        "external",
+        "inference",
+        "performance",
+        "schema",
+        "skill",
+    )
     assert all(get_kind(name).name == name for name in KIND_NAMES)
     with pytest.raises(KeyError):
         get_kind("line-count")
@@ -170,6 +178,8 @@ def test_each_kind_says_what_it_outputs_and_whether_it_compares_with_production(
         "schema": ("file", False, "files"),
         "performance": ("metrics", True, "metrics"),
         "drift": ("predictions", True, "predictions"),
+        "external": ("predictions", False, "predictions"),
+        "skill": ("predictions", True, "predictions"),
     }
 
 
@@ -221,7 +231,28 @@ columns = ["pred_lr_ged_sb"]
 required = false
 timeout = 900
 options = { alpha = 0.01 }
+
+[[check]]
+name = "remote-run"
+kind = "external"
+predictions = "{artifacts}/*.parquet"
+metrics = "{artifacts}/metrics.json"
+deadline = "48h"
+
+[[check]]
+name = "skill"
+kind = "skill"
+from = "inference"
+outcomes = "{artifacts}/outcomes.parquet"
+unit = "country_id"
+time = "month_id"
+scores = ["CRPS", "MSLE", "twCRPS"]
+alpha = 0.1
+threshold = 10
+floors = [{ metric = "MSLE", beat = "zeros" }, { metric = "CRPS", beat = "last" }]
 """
+# Kinds added after the registry (they have no stored form from before it).
+LATER_KINDS = {"skill"}
 
 # FULL as Manifest.to_dict wrote it before the kinds had a registry: runs store this.
 STORED_BEFORE_THE_REGISTRY: dict[str, Any] = {
@@ -293,6 +324,16 @@ STORED_BEFORE_THE_REGISTRY: dict[str, Any] = {
             "columns": ["pred_lr_ged_sb"],
             "options": {"alpha": 0.01},
         },
+        # Added with the external kind (issue 17); the forms above are unchanged.
+        {
+            "name": "remote-run",
+            "kind": "external",
+            "required": True,
+            "timeout": 600,
+            "predictions": "{artifacts}/*.parquet",
+            "metrics": "{artifacts}/metrics.json",
+            "deadline": 172800,
+        },
     ],
 }
 
@@ -315,14 +356,18 @@ def test_every_kind_round_trips_with_all_its_fields(kind: str) -> None:
     assert again.check(spec.name).to_dict() == spec.to_dict()
 
 
+def _older(manifest: Manifest) -> Manifest:
+    return Manifest(manifest.path, tuple(c for c in manifest.checks if c.kind not in LATER_KINDS))
+
+
 def test_the_stored_form_is_unchanged_to_the_key_order() -> None:
-    written = parse_manifest(FULL).to_dict()
+    written = _older(parse_manifest(FULL)).to_dict()
     assert json.dumps(written) == json.dumps(STORED_BEFORE_THE_REGISTRY)
 
 
 def test_manifests_stored_before_the_registry_still_load() -> None:
     manifest = Manifest.from_dict(STORED_BEFORE_THE_REGISTRY)
-    assert manifest == parse_manifest(FULL)
+    assert manifest == _older(parse_manifest(FULL))
     assert manifest.to_dict() == STORED_BEFORE_THE_REGISTRY
 
 

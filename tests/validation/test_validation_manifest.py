@@ -111,7 +111,7 @@ def test_unknown_kind_names_file_line_check_field() -> None:
     error = error_of(text)
     assert str(error) == (
         'ewsdash.toml, line 9, check "inference", field "kind": unknown kind "inferense" '
-        "(expected one of command, drift, inference, performance, schema)"
+        "(expected one of command, drift, external, inference, performance, schema, skill)"
     )
     assert (error.line, error.check, error.field) == (9, "inference", "kind")
 

@@ -12,7 +12,7 @@ from releases.errors import ActionRefused
 
 class Command(BaseCommand):
     help = (
-        "Personal API tokens: `token create USERNAME --name NAME [--scope read|write]` "
+        "Personal API tokens: `token create USERNAME --name NAME [--scope read|write|report]` "
         "prints the token once (the last word of the last line); `token list USERNAME`; "
         "`token revoke USERNAME NAME`."
     )

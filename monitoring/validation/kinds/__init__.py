@@ -12,18 +12,22 @@ from __future__ import annotations
 from .base import CheckKind, JudgeContext, OutputKind
 from .command import COMMAND
 from .drift import DRIFT
+from .external import EXTERNAL
 from .inference import INFERENCE
 from .performance import PERFORMANCE
 from .schema import SCHEMA
+from .skill import SKILL
 
 __all__ = [
     "COMMAND",
     "DRIFT",
+    "EXTERNAL",
     "INFERENCE",
     "KINDS",
     "KIND_NAMES",
     "PERFORMANCE",
     "SCHEMA",
+    "SKILL",
     "CheckKind",
     "JudgeContext",
     "OutputKind",
@@ -38,6 +42,8 @@ KINDS: dict[str, CheckKind] = {
         SCHEMA,
         PERFORMANCE,
         DRIFT,
+        EXTERNAL,
+        SKILL,
     )
 }
 # The names of the kinds above, sorted (as error messages list them).

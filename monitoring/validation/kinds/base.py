@@ -82,6 +82,8 @@ class JudgeContext:
     baseline_ref: Mapping[str, Any] | None = None
     no_baseline_note: str = ""
     refusal: str | None = None
+    # An external check's report: {"status": ..., "summary": ...} (kinds/external.py).
+    reported: Mapping[str, Any] | None = None
 
 
 class CheckKind(abc.ABC):
@@ -93,6 +95,8 @@ class CheckKind(abc.ABC):
     pattern_field: str | None = None
     output_kind: OutputKind = "file"
     compares_with_production: bool = False
+    # Its own {artifacts} is filled without a command of its own (an external report).
+    fills_own_folder: bool = False
 
     def parse(self, table: CheckTable, *, source: CheckSpec | None) -> dict[str, Any]:
         """``CheckSpec`` values of this kind's own fields (not ``run`` nor ``from``)."""

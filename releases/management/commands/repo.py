@@ -53,6 +53,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Approving pull-request reviews by linked GitHub accounts count as approvals",
         )
+        add.add_argument(
+            "--partial-clone",
+            action="store_true",
+            help="Cache clones without file contents (--filter=blob:none); see README",
+        )
         add.add_argument("--no-sync", action="store_true", help="Register without the first sync")
         sync = sub.add_parser("sync", help="Fetch the origin and record its branches.")
         sync.add_argument("name")
@@ -80,6 +85,7 @@ class Command(BaseCommand):
                 forge_token_env=options["forge_token_env"],
                 production_protected=options["production_protected"],
                 forge_reviews_approve=options["forge_reviews_approve"],
+                partial_clone=options["partial_clone"],
             )
         except ActionRefused as error:
             raise CommandError(str(error)) from None

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("releases", "0016_merge_20261204_0732"),
+        ("releases", "0022_merge_20261204_0939"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

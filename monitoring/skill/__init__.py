@@ -1,0 +1,1 @@
+"""Realized skill: forecasts (posterior draws) scored against outcomes. No Django import."""
