@@ -50,6 +50,8 @@ def test_a_candidate_is_released_through_its_pull_request(
     sign_in(page, "rm-ana")
     page.goto("/r/pipeline/candidates/")
     page.click("text=Freeze head as candidate")
+    # A worker freezes it (an operation); its page then links the candidate.
+    page.click("[data-testid=operation-candidate]", timeout=120_000)
     page.wait_for_selector("[data-testid=candidate-status]")
     candidate_url = page.url
     reload_until(page, "a[data-testid=pull-request]")
