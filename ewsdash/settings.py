@@ -404,6 +404,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.skill_ledger_update_all",
         "schedule": float(EWSDASH_SKILL_INTERVAL),
     },
+    "backports-flag-overdue": {
+        "task": "releases.tasks.backports_flag_overdue",
+        "schedule": 3600.0,
+    },
     "deliveries-resend-due": {
         "task": "notifications.tasks.deliveries_resend_due",
         "schedule": float(EWSDASH_REAPER_INTERVAL),

@@ -108,6 +108,14 @@ CATALOGUE: dict[str, CatalogueEvent] = {
         "analysts and release managers",
         (ANALYST, RELEASE_MANAGER, ADMIN),
     ),
+    "backport.overdue": CatalogueEvent(
+        "backport_overdue",
+        "{repository}: back-port overdue: {object}",
+        "Merge production into development or cherry-pick it, or decide (with a reason) that "
+        "development does not take it.",
+        "release managers",
+        MANAGERS,
+    ),
     "incident.opened": CatalogueEvent(
         "incident_opened",
         "{repository}: incident: {object}",

@@ -176,10 +176,14 @@ def _manifest_check(sources: Sources, release: dict, result: Verification) -> No
     manifest = release["manifest"]
     spec = f"{manifest.get('commit')}:{manifest.get('path')}"
     data = git.read_file_at(sources.repo, str(manifest.get("commit")), str(manifest.get("path")))
-    blob = git.blob_id(sources.repo, spec) if data is not None else None
-    held = data is not None and blob == manifest.get("gitBlob")
-    held = held and data is not None and _sha256(data) == manifest.get("sha256")
-    result.add("manifest", held, spec if held else f"{spec} does not have the attested digest")
+    if manifest.get("gitBlob") is None:  # attested as absent (a run without a manifest)
+        absent = data is None
+        result.add("manifest", absent, f"{spec}: none, as attested" if absent else f"{spec} exists")
+    else:
+        blob = git.blob_id(sources.repo, spec) if data is not None else None
+        held = data is not None and blob == manifest.get("gitBlob")
+        held = held and data is not None and _sha256(data) == manifest.get("sha256")
+        result.add("manifest", held, spec if held else f"{spec} does not have the attested digest")
     parsed = sources.manifest_parsed((release.get("validationRun") or {}).get("id"))
     if parsed is not None:
         same = parsed == manifest.get("parsedSha256")

@@ -6,11 +6,13 @@ Each runs in one transaction with its audit event.
 from __future__ import annotations
 
 import shutil
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ewsdash import queue
@@ -19,7 +21,7 @@ from releases.access import require_permission
 from releases.audit import audit_record
 from releases.clones import clone_dir
 from releases.errors import ActionRefused
-from releases.models import BackportItem, BackportResolution, Repository
+from releases.models import AuditEvent, BackportItem, BackportResolution, Repository
 from releases.sync import check_required_branches
 
 
@@ -237,3 +239,48 @@ def backport_wont(*, repository: Repository, item_id: int, actor: Any, reason: s
             payload={"commit": item.commit, "subject": item.subject[:200], "reason": item.reason},
         )
     return item
+
+
+def backports_flag_overdue(*, now: datetime | None = None) -> int:
+    """Record `backport.overdue` once for every open back-port item that has waited longer
+    than BackportItem.STALE_AFTER_DAYS (since its release, else its commit), so the people
+    who can merge it into development hear of it. Returns how many were flagged."""
+    limit = (now or timezone.now()) - timedelta(days=BackportItem.STALE_AFTER_DAYS)
+    released_long_ago = Q(release__tagged_at__lt=limit)
+    unreleased_long_ago = Q(release__tagged_at=None, committed_at__lt=limit)
+    overdue = BackportItem.objects.filter(
+        released_long_ago | unreleased_long_ago,
+        resolved_at=None,
+        repository__archived_at=None,
+    )
+    flagged = 0
+    for item_id in overdue.values_list("pk", flat=True):
+        with transaction.atomic():
+            item = (
+                BackportItem.objects.select_for_update()
+                .select_related("repository", "release")
+                .filter(pk=item_id, resolved_at=None)
+                .first()
+            )
+            already = AuditEvent.objects.filter(
+                action="backport.overdue",
+                object_type=BackportItem._meta.label,
+                object_id=str(item_id),
+            ).exists()
+            if item is None or already:
+                continue
+            audit_record(
+                actor=None,
+                action="backport.overdue",
+                obj=item,
+                repository=item.repository,
+                payload={
+                    "commit": item.commit,
+                    "subject": item.subject[:200],
+                    "release": item.release.version if item.release else None,
+                    "since": item.pending_since,
+                    "days": BackportItem.STALE_AFTER_DAYS,
+                },
+            )
+            flagged += 1
+    return flagged

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from ewsdash.celery import app
-from releases import candidates, forge, forge_reviews, merges, operation_runner, sync
+from releases import candidates, forge, forge_reviews, merges, operation_runner, services, sync
 from releases.errors import ActionRefused
 from releases.models import AuditEvent, Forge, PromotionCandidate, Repository
 
@@ -84,6 +84,12 @@ def candidate_create(*, repository_id: int, username: str, source_branch: str = 
 def candidates_catch_up() -> str:
     """Validating candidates whose run finished while the follow-up was lost."""
     return f"{candidates.candidates_catch_up()} runs followed up"
+
+
+@app.task(name="releases.tasks.backports_flag_overdue")
+def backports_flag_overdue() -> str:
+    """Tell release managers of back-ports waiting longer than a week (once each)."""
+    return f"{services.backports_flag_overdue()} back-ports overdue"
 
 
 @app.task(name="releases.tasks.candidate_gates_publish")

@@ -293,9 +293,14 @@ def test_a_moved_tag_is_detected(world, users, no_enqueue, tmp_path):
     assert failed(report) == ["subject", "tag object"]
     subject = next(f for f in report["findings"] if f["what"] == "subject")
     assert release.commit in subject["detail"]
-    # Online, once the cache clone has fetched the moved tag.
+    # Online, once the cache clone has fetched the moved tag; the text report names both.
     result = attestation_verify.attestation_verify(release=release, fetch=True)
     assert [f.what for f in result.failures] == ["subject", "tag object"]
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as leaving:
+        call_command("release", "verify", "pipeline", "1.1.0", stdout=out)
+    assert leaving.value.code == 1
+    assert "pipeline 1.1.0: does NOT hold (subject; tag object)." in out.getvalue()
 
 
 def test_the_wrong_key_is_detected(world, users, no_enqueue, tmp_path):

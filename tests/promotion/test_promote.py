@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from releases import candidates, freezes, operation_runner, promotion, sync
+from releases import attestation_verify, candidates, freezes, operation_runner, promotion, sync
 from releases.clones import clone_dir
 from releases.errors import ActionRefused
 from releases.models import AuditEvent, PromotionCandidate, Release
@@ -87,7 +87,14 @@ def test_a_redelivered_task_after_the_push_finishes_the_record(
     approved.refresh_from_db()
     merge, tag = promotion.promotion_merge_and_tag(candidate=approved)
     assert operation_runner.promotion_run(candidate_id=approved.pk).startswith("released v1.1.0")
-    assert Release.objects.get(version="1.1.0").commit == merge
+    release = Release.objects.get(version="1.1.0")
+    assert release.commit == merge
+    # The attestation the dead worker pushed is recorded from the origin, and holds.
+    assert release.attestation.git_commit == world.origin_git(
+        "rev-parse", "refs/ewsdash/attestations/1.1.0"
+    )
+    verified = attestation_verify.attestation_verify(release=release)
+    assert verified.ok, verified.failures
 
 
 def test_a_double_promote_is_refused(approved, users, django_capture_on_commit_callbacks):
