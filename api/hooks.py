@@ -8,18 +8,29 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from api.models import WebhookDelivery
+from ewsdash import queue
 from releases import services
-from releases.models import Repository
+from releases.models import PromotionCandidate, Repository
+from releases.workflow import OPEN
 
 # Deliveries are remembered this long; GitHub redelivers on request within days.
 DELIVERY_MEMORY = timedelta(days=30)
 
 
 def webhook_accept(
-    *, source: str, delivery_id: str, repository: Repository, event: str, ref: str
+    *,
+    source: str,
+    delivery_id: str,
+    repository: Repository,
+    event: str,
+    ref: str,
+    pull_request: int | None = None,
 ) -> bool:
     """Record the delivery and queue a sync once committed; False (nothing done) when
-    this delivery id was taken before: a replay or a redelivery of a handled event."""
+    this delivery id was taken before: a replay or a redelivery of a handled event.
+
+    A review of `pull_request` also queues the gates of the open candidate it belongs
+    to: the worker reads the reviews (releases.forge_reviews) and republishes the status."""
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -37,4 +48,10 @@ def webhook_accept(
             actor=f"{source} webhook",
             payload={"event": event, "ref": ref, "delivery": delivery_id},
         )
+        if pull_request is not None:
+            reviewed = PromotionCandidate.objects.filter(
+                repository=repository, forge_pull_request=pull_request, status__in=OPEN
+            )
+            for candidate_id in reviewed.values_list("pk", flat=True):
+                queue.enqueue_on_commit(queue.CANDIDATE_GATES_PUBLISH, candidate_id=candidate_id)
     return True

@@ -63,6 +63,29 @@ class GitHubPullRequest(_Payload):
         return self.pull_request.head.ref
 
 
+class GitHubUser(_Payload):
+    login: str
+
+
+class GitHubReview(_Payload):
+    id: int
+    state: str
+    commit_id: str = Field(pattern=SHA)
+    user: GitHubUser | None = None
+
+
+class GitHubPullRequestReview(_Payload):
+    """`pull_request_review`: someone reviewed a pull request (it may count as an approval)."""
+
+    action: str
+    review: GitHubReview
+    pull_request: GitHubPullRequestBody
+    repository: GitHubRepository
+
+    def moved_ref(self) -> str:
+        return self.pull_request.head.ref
+
+
 class GitHubPing(_Payload):
     # GitHub's schema requires neither.
     zen: str | None = None
@@ -74,6 +97,7 @@ GITHUB_SYNC_EVENTS: dict[str, type[_Payload]] = {
     "create": GitHubRefChange,
     "delete": GitHubRefChange,
     "pull_request": GitHubPullRequest,
+    "pull_request_review": GitHubPullRequestReview,
 }
 
 

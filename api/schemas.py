@@ -100,6 +100,13 @@ class CandidateOut(Schema):
     updated_at: datetime
     validation_run: int | None = Field(..., alias="validation_run_id")
     release: str | None
+    pull_request: int | None = Field(
+        None, description="github mode: the number of its pull request into production"
+    )
+
+    @staticmethod
+    def resolve_pull_request(obj: Any) -> int | None:
+        return obj.forge_pull_request or None
 
     @staticmethod
     def resolve_created_by(obj: Any) -> str | None:

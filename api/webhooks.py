@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
 from api import hooks, signatures
-from api.payloads import GITHUB_SYNC_EVENTS, GitEvent, GitHubPing
+from api.payloads import GITHUB_SYNC_EVENTS, GitEvent, GitHubPing, GitHubPullRequestReview
 from api.problems import problem
 from releases.models import Repository
 
@@ -81,6 +81,9 @@ def github_webhook(request: HttpRequest, name: str) -> HttpResponse:
         repository=repository,
         event=event,
         ref=payload.moved_ref(),
+        pull_request=payload.pull_request.number
+        if isinstance(payload, GitHubPullRequestReview)
+        else None,
     )
     return _taken(accepted)
 

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from releases import identities, services
 from releases.errors import ActionRefused
-from releases.models import AuditEvent, Branch, GitIdentity, Repository
+from releases.models import AuditEvent, Branch, GitHubAccount, GitIdentity, Repository
 
 
 class RepositoryAddForm(forms.ModelForm):
@@ -65,6 +65,8 @@ class RepositoryChangeForm(forms.ModelForm):
             "forge",
             "forge_project",
             "forge_token_env",
+            "production_protected",
+            "forge_reviews_approve",
             "require_signed_commits",
             "require_signed_tags",
             "allowed_signers",
@@ -261,3 +263,46 @@ class GitIdentityAdmin(admin.ModelAdmin):
                 messages.error(request, f"{identity.email}: {error}")
             else:
                 messages.info(request, f"{identity.email} confirmed for {identity.user}.")
+
+
+@admin.register(GitHubAccount)
+class GitHubAccountAdmin(admin.ModelAdmin):
+    """Linking someone's GitHub login (their reviews may count as approvals) goes through
+    the audited service; unlinking is deleting the link, audited too."""
+
+    list_display = ["user", "github_login", "linked_by", "linked_at"]
+    search_fields = ["github_login", "user__username"]
+    fields = ["user", "github_login"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("auth.change_user")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("auth.change_user")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("auth.change_user")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("auth.view_user")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["user"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        try:
+            made = identities.github_login_set(
+                actor=request.user, user=obj.user, github_login=obj.github_login
+            )
+        except ActionRefused as error:
+            messages.error(request, str(error))
+            return
+        if made is not None:
+            obj.pk = made.pk
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        identities.github_login_set(actor=request.user, user=obj.user, github_login="")
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for account in queryset.select_related("user"):
+            self.delete_model(request, account)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+
 from monitoring.chart_selectors import deltas_between, performance_tolerance
 from monitoring.metric_deltas import MetricDelta
 from monitoring.selectors import RunPanel, run_panel
@@ -27,6 +29,7 @@ from releases.incidents import incidents_open
 from releases.models import (
     Approval,
     Branch,
+    Forge,
     FreezeWindow,
     Incident,
     Operation,
@@ -98,6 +101,7 @@ class CandidatePage:
     # Its metrics against production's run, worst first (the compare page's table).
     deltas: list[MetricDelta] = field(default_factory=list)
     operation: Operation | None = None  # the latest promote operation, with its progress
+    pull_request_url: str = ""  # github mode: the candidate's pull request on GitHub
 
     @property
     def regressions(self) -> list[MetricDelta]:
@@ -106,6 +110,17 @@ class CandidatePage:
     @property
     def ready(self) -> bool:
         return all(gate.ok for gate in self.gates)
+
+
+def pull_request_url(candidate: PromotionCandidate) -> str:
+    """The pull request's page on GitHub (github.com, or an Enterprise server's web root:
+    its API root without `/api/v3`); empty in direct mode or before it is open."""
+    repository = candidate.repository
+    if repository.forge != Forge.GITHUB or not candidate.forge_pull_request:
+        return ""
+    api = settings.EWSDASH_GITHUB_API_URL.rstrip("/")
+    web = "https://github.com" if api == "https://api.github.com" else api.removesuffix("/api/v3")
+    return f"{web}/{repository.forge_project}/pull/{candidate.forge_pull_request}"
 
 
 def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage:
@@ -140,6 +155,7 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
         operation=Operation.objects.filter(candidate=candidate).order_by("-pk").first(),
         finished=not is_open,
         deltas=_deltas(candidate),
+        pull_request_url=pull_request_url(candidate),
     )
 
 

@@ -39,12 +39,51 @@ class ForgeError(Exception):
     """The forge refused or could not be reached; the message says which and why."""
 
 
+@dataclass(frozen=True)
+class PullRequest:
+    """What ewsdash reads of a pull request."""
+
+    number: int
+    state: str  # open, closed
+    merged: bool
+    head_sha: str
+    merge_commit: str  # the merge commit once merged, else ""
+
+
+@dataclass(frozen=True)
+class Review:
+    """One pull-request review: who, what they said, and on which commit."""
+
+    id: int
+    login: str
+    state: str  # APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING
+    commit: str
+
+
 class ForgeClient(Protocol):
+    """What ewsdash asks of a forge. Another forge (GitLab: merge requests, commit
+    statuses, approvals) is another class with these methods; nothing else changes."""
+
     def commit_status(
         self, *, sha: str, state: str, description: str, context: str, target_url: str
     ) -> None: ...
 
     def pull_request_open(self, *, head: str, base: str, title: str, body: str) -> int: ...
+
+    def pull_request_get(self, number: int) -> PullRequest: ...
+
+    def pull_request_merge(self, number: int, *, sha: str, title: str, message: str) -> str:
+        """Merge with a merge commit, only while the head is `sha`; returns the merge commit."""
+        ...
+
+    def pull_request_reviews(self, number: int) -> list[Review]: ...
+
+    def branch_protected(self, branch: str) -> bool: ...
+
+
+def _refusal(error: GithubException) -> ForgeError:
+    message = error.message or (error.data or {}).get("message") or str(error.data)
+    return ForgeError(f"GitHub answered {error.status}: {message}")
 
 
 class GitHubForge:
@@ -67,8 +106,7 @@ class GitHubForge:
                 state=state, description=description, context=context, target_url=target_url
             )
         except GithubException as error:
-            message = error.message or (error.data or {}).get("message") or str(error.data)
-            raise ForgeError(f"GitHub answered {error.status}: {message}") from None
+            raise _refusal(error) from None
         except OSError as error:  # connection refused, DNS, timeout (requests' errors)
             raise ForgeError(f"GitHub could not be reached: {error}") from None
 
@@ -79,11 +117,70 @@ class GitHubForge:
                 base=base, head=head, title=title, body=body, maintainer_can_modify=False
             )
         except GithubException as error:
-            message = error.message or (error.data or {}).get("message") or str(error.data)
-            raise ForgeError(f"GitHub answered {error.status}: {message}") from None
+            raise _refusal(error) from None
         except OSError as error:
             raise ForgeError(f"GitHub could not be reached: {error}") from None
         return int(pull.number)
+
+    def pull_request_get(self, number: int) -> PullRequest:
+        """GET /repos/{owner}/{repo}/pulls/{pull_number}."""
+        try:
+            pull = self.github.get_repo(self.project).get_pull(number)
+            return PullRequest(
+                number=int(pull.number),
+                state=str(pull.state),
+                merged=bool(pull.merged),
+                head_sha=str(pull.head.sha),
+                merge_commit=str(pull.merge_commit_sha or "") if pull.merged else "",
+            )
+        except GithubException as error:
+            raise _refusal(error) from None
+        except OSError as error:
+            raise ForgeError(f"GitHub could not be reached: {error}") from None
+
+    def pull_request_merge(self, number: int, *, sha: str, title: str, message: str) -> str:
+        """PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge with a merge commit; GitHub
+        refuses (409) when the head is no longer `sha`."""
+        try:
+            pull = self.github.get_repo(self.project).get_pull(number)
+            status = pull.merge(
+                commit_title=title, commit_message=message, merge_method="merge", sha=sha
+            )
+        except GithubException as error:
+            raise _refusal(error) from None
+        except OSError as error:
+            raise ForgeError(f"GitHub could not be reached: {error}") from None
+        if not status.merged:
+            raise ForgeError(f"GitHub did not merge pull request #{number}: {status.message}")
+        return str(status.sha)
+
+    def pull_request_reviews(self, number: int) -> list[Review]:
+        """GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews (every page)."""
+        try:
+            pull = self.github.get_repo(self.project).get_pull(number)
+            return [
+                Review(
+                    id=int(review.id),
+                    login=str(review.user.login) if review.user else "",
+                    state=str(review.state),
+                    commit=str(review.commit_id or ""),
+                )
+                for review in pull.get_reviews()
+            ]
+        except GithubException as error:
+            raise _refusal(error) from None
+        except OSError as error:
+            raise ForgeError(f"GitHub could not be reached: {error}") from None
+
+    def branch_protected(self, branch: str) -> bool:
+        """GET /repos/{owner}/{repo}/branches/{branch}: its `protected` flag (readable with
+        the same token; the protection rules themselves need admin rights)."""
+        try:
+            return bool(self.github.get_repo(self.project).get_branch(branch).protected)
+        except GithubException as error:
+            raise _refusal(error) from None
+        except OSError as error:
+            raise ForgeError(f"GitHub could not be reached: {error}") from None
 
 
 def forge_token_env(repository: Repository) -> str:

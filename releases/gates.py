@@ -25,6 +25,7 @@ from releases.models import (
     BranchKind,
     CandidateKind,
     Decision,
+    Forge,
     FreezeWindow,
     GitIdentity,
     Incident,
@@ -416,6 +417,11 @@ def promote_refusal(candidate: PromotionCandidate, user: Any, facts: GateFacts) 
         return "Still missing: " + "; ".join(missing) + "."
     if candidate.status not in PROMOTABLE:  # every gate holds, the approvals just landed
         return f"A {_label(candidate)} candidate cannot be promoted yet; reload the page."
+    if candidate.repository.forge != Forge.DIRECT and not candidate.forge_pull_request:
+        return (
+            "Its pull request on GitHub is not open yet (see the audit log); ewsdash opens it "
+            "again at the next change of the gates."
+        )
     return None
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from releases.audit import audit_record
 from releases.errors import ActionRefused
-from releases.models import GitIdentity, normalise_email
+from releases.models import GitHubAccount, GitIdentity, normalise_email
 
 
 def _require_user_manager(actor: Any) -> None:
@@ -85,3 +85,39 @@ def confirmed_emails(user: Any) -> set[str]:
     if identities is None:
         identities = GitIdentity.objects.filter(user=user, confirmed_at__isnull=False)
     return {normalise_email(identity.email) for identity in identities}
+
+
+def github_login_set(*, actor: Any, user: Any, github_login: str) -> GitHubAccount | None:
+    """An admin links `user` to a GitHub login (empty: unlinks). Their approving reviews
+    may then count as approvals (releases.forge_reviews), under the same rules."""
+    _require_user_manager(actor)
+    login = github_login.strip().removeprefix("@")
+    with transaction.atomic():
+        current = GitHubAccount.objects.select_for_update().filter(user=user).first()
+        before = current.github_login if current else ""
+        if login == before:
+            return current
+        if not login:
+            assert current is not None
+            current.delete()
+            audit_record(
+                actor=actor, action="user.github_unlinked", obj=user, payload={"was": before}
+            )
+            return None
+        taken = GitHubAccount.objects.filter(github_login__iexact=login).exclude(user=user)
+        if taken.exists():
+            raise ActionRefused(f"@{login} is already linked to another account.")
+        account = current or GitHubAccount(user=user)
+        account.github_login, account.linked_by = login, actor
+        try:
+            account.full_clean(exclude=["user", "linked_by"])
+        except ValidationError as error:
+            raise ActionRefused(" ".join(error.messages)) from None
+        account.save()
+        audit_record(
+            actor=actor,
+            action="user.github_linked",
+            obj=user,
+            payload={"user": user.get_username(), "github_login": login, "was": before},
+        )
+    return account

@@ -4,7 +4,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -78,6 +78,16 @@ class Repository(models.Model):
         default="EWSDASH_GITHUB_TOKEN",
         validators=[validate_env_name],
         help_text="The environment variable holding the forge's API token",
+    )
+    production_protected = models.BooleanField(
+        default=False,
+        help_text="Production is a protected branch on the forge: rollbacks go through a pull "
+        "request (github mode also asks GitHub)",
+    )
+    forge_reviews_approve = models.BooleanField(
+        default=False,
+        help_text="Approving pull-request reviews on the frozen commit, by people whose GitHub "
+        "account is linked to their ewsdash account, count as approvals (same rules)",
     )
     version_file = models.CharField(
         max_length=500,
@@ -767,6 +777,37 @@ class GitIdentity(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+
+class GitHubAccount(models.Model):
+    """A person's GitHub login, linked to their account by an admin: their pull-request
+    reviews may then count as approvals (releases.forge_reviews)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="github_account"
+    )
+    github_login = models.CharField(
+        max_length=39,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$",
+                "A GitHub login: letters, digits and single hyphens, at most 39 characters.",
+            )
+        ],
+    )
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    linked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # GitHub logins are case-insensitive: one login is one person's.
+            models.UniqueConstraint(Lower("github_login"), name="github_login_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is @{self.github_login} on GitHub"
 
 
 # -- git writes as operations, and what moved without ewsdash ---------------------------------

@@ -38,6 +38,13 @@ class Plan:
 
     updates: dict[str, str]
     result: dict[str, Any] = field(default_factory=dict)
+    # Refs a forge moved for us through its API (production, by merging a pull request):
+    # recorded with the plan, so sync and reconcile know them as ours, but not pushed.
+    moved: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def planned(self) -> dict[str, str]:
+        return {**self.moved, **self.updates}
 
 
 def operation_active(repository: Repository) -> Operation | None:

@@ -29,12 +29,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from ewsdash import queue
-from releases import candidates, git, operations, promotion
+from releases import candidates, forge_operations, git, operations, promotion
 from releases.access import require_permission
 from releases.audit import audit_record
 from releases.clones import clone_session
 from releases.errors import ActionRefused
 from releases.models import (
+    Forge,
     Operation,
     OperationKind,
     OperationStatus,
@@ -51,6 +52,9 @@ class OperationKindSteps:
     plan: Callable[[Operation, git.GitRepo], Plan]
     record: Callable[[Operation], str]
     fail: Callable[[Operation, str], None] | None = None
+    # Reconciling, when the origin lacks what was planned: a plan that finishes the work
+    # the forge shows begun (a merged pull request still to tag), or None: nothing done.
+    finish: Callable[[Operation, git.GitRepo], Plan | None] | None = None
 
 
 KINDS: dict[str, OperationKindSteps] = {
@@ -72,6 +76,27 @@ KINDS: dict[str, OperationKindSteps] = {
 }
 # Kinds that write nothing at the origin: a dead worker left nothing to find there.
 PUSHES_NOTHING = {OperationKind.CANDIDATE_CREATE}
+# A forge guards production (github mode): promotion and rollback go through its pull
+# requests (releases.forge_operations); the other kinds push as in direct mode.
+FORGE_KINDS: dict[str, OperationKindSteps] = {
+    OperationKind.PROMOTE: OperationKindSteps(
+        forge_operations.promotion_plan,
+        promotion.promotion_record,
+        promotion.promotion_fail,
+        forge_operations.promotion_finish,
+    ),
+    OperationKind.ROLLBACK: OperationKindSteps(
+        forge_operations.rollback_plan,
+        operations.rollback_record,
+        finish=forge_operations.rollback_finish,
+    ),
+}
+
+
+def steps_for(operation: Operation) -> OperationKindSteps:
+    if operation.repository.forge != Forge.DIRECT and operation.kind in FORGE_KINDS:
+        return FORGE_KINDS[operation.kind]
+    return KINDS[operation.kind]
 
 
 def worker_name() -> str:
@@ -148,7 +173,7 @@ def _settle(
         ).first()
         if locked is None:
             return f"operation #{operation_id} is no longer ours; nothing recorded"
-        steps = KINDS[locked.kind]
+        steps = steps_for(locked)
         if result is not None:
             locked.result = result
         if outcome == OperationStatus.SUCCEEDED:
@@ -201,7 +226,7 @@ def operation_run(*, operation_id: int, worker: str | None = None) -> str:
     operation = _load(operation_id)
     if operation.kind in PUSHES_NOTHING:
         return _candidate_create_run(operation, token)
-    steps = KINDS[operation.kind]
+    steps = steps_for(operation)
     try:
         with clone_session(operation.repository) as repo:
             _beat(operation_id, token, "fetching from the origin")
@@ -214,7 +239,7 @@ def operation_run(*, operation_id: int, worker: str | None = None) -> str:
                     operation_id,
                     token,
                     f"pushing {', '.join(sorted(plan.updates))} to the origin",
-                    planned=plan.updates,
+                    planned=plan.planned,
                     result=plan.result,
                 ):
                     return f"operation #{operation_id} lost its claim before pushing"
@@ -268,7 +293,8 @@ def operation_reconcile(*, operation: Operation, actor: Any, force: bool = False
     """Settle a running operation whose worker died, by what the origin shows.
 
     Every planned ref at the origin with our object → succeeded (its rows are recorded
-    now); none, or no plan recorded yet → failed, and nothing was pushed. Refused while
+    now); none, or no plan recorded yet → failed, and nothing was pushed. Through a forge,
+    a merged pull request is finished instead (releases.forge_operations). Refused while
     its worker still reports (unless `force`, for the reaper's own staleness rule).
     """
     if actor is not None:
@@ -291,9 +317,32 @@ def operation_reconcile(*, operation: Operation, actor: Any, force: bool = False
         return _settle(
             operation.pk, outcome=OperationStatus.FAILED, error=how, actor=actor, reconciled=how
         )
+    finished: Plan | None = None
     with clone_session(operation.repository) as repo:
         repo.fetch()
+        steps = steps_for(operation)
+        # Through a forge, the forge says first: a merged pull request is finished (its
+        # tag written and pushed if missing) whatever was recorded; None: judge by refs.
+        if steps.finish is not None:
+            finished = steps.finish(operation, repo)
+            if finished is not None:
+                Operation.objects.filter(pk=operation.pk).update(
+                    planned=finished.planned or operation.planned, result=finished.result
+                )
+                if finished.updates:
+                    git.push_atomic(repo, finished.updates)
         landed = {ref: ref_landed(repo, ref, oid) for ref, oid in operation.planned.items()}
+    if finished is not None:
+        how = f"{who}; the forge shows its pull request merged: finished and recorded as done"
+        summary = _settle(
+            operation.pk,
+            outcome=OperationStatus.SUCCEEDED,
+            result=finished.result,
+            actor=actor,
+            reconciled=how,
+        )
+        _sync_after(operation)
+        return summary
     if landed and all(landed.values()):
         how = f"{who}; the origin shows every ref it pushed: recorded as done"
         summary = _settle(

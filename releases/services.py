@@ -47,6 +47,8 @@ def repository_create(
     forge: str = "direct",
     forge_project: str = "",
     forge_token_env: str = "EWSDASH_GITHUB_TOKEN",
+    production_protected: bool = False,
+    forge_reviews_approve: bool = False,
     partial_clone: bool = False,
 ) -> Repository:
     """Register a governed repository: check the origin, clone it, save the row.
@@ -68,6 +70,8 @@ def repository_create(
         forge=forge,
         forge_project=forge_project,
         forge_token_env=forge_token_env,
+        production_protected=production_protected,
+        forge_reviews_approve=forge_reviews_approve,
         partial_clone=partial_clone,
     )
     try:
@@ -141,6 +145,8 @@ SETTINGS_FIELDS = {
     "forge",
     "forge_project",
     "forge_token_env",
+    "production_protected",
+    "forge_reviews_approve",
     "require_signed_commits",
     "require_signed_tags",
     "allowed_signers",

@@ -8,9 +8,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from ewsdash.celery import app
-from releases import candidates, forge, merges, operation_runner, services, sync
+from releases import candidates, forge, forge_reviews, merges, operation_runner, services, sync
 from releases.errors import ActionRefused
-from releases.models import Repository
+from releases.models import AuditEvent, Forge, PromotionCandidate, Repository
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,22 @@ def backports_flag_overdue() -> str:
 
 @app.task(name="releases.tasks.candidate_gates_publish")
 def candidate_gates_publish(*, candidate_id: int) -> str:
-    """Post the candidate's ewsdash/gates commit status on its forge (github mode)."""
+    """Post the candidate's ewsdash/gates commit status on its forge (github mode), after
+    counting the pull request's approving reviews (when the repository allows it) and
+    opening the pull request if an earlier attempt failed."""
+    candidate = PromotionCandidate.objects.select_related("repository").filter(pk=candidate_id)
+    found = candidate.first()
+    if found is not None and found.repository.forge != Forge.DIRECT and found.is_open:
+        if (
+            not found.forge_pull_request
+            and AuditEvent.objects.filter(
+                action="forge.pull_request_failed", object_id=str(candidate_id)
+            ).exists()
+        ):
+            # Only after a failed attempt: the first one is its own task, maybe running now.
+            forge.candidate_pull_request_open(candidate_id=candidate_id)
+            found.refresh_from_db()
+        forge_reviews.candidate_reviews_import(candidate=found)
     return forge.candidate_gates_publish(candidate_id=candidate_id)
 
 

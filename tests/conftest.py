@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from ewsdash.roles import ADMIN, ANALYST, RELEASE_MANAGER, VIEWER
+from tests.support.github_double import GitHubDouble
 from tests.support.gitrepo import GitWorld, basic_world
 from tests.support.prism import PrismGitHub
 from tests.support.worker import WorkerProcess
@@ -150,6 +151,31 @@ def github_mode(settings, github_api, monkeypatch):
     monkeypatch.setenv("EWSDASH_PUBLIC_URL", "https://ewsdash.example")
     monkeypatch.setenv("EWSDASH_GITHUB_TOKEN", "ghp_test_token_not_real")
     return github_api
+
+
+@pytest.fixture(scope="session")
+def github_contract(tmp_path_factory):
+    """The stateful GitHub double (tests/support/github_double.py) behind Prism's
+    validation proxy: requests and answers are both checked against GitHub's description."""
+    double = GitHubDouble().start()
+    prism = PrismGitHub(tmp_path_factory.mktemp("prism-proxy") / "prism.log", upstream=double.url)
+    prism.start()
+    prism.double = double  # type: ignore[attr-defined]
+    yield prism
+    prism.stop()
+    double.stop()
+
+
+@pytest.fixture
+def github_forge(settings, github_contract, monkeypatch):
+    """Repositories in github mode talk to the stateful double through the proxy; the test
+    puts its bare origin behind a project with `github_forge.double.serve(...)`."""
+    settings.EWSDASH_GITHUB_API_URL = github_contract.url
+    settings.EWSDASH_PUBLIC_URL = "https://ewsdash.example"
+    monkeypatch.setenv("EWSDASH_GITHUB_API_URL", github_contract.url)
+    monkeypatch.setenv("EWSDASH_PUBLIC_URL", "https://ewsdash.example")
+    monkeypatch.setenv("EWSDASH_GITHUB_TOKEN", "ghp_test_token_not_real")
+    return github_contract
 
 
 @pytest.fixture

@@ -165,6 +165,8 @@ def test_add_in_github_mode_names_the_project_and_the_token_variable(world):
         "views-platform/pipeline",
         "--forge-token-env",
         "VIEWS_GITHUB_TOKEN",
+        "--production-protected",
+        "--forge-reviews-approve",
     )
     repository = Repository.objects.get(name="pipeline")
     assert (repository.forge, repository.forge_project, repository.forge_token_env) == (
@@ -172,6 +174,7 @@ def test_add_in_github_mode_names_the_project_and_the_token_variable(world):
         "views-platform/pipeline",
         "VIEWS_GITHUB_TOKEN",
     )
+    assert repository.production_protected and repository.forge_reviews_approve
 
 
 @pytest.mark.parametrize(

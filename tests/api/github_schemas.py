@@ -30,6 +30,7 @@ WEBHOOK_KEYS = {
     ("ping", None): "ping",
     ("pull_request", "synchronize"): "pull-request-synchronize",
     ("pull_request", "opened"): "pull-request-opened",
+    ("pull_request_review", "submitted"): "pull-request-review-submitted",
 }
 FORMATS = {
     "date-time": "2026-01-01T00:00:00Z",
@@ -56,9 +57,9 @@ def _registry() -> Registry:
     )
 
 
-def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+def _resolve(schema: dict[str, Any], doc: dict[str, Any] | None = None) -> dict[str, Any]:
     while "$ref" in schema:
-        node: Any = description()
+        node: Any = description() if doc is None else doc
         for part in schema["$ref"].removeprefix("#/").split("/"):
             node = node[part]
         schema = node
@@ -76,9 +77,10 @@ def validator(event: str, action: str | None = None) -> Draft202012Validator:
     return Draft202012Validator({"$ref": ref}, registry=_registry())
 
 
-def minimal(schema: dict[str, Any], depth: int = 0) -> Any:
-    """The smallest instance of `schema`: required properties only, first choices."""
-    schema = _resolve(schema)
+def minimal(schema: dict[str, Any], depth: int = 0, doc: dict[str, Any] | None = None) -> Any:
+    """The smallest instance of `schema`: required properties only, first choices.
+    `$ref`s resolve in `doc` (default: the webhook description)."""
+    schema = _resolve(schema, doc)
     if depth > 40:
         raise RecursionError("schema too deep")
     if "const" in schema:
@@ -89,27 +91,27 @@ def minimal(schema: dict[str, Any], depth: int = 0) -> Any:
         if key in schema:
             merged: dict[str, Any] = {}
             for part in schema[key]:
-                value = minimal(part, depth + 1)
+                value = minimal(part, depth + 1, doc)
                 if isinstance(value, dict):
                     merged.update(value)
             return merged
     for key in ("oneOf", "anyOf"):
         if key in schema:
-            options = [_resolve(o) for o in schema[key]]
+            options = [_resolve(o, doc) for o in schema[key]]
             # Prefer an object branch (it carries the fields a test may override).
             options.sort(key=lambda o: 0 if o.get("type") == "object" else 1)
-            return minimal(options[0], depth + 1)
+            return minimal(options[0], depth + 1, doc)
     kind = schema.get("type", "object")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object":
         properties = schema.get("properties", {})
         return {
-            name: minimal(properties.get(name, {}), depth + 1)
+            name: minimal(properties.get(name, {}), depth + 1, doc)
             for name in schema.get("required", [])
         }
     if kind == "array":
-        return [minimal(schema["items"], depth + 1) for _ in range(schema.get("minItems", 0))]
+        return [minimal(schema["items"], depth + 1, doc) for _ in range(schema.get("minItems", 0))]
     if kind == "string":
         return FORMATS.get(schema.get("format", ""), "x")
     if kind in ("integer", "number"):

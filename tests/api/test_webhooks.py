@@ -56,6 +56,28 @@ def test_a_signed_github_event_queues_a_sync(client: Client, hooked, event, payl
     assert audit.payload == {"event": event, "ref": ref, "delivery": "d-1"}
 
 
+def test_a_review_of_a_candidates_pull_request_queues_its_gates(
+    client: Client, registered, users, monkeypatch, django_capture_on_commit_callbacks
+):
+    from ewsdash import queue
+    from releases import candidates
+    from releases.models import PromotionCandidate
+
+    candidate = candidates.candidate_create(repository=registered, actor=users["rm-ana"])
+    PromotionCandidate.objects.filter(pk=candidate.pk).update(forge_pull_request=7)
+    sent: list[tuple[str, dict]] = []
+    monkeypatch.setattr(queue, "enqueue", lambda task, **kw: sent.append((task, kw)))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = p.post_github(
+            client, "pull_request_review", p.pull_request_review(number=7), delivery="r-1"
+        )
+    assert response.status_code == 202
+    assert [task for task, _ in sent] == [queue.REPOSITORY_SYNC, queue.CANDIDATE_GATES_PUBLISH]
+    assert sent[1][1]["candidate_id"] == candidate.pk
+    [audit] = sync_requests()
+    assert audit.payload["event"] == "pull_request_review"
+
+
 def test_a_replayed_delivery_is_ignored(client: Client, hooked):
     first = p.post_github(client, "push", p.push(), delivery="same")
     again = p.post_github(client, "push", p.push(), delivery="same")

@@ -47,6 +47,25 @@ def pull_request(action: str = "synchronize") -> dict[str, Any]:
     )
 
 
+def pull_request_review(
+    *, number: int = 7, login: str = "ben-gh", commit: str = SHA_B, state: str = "approved"
+) -> dict[str, Any]:
+    """GitHub's `pull_request_review` (submitted): `login` reviewed pull request `number`."""
+    return github_payload(
+        "pull_request_review",
+        "submitted",
+        pull_request__number=number,
+        pull_request__head__ref=f"ewsdash/candidate-{number}",
+        pull_request__head__sha=commit,
+        pull_request__base__ref="production",
+        pull_request__base__sha=SHA_A,
+        review__id=4242,
+        review__state=state,
+        review__commit_id=commit,
+        review__user__login=login,
+    )
+
+
 def ping() -> dict[str, Any]:
     return github_payload("ping", zen="Keep it logically awesome.", hook_id=42)
 

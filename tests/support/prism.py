@@ -32,10 +32,16 @@ def free_port() -> int:
 
 
 class PrismGitHub:
-    """One `prism mock` process; `url` is the API root to give ewsdash."""
+    """One `prism mock` process; `url` is the API root to give ewsdash.
 
-    def __init__(self, log_path: Path) -> None:
+    With `upstream` it is `prism proxy` instead: each request is checked against the
+    description, then forwarded to `upstream` (the stateful double,
+    tests/support/github_double.py), whose answer is checked too on its way back;
+    `exchanges_since` lists both verdicts."""
+
+    def __init__(self, log_path: Path, upstream: str | None = None) -> None:
         self.log_path = log_path
+        self.upstream = upstream
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -46,8 +52,9 @@ class PrismGitHub:
                 raise RuntimeError(f"{needed} is missing: install the test tools with {INSTALL}")
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [str(PRISM), "mock", "--host", "127.0.0.1", "--port", str(self.port)]
-                + [str(DESCRIPTION)],
+                [str(PRISM), "proxy" if self.upstream else "mock"]
+                + ["--host", "127.0.0.1", "--port", str(self.port), str(DESCRIPTION)]
+                + ([self.upstream] if self.upstream else []),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=TOOLS.parent,
@@ -80,6 +87,19 @@ class PrismGitHub:
                 seen.append((f"{method.upper()} {path}", False))
             elif "[VALIDATOR]" in line and "passed the validation rules" in line and seen:
                 seen[-1] = (seen[-1][0], True)
+        return seen
+
+    def exchanges_since(self, mark: int) -> list[tuple[str, list[str]]]:
+        """Proxy mode: the requests that arrived after `mark`, each with the violations
+        Prism found in it or in the double's answer ("request.body.state …",
+        "response.body …"); an empty list means both met GitHub's description."""
+        seen: list[tuple[str, list[str]]] = []
+        for line in self.log()[mark:].splitlines():
+            if "[HTTP SERVER]" in line and "Request received" in line:
+                method, path = line.split("[HTTP SERVER]", 1)[1].split()[:2]
+                seen.append((f"{method.upper()} {path}", []))
+            elif "[VALIDATOR]" in line and "Violation:" in line and seen:
+                seen[-1][1].append(line.split("Violation:", 1)[1].strip())
         return seen
 
     def stop(self) -> None:

@@ -44,6 +44,16 @@ class Command(BaseCommand):
             help="The environment variable that holds the forge's token",
         )
         add.add_argument(
+            "--production-protected",
+            action="store_true",
+            help="Production is protected on the forge: rollbacks go through a pull request",
+        )
+        add.add_argument(
+            "--forge-reviews-approve",
+            action="store_true",
+            help="Approving pull-request reviews by linked GitHub accounts count as approvals",
+        )
+        add.add_argument(
             "--partial-clone",
             action="store_true",
             help="Cache clones without file contents (--filter=blob:none); see README",
@@ -73,6 +83,8 @@ class Command(BaseCommand):
                 forge=options["forge"],
                 forge_project=options["forge_project"],
                 forge_token_env=options["forge_token_env"],
+                production_protected=options["production_protected"],
+                forge_reviews_approve=options["forge_reviews_approve"],
                 partial_clone=options["partial_clone"],
             )
         except ActionRefused as error:
