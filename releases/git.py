@@ -455,7 +455,7 @@ class GitRepo:
             "--stdin",
             input_text="\n".join(commits) + "\n",
         )
-        wanted = set()
+        wanted: set[str] = set()
         for line in listing.splitlines():
             fields = line.split()
             if line.startswith(":") and len(fields) >= 4:

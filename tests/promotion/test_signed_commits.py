@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from releases import candidates, sync
 from releases.gates import gate_facts, gate_signed_commits
-from releases.models import Release
+from releases.models import AuditEvent, Release
 from tests.promotion.conftest import waive
 
 pytestmark = pytest.mark.django_db
@@ -203,6 +203,11 @@ def test_release_tags_pushed_outside_are_verified_at_sync_and_shown(
     assert problems["v1.0.1"] == "" and problems["v1.0.2"] == ""  # SSH, then GPG
     assert problems["v1.0.0"] == "not signed"  # the test world's first release
     assert problems["v1.0.3"].startswith("not signed by an allowed signer")
+    (event,) = AuditEvent.objects.filter(action="release.tag_signatures")
+    assert event.payload["verified"] == ["v1.0.1", "v1.0.2"]
+    assert set(event.payload["problems"]) == {"v1.0.0", "v1.0.3"}
+    sync.repository_sync(repository=repo, force=True)  # nothing changed: no new event
+    assert AuditEvent.objects.filter(action="release.tag_signatures").count() == 1
     html = login("viewer").get(reverse("release_list", kwargs={"name": "pipeline"})).content
     assert html.decode().count('data-testid="tag-signed"') == 2
     assert html.decode().count('data-testid="tag-signature-problem"') == 2
