@@ -13,6 +13,7 @@ from django.urls import reverse
 from releases import candidates, sync
 from releases.gates import gate_facts, gate_signed_commits
 from releases.models import AuditEvent, Release
+from tests.api.conftest import api_client  # noqa: F401
 from tests.promotion.conftest import waive
 
 pytestmark = pytest.mark.django_db
@@ -228,3 +229,19 @@ def test_unusable_gpg_keys_say_so_on_every_tag_and_the_sync_goes_on(repo):
     assert release.signature_problem.startswith(
         "not checked: the configured GPG keys cannot be imported"
     )
+
+
+def test_the_api_gives_each_releases_tag_signature(repo, signing_key, world, api_client):  # noqa: F811
+    public_ssh = (signing_key.parent / "signing-key.pub").read_text().split()
+    world.git("config", "gpg.format", "ssh")
+    world.git("config", "user.signingkey", str(signing_key))
+    push_tag(world, "v1.0.1", sign=["-s"])
+    repo.require_signed_tags = True
+    repo.allowed_signers = f'pat@pipeline.example namespaces="git" {public_ssh[0]} {public_ssh[1]}'
+    repo.save()
+    sync.repository_sync(repository=repo, force=True)
+
+    body = api_client("viewer", "read").get("/api/v1/repositories/pipeline/releases").json()
+
+    by_tag = {r["tag"]: r["tag_signature"] for r in body["results"]}
+    assert by_tag == {"v1.0.1": "verified", "v1.0.0": "not signed"}
