@@ -4,11 +4,14 @@ production into development, rolling back and setting a freeze all still answer,
 each git write is left to a worker as a queued operation."""
 
 import subprocess
+import time
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from releases import git
+from releases import git, sync
+from releases.clones import clone_dir
 from releases.models import FreezeWindow, Operation
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +89,25 @@ def test_setting_a_freeze_needs_no_git(registered, users, login, no_git):
     assert response.status_code == 302
     assert FreezeWindow.objects.filter(repository=registered).exists()
     assert no_git == []
+
+
+def test_the_rollback_preview_does_not_wait_for_a_worker_holding_the_clone(
+    registered, users, login, world
+):
+    """A worker fetching from a slow origin holds the clone's lock; the preview (a read of
+    the clone) gives up after a moment instead of waiting for the network."""
+    world.commit("fix: a later production change", files={"later.py": "x = 1\n"})
+    world.push("production")
+    sync.repository_sync(repository=registered)
+    client = login("admin")
+    with git.clone_lock(clone_dir("pipeline")):  # as the worker holds it mid-fetch
+        started = time.monotonic()
+        response = client.get(url("rollback_preview", version="1.0.0"))
+        elapsed = time.monotonic() - started
+    assert response.status_code == 302 and elapsed < 5
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "No preview yet: the repository's clone is busy (a worker is talking to the origin); "
+        "try again in a moment."
+    ]
+    # Once the clone is free, the preview is there.
+    assert client.get(url("rollback_preview", version="1.0.0")).status_code == 200
