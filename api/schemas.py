@@ -63,10 +63,21 @@ class ReleaseOut(Schema):
     on_production: bool
     tag_state: str
     released_by: str | None
+    tag_signature: str | None = Field(
+        ...,
+        description='Where the repository requires signed tags: "verified", or why not; '
+        "null when not checked (not required, or a tag ewsdash made)",
+    )
 
     @staticmethod
     def resolve_released_by(obj: Any) -> str | None:
         return _username(obj.released_by)
+
+    @staticmethod
+    def resolve_tag_signature(obj: Any) -> str | None:
+        if obj.signature_checked_at is None:
+            return None
+        return obj.signature_problem or "verified"
 
 
 class ReleaseDetailOut(ReleaseOut):

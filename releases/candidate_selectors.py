@@ -33,6 +33,7 @@ from releases.models import (
     FreezeWindow,
     Incident,
     Operation,
+    OperationKind,
     PromotionCandidate,
     Repository,
 )
@@ -152,7 +153,10 @@ def candidate_page(*, candidate: PromotionCandidate, user: Any) -> CandidatePage
         can_break_glass=facts.freeze is not None and break_glass_refusal(candidate, user) is None,
         polling=candidate.status in (S.VALIDATING, S.PROMOTING),
         freeze=facts.freeze,
-        operation=Operation.objects.filter(candidate=candidate).order_by("-pk").first(),
+        # Its promotion's operation (the one that created it is not shown here).
+        operation=Operation.objects.filter(candidate=candidate, kind=OperationKind.PROMOTE)
+        .order_by("-pk")
+        .first(),
         finished=not is_open,
         deltas=_deltas(candidate),
         pull_request_url=pull_request_url(candidate),

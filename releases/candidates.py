@@ -195,6 +195,8 @@ def candidate_request(
     the operation's page shows how far it got and why it failed."""
     require_permission(actor, "create_candidate")
     source_branch = (source_branch or repository.development_branch).strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in source_branch + version):
+        raise ActionRefused("Branch names and versions have no control characters.")
     too_long = versioning.ref_too_long(source_branch)
     if too_long:
         raise ActionRefused(f"The branch name {too_long}.")

@@ -44,12 +44,13 @@ def clone_open(repository: Repository) -> git.GitRepo:
 
 
 @contextmanager
-def clone_session(repository: Repository) -> Iterator[git.GitRepo]:
-    """The clone, under its file lock, for the length of the block.
+def clone_session(repository: Repository, *, wait: float | None = None) -> Iterator[git.GitRepo]:
+    """The clone, under its file lock, for the length of the block (`wait`: at most that
+    many seconds for the lock, else git.CloneBusy; a page's read passes it).
 
     Never enter it inside a transaction that holds row locks (see the module docstring).
     """
-    with git.clone_lock(clone_dir(repository.name)):
+    with git.clone_lock(clone_dir(repository.name), wait=wait):
         yield clone_open(repository)
 
 

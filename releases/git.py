@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -588,13 +589,35 @@ def clone_bare(origin: str, dest: Path, *, timeout: int = 600, partial: bool = F
     return GitRepo(dest, timeout=timeout)
 
 
+class CloneBusy(GitError):
+    """Another process holds the clone (a worker fetching or pushing) past the wait."""
+
+
 @contextmanager
-def clone_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock on one cache clone, across processes on this machine."""
+def clone_lock(path: Path, *, wait: float | None = None) -> Iterator[None]:
+    """An exclusive lock on one cache clone, across processes on this machine.
+
+    `wait`: give up after that many seconds (CloneBusy) rather than wait for whoever holds
+    it, for a page that must not wait on a worker's fetch from a slow origin.
+    """
     locks = path.parent / ".locks"
     locks.mkdir(parents=True, exist_ok=True)
     with open(locks / f"{path.name}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        if wait is None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        else:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise CloneBusy(
+                            "the repository's clone is busy (a worker is talking to the "
+                            "origin); try again in a moment"
+                        ) from None
+                    time.sleep(0.05)
         try:
             yield
         finally:

@@ -37,6 +37,7 @@ from releases.models import (
 )
 from releases.operation_base import Plan, operation_queue
 
+PAGE_CLONE_WAIT = 2.0
 HOTFIX_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,60}$")
 
 
@@ -70,9 +71,15 @@ class RollbackPreview:
 
 
 def rollback_preview(*, repository: Repository, target: Release) -> RollbackPreview:
-    """What rolling production back to `target` will change, read from the cache clone."""
-    with clone_session(repository) as repo:
-        return _rollback_preview(repository, target, repo)
+    """What rolling production back to `target` will change, read from the cache clone.
+
+    A page's read: it waits at most PAGE_CLONE_WAIT seconds for the clone, never for a
+    worker's fetch from a slow origin."""
+    try:
+        with clone_session(repository, wait=PAGE_CLONE_WAIT) as repo:
+            return _rollback_preview(repository, target, repo)
+    except git.CloneBusy as error:
+        raise ActionRefused(f"No preview yet: {error}.") from None
 
 
 def _rollback_preview(

@@ -578,10 +578,13 @@ def release_record_tags(
     now = timezone.now()
     existing = {r.version: r for r in Release.objects.filter(repository=repository)}
     created, updated, flagged = [], [], []
+    signatures: dict[str, str] = {}  # tag -> problem ("" = verified), where the result changed
     for version, fact in history.releases.items():
         release = existing.get(version)
         if release is None:
             signed = _signature_fields(history, fact.tag, now)
+            if signed:
+                signatures[fact.tag] = signed["signature_problem"]
             created.append(
                 Release(
                     **signed,
@@ -609,7 +612,13 @@ def release_record_tags(
             release.signature_problem,
             release.signature_checked_at is None,
         )
-        for name, value in _signature_fields(history, fact.tag, now).items():
+        checked = _signature_fields(history, fact.tag, now)
+        if checked and (
+            release.signature_checked_at is None
+            or release.signature_problem != checked["signature_problem"]
+        ):
+            signatures[fact.tag] = checked["signature_problem"]
+        for name, value in checked.items():
             setattr(release, name, value)
         release.tag, release.tags = fact.tag, fact.tags
         if fact.commit == release.commit:
@@ -688,6 +697,17 @@ def release_record_tags(
             },
         )
         outcome.tags_changed.append(f"{release.tag} {action.rsplit('_', 1)[-1]}")
+    if signatures:
+        audit_record(
+            actor=actor,
+            action="release.tag_signatures",
+            obj=repository,
+            repository=repository,
+            payload={
+                "verified": sorted(tag for tag, problem in signatures.items() if not problem),
+                "problems": {tag: problem for tag, problem in signatures.items() if problem},
+            },
+        )
     if created:
         versions = [r.version for r in created]
         outcome.releases_added.extend(versions)

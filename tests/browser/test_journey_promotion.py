@@ -49,6 +49,10 @@ def test_candidate_to_release_then_rollback(
     assert "merged into development" in page.inner_text("[data-testid=operation-progress]")
     page.click("nav >> text=Candidates")
     page.click("text=Freeze head as candidate")
+    # The request records the intent; the operation's page follows the worker, which
+    # syncs, freezes the head and links the new candidate.
+    page.wait_for_selector('[data-testid=operation][data-status="succeeded"]', timeout=120_000)
+    page.click("[data-testid=operation-candidate]")
     page.wait_for_selector('[data-testid=candidate-status]:has-text("validated")', timeout=240_000)
     assert page.locator("[data-testid=approve]").is_disabled()
     assert "You created this candidate" in page.inner_text("[data-testid=approve-refusal]")

@@ -15,6 +15,10 @@ def test_rm_watches_validation_live_and_reads_the_failing_log(
     sign_in(page, "rm-ana")
     page.click("nav >> text=Candidates")
     page.click("text=Freeze head as candidate")
+    # The request records the intent; the operation's page follows the worker, which
+    # syncs, freezes the head and links the new candidate.
+    page.wait_for_selector('[data-testid=operation][data-status="succeeded"]', timeout=120_000)
+    page.click("[data-testid=operation-candidate]")
     page.wait_for_selector("[data-testid=run-panel]")
     # The checks appear and move while the page is open (htmx polling, no reload).
     page.wait_for_selector('[data-check="unit-tests"][data-status="passed"]', timeout=120_000)

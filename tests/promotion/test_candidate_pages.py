@@ -121,6 +121,8 @@ def test_creating_from_the_page_follows_its_operation_to_the_new_candidate(
     html = client.get(response["Location"]).content.decode()
     link = reverse("candidate_detail", kwargs={"name": "pipeline", "pk": candidate.pk})
     assert f'data-testid="operation-candidate" href="{link}"' in html
+    # The operation that created it is no promotion: the candidate's page does not say so.
+    assert 'data-testid="promote-operation"' not in client.get(link).content.decode()
 
 
 def test_a_bad_version_override_fails_its_operation_with_the_reason(repo, login):

@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from releases import candidates, sync
 from releases.gates import gate_facts, gate_signed_commits
-from releases.models import Release
+from releases.models import AuditEvent, Release
+from tests.api.conftest import api_client  # noqa: F401
 from tests.promotion.conftest import waive
 
 pytestmark = pytest.mark.django_db
@@ -203,6 +204,11 @@ def test_release_tags_pushed_outside_are_verified_at_sync_and_shown(
     assert problems["v1.0.1"] == "" and problems["v1.0.2"] == ""  # SSH, then GPG
     assert problems["v1.0.0"] == "not signed"  # the test world's first release
     assert problems["v1.0.3"].startswith("not signed by an allowed signer")
+    (event,) = AuditEvent.objects.filter(action="release.tag_signatures")
+    assert event.payload["verified"] == ["v1.0.1", "v1.0.2"]
+    assert set(event.payload["problems"]) == {"v1.0.0", "v1.0.3"}
+    sync.repository_sync(repository=repo, force=True)  # nothing changed: no new event
+    assert AuditEvent.objects.filter(action="release.tag_signatures").count() == 1
     html = login("viewer").get(reverse("release_list", kwargs={"name": "pipeline"})).content
     assert html.decode().count('data-testid="tag-signed"') == 2
     assert html.decode().count('data-testid="tag-signature-problem"') == 2
@@ -223,3 +229,19 @@ def test_unusable_gpg_keys_say_so_on_every_tag_and_the_sync_goes_on(repo):
     assert release.signature_problem.startswith(
         "not checked: the configured GPG keys cannot be imported"
     )
+
+
+def test_the_api_gives_each_releases_tag_signature(repo, signing_key, world, api_client):  # noqa: F811
+    public_ssh = (signing_key.parent / "signing-key.pub").read_text().split()
+    world.git("config", "gpg.format", "ssh")
+    world.git("config", "user.signingkey", str(signing_key))
+    push_tag(world, "v1.0.1", sign=["-s"])
+    repo.require_signed_tags = True
+    repo.allowed_signers = f'pat@pipeline.example namespaces="git" {public_ssh[0]} {public_ssh[1]}'
+    repo.save()
+    sync.repository_sync(repository=repo, force=True)
+
+    body = api_client("viewer", "read").get("/api/v1/repositories/pipeline/releases").json()
+
+    by_tag = {r["tag"]: r["tag_signature"] for r in body["results"]}
+    assert by_tag == {"v1.0.1": "verified", "v1.0.0": "not signed"}

@@ -85,3 +85,14 @@ def test_a_branch_the_origin_does_not_have_fails_the_operation_with_the_reason(p
     assert operation.status == "failed"
     assert operation.error == "There is no branch 'hotfix/nope' at the origin."
     assert not PromotionCandidate.objects.exists() and events("candidate.created") == []
+
+
+@pytest.mark.parametrize("field", ["source", "version"])
+def test_it_refuses_control_characters_at_once(post, repo, sent, field):
+    data = {"source": "development", "version": ""}
+    data[field] += "\x00x"
+
+    response = post("rm-ana", URL, data)
+
+    assert flashes(response) == ["Branch names and versions have no control characters."]
+    assert not Operation.objects.exists() and sent == []
