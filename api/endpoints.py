@@ -400,7 +400,11 @@ def validation_run_start(request: HttpRequest, name: str, body: RunStartIn) -> A
     repository = access_repository(request, name, action="rerun_validation")
     with acting(request) as user:
         run = runs.validation_run_start(
-            repository=repository, commit=body.ref.strip(), actor=user, purpose=RunPurpose.MANUAL
+            repository=repository,
+            commit=body.ref.strip(),
+            actor=user,
+            purpose=RunPurpose.MANUAL,
+            in_request=True,
         )
     return Status(201, _run_detail(_run(request, name, run.pk)))
 

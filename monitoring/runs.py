@@ -94,14 +94,29 @@ class RunPlan:
     diff: str = ""
 
 
-def _resolve(repo: git.GitRepo, repository: Repository, ref: str) -> str:
+# A web request waits at most this long for the clone (a worker may hold it while it fetches
+# from a slow origin), then refuses with "try again".
+REQUEST_CLONE_WAIT = 2.0
+
+
+def _resolve(repo: git.GitRepo, repository: Repository, ref: str, *, fetch: bool = True) -> str:
     """The commit `ref` names: a full sha as is (fetched if the clone lacks it); a branch or
-    tag as the origin has it now (a person naming "development" means its head today)."""
+    tag as the origin has it now (a person naming "development" means its head today).
+
+    Without `fetch` (a web request, which never waits on the network) the clone as of the
+    last sync answers, and a name it does not know is refused with what to do.
+    """
     ref = ref.strip()
     sha = git.resolve_commit(repo, ref) if git.SHA_RE.match(ref) else None
-    if sha is None:
+    if sha is None and fetch:
         repo.fetch()
+    if sha is None:
         sha = git.resolve_commit(repo, ref)
+    if sha is None and not fetch:
+        raise ActionRefused(
+            f"{ref!r} is not a branch, a tag or a commit of {repository.name} as of its last "
+            "sync: sync the repository (or let its webhook do it) and try again."
+        )
     if sha is None:
         raise ActionRefused(
             f"{ref!r} is neither a branch, a tag nor a commit of {repository.name}."
@@ -189,15 +204,23 @@ def _compares_with_production(read: ManifestRead) -> bool:
     )
 
 
-def run_plan(*, repository: Repository, ref: str, manifest_approved: bool | None = None) -> RunPlan:
+def run_plan(
+    *,
+    repository: Repository,
+    ref: str,
+    manifest_approved: bool | None = None,
+    in_request: bool = False,
+) -> RunPlan:
     """Resolve `ref` and read the manifests a run of it needs, under the clone lock.
 
     Call it before opening a transaction (git before the database). `manifest_approved`
     (default: whether a ManifestApproval exists) makes a changed manifest the judge.
+    `in_request`: never fetch, and wait at most REQUEST_CLONE_WAIT seconds for the clone.
     """
     try:
-        with clone_session(repository) as repo:
-            commit = _resolve(repo, repository, ref)
+        wait = REQUEST_CLONE_WAIT if in_request else None
+        with clone_session(repository, wait=wait) as repo:
+            commit = _resolve(repo, repository, ref, fetch=not in_request)
             head = git.resolve_commit(repo, f"refs/heads/{repository.production_branch}")
             read, source, changed, diff = _trusted_manifest(
                 repo, repository, commit, head, manifest_approved
@@ -238,7 +261,7 @@ def current_run(*, repository: Repository, commit: str) -> ValidationRun | None:
 
 
 def validation_run_start(
-    *, repository: Repository, commit: str, actor: Any, purpose: str
+    *, repository: Repository, commit: str, actor: Any, purpose: str, in_request: bool = False
 ) -> ValidationRun:
     """Validate `commit` (a sha or any ref the clone knows): create the run, enqueue its checks.
 
@@ -249,7 +272,7 @@ def validation_run_start(
     `error` run "no validation declared": both without checks, both blocking promotion.
     Reads git first, so it must not be called inside a transaction that holds row locks.
     """
-    plan = run_plan(repository=repository, ref=commit)
+    plan = run_plan(repository=repository, ref=commit, in_request=in_request)
     return validation_run_create(plan=plan, actor=actor, purpose=purpose)
 
 

@@ -52,7 +52,11 @@ def validation_run_start(request: HttpRequest, name: str) -> HttpResponse:
         return redirect("monitoring_home", name=repository.name)
     try:
         run = runs.validation_run_start(
-            repository=repository, commit=ref, actor=request.user, purpose=RunPurpose.MANUAL
+            repository=repository,
+            commit=ref,
+            actor=request.user,
+            purpose=RunPurpose.MANUAL,
+            in_request=True,
         )
     except ActionRefused as error:
         messages.error(request, str(error))
