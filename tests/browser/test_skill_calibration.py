@@ -29,6 +29,8 @@ def test_a_viewer_reads_the_ledger_and_the_calibration(browser_page, users, regi
     sign_in(page, "viewer")
     page.goto("/monitoring/pipeline/health/?subject=orange_pasta|lr_ged_sb")
     for name in ("skill-crps", "skill-pit", "skill-coverage", "skill-sharpness", "skill-steps"):
+        # Charts below the fold are drawn as they come near (static/js/charts.js).
+        page.locator(f"[data-testid=chart-{name}]").scroll_into_view_if_needed()
         plot = page.locator(f"[data-testid=chart-{name}] .plot[data-drawn='1']")
         plot.wait_for()
     pit = page.locator("[data-testid=chart-skill-pit] .plot")
