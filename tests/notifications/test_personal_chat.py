@@ -141,3 +141,22 @@ def test_a_url_apprise_does_not_understand_is_refused(users):
     with pytest.raises(ActionRefused, match="chat URL"):
         services.preferences_save(user=users["viewer"], email_on=set(), chat_url="nonsense")
     assert not PersonalSettings.objects.exists()
+
+
+def test_the_deliveries_page_tells_chat_from_email(candidate, users, receiver, smtp, settings):
+    from notifications import selectors
+
+    settings.EWSDASH_NOTIFY_EMAIL_URL = f"mailto://127.0.0.1:{smtp.port}?mode=insecure"
+    ben = users["rm-ben"]
+    services.preferences_save(
+        user=ben,
+        email_on=keep_email(ben),
+        chat_on={"approval_requested"},
+        chat_url=chat_url(receiver),
+    )
+    waive(candidate, users)
+    chats = list(selectors.deliveries(target="chat"))
+    assert [(row.target_kind, row.target_name) for row in chats] == [("chat", "rm-ben")]
+    mails = selectors.deliveries(target="e-mail")
+    assert "rm-ben" in {row.target_name for row in mails}
+    assert all(row.target_kind == "e-mail" for row in mails)
