@@ -1,5 +1,5 @@
-"""Sending the outbox: claim a delivery, send it (apprise for channels and people's
-e-mail, a signed POST for webhooks), finish it.
+"""Sending the outbox: claim a delivery, send it (apprise for channels, people's e-mail
+and people's own chat URLs, a signed POST for webhooks), finish it.
 
 The claim is a conditional UPDATE (pending and due, or sending under a lease that ran
 out because its worker died), so two workers never send the same row at once and a row
@@ -23,7 +23,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from ewsdash.queue import NOTIFICATION_DELIVER, enqueue
-from notifications.models import Channel, Delivery, DeliveryStatus, Webhook
+from notifications.models import Channel, Delivery, DeliveryStatus, PersonalSettings, Webhook
+from notifications.secrets import secret_decrypt
 from notifications.webhooks import webhook_send
 
 BACKOFF_CAP_S = 3600
@@ -60,11 +61,24 @@ def mail_url(addresses: list[str]) -> str:
     return f"{base}{'&' if '?' in base else '?'}{urlencode({'to': ','.join(addresses)})}"
 
 
+def personal_chat_url(user_id: int) -> str:
+    """The person's decrypted chat URL, or "" (none stored, or the key changed)."""
+    stored = (
+        PersonalSettings.objects.filter(user_id=user_id)
+        .values_list("chat_url_encrypted", flat=True)
+        .first()
+    )
+    return secret_decrypt(stored) if stored else ""
+
+
 def target_send(delivery: Delivery) -> str:
     """Send one claimed delivery to its target: "" when it went, else what went wrong."""
     if delivery.webhook_id:
         return webhook_send(delivery)
-    if delivery.recipient_id:
+    if delivery.recipient_id and delivery.chat:
+        url = personal_chat_url(delivery.recipient_id)
+        missing = "no chat URL stored (removed, or EWSDASH_NOTIFY_SECRET_KEY changed)"
+    elif delivery.recipient_id:
         address = delivery.recipient.email if delivery.recipient else ""
         url = mail_url([address] if address else [])
         missing = "no mail server (EWSDASH_NOTIFY_EMAIL_URL) or no e-mail address"

@@ -78,14 +78,16 @@ class Webhook(models.Model):
 
 
 class Preference(models.Model):
-    """One person's choice for one event: e-mail on or off. Without a row, the default
-    routing table decides (notifications/catalogue.py: the event's roles)."""
+    """One person's choice for one event: e-mail on or off, chat on or off. Without a row,
+    the default routing table decides e-mail (notifications/catalogue.py: the event's
+    roles); chat is off until chosen."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
     )
     event_key = models.CharField(max_length=50)
     email = models.BooleanField()
+    chat = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -96,6 +98,24 @@ class Preference(models.Model):
         return f"{self.user_id} {self.event_key}: {'on' if self.email else 'off'}"
 
 
+class PersonalSettings(models.Model):
+    """One person's chat URL and repository scope (README, "Your preferences").
+
+    The chat URL (an apprise URL: a Slack/Teams/Matrix webhook, ...) usually holds a token:
+    it is stored encrypted (notifications/secrets.py) and only ever shown redacted. Without
+    chosen repositories, the person hears every repository.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    chat_url_encrypted = models.TextField(blank=True, editable=False)
+    repositories = models.ManyToManyField(Repository, blank=True, related_name="+")
+
+    def __str__(self) -> str:
+        return f"notification settings of {self.user_id}"
+
+
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending"
     SENDING = "sending"
@@ -104,7 +124,7 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Delivery(models.Model):
-    """One message for one target (a channel, a webhook or a person's e-mail), written in
+    """One message for one target (a channel, a webhook, a person's e-mail or chat), written in
     the transaction of the audit event behind it.
 
     A worker claims it (pending → sending, with a claim time), sends it, and finishes it
@@ -127,6 +147,8 @@ class Delivery(models.Model):
         on_delete=models.CASCADE,
         related_name="notification_deliveries",
     )
+    # A person's delivery: True for their chat URL, False for their e-mail address.
+    chat = models.BooleanField(default=False)
     event_key = models.CharField(max_length=50)
     title = models.TextField()
     body = models.TextField()
@@ -148,7 +170,7 @@ class Delivery(models.Model):
             models.UniqueConstraint(fields=["event", "channel"], name="one_delivery_per_channel"),
             models.UniqueConstraint(fields=["event", "webhook"], name="one_delivery_per_webhook"),
             models.UniqueConstraint(
-                fields=["event", "recipient"], name="one_delivery_per_recipient"
+                fields=["event", "recipient", "chat"], name="one_delivery_per_recipient_medium"
             ),
             models.CheckConstraint(
                 condition=(
@@ -170,7 +192,9 @@ class Delivery(models.Model):
     def target_kind(self) -> str:
         if self.webhook_id:
             return "webhook"
-        return "e-mail" if self.recipient_id else "channel"
+        if self.recipient_id:
+            return "chat" if self.chat else "e-mail"
+        return "channel"
 
     @property
     def target_name(self) -> str:

@@ -4,8 +4,8 @@
 a message exists exactly when its change does: a rolled-back change leaves no message,
 and a committed one always has its rows, whatever happens to the broker or a worker.
 Targets: every channel and webhook that hears the event (its repository or all, its events
-or all), and every person the routing table and their preferences name
-(notifications/audiences.py).
+or all), and every person the routing table and their preferences name, once per medium chosen
+(e-mail, their own chat URL; notifications/audiences.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ewsdash.queue import NOTIFICATION_DELIVER, enqueue_on_commit
-from notifications.audiences import recipients_for
+from notifications.audiences import chat_recipients_for, recipients_for
 from notifications.catalogue import CATALOGUE, message_for
 from notifications.models import Channel, Delivery, Webhook
 from notifications.webhooks import webhook_payload
@@ -39,6 +39,10 @@ def outbox_write(*, event: AuditEvent) -> list[Delivery]:
     channels = _hearing(Channel, event, entry.key)
     rows = [Delivery(channel=channel, body=body, **common) for channel in channels]
     rows += [Delivery(recipient=user, body=body, **common) for user in recipients_for(event, entry)]
+    rows += [
+        Delivery(recipient=user, chat=True, body=body, **common)
+        for user in chat_recipients_for(event, entry)
+    ]
     hooks = _hearing(Webhook, event, entry.key)
     if hooks:
         payload = webhook_payload(event, entry)

@@ -1,16 +1,19 @@
-"""Reads of the deliveries page and the Overview's failing-channel flag."""
+"""Reads of the deliveries page, the Overview's failing-channel flag and a person's
+notification settings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
 
 from notifications.delivery import url_redacted
-from notifications.models import Channel, Delivery, DeliveryStatus, Webhook
+from notifications.models import Channel, Delivery, DeliveryStatus, PersonalSettings, Webhook
+from notifications.secrets import secret_decrypt
 
-TARGET_KINDS = ("channel", "webhook", "e-mail")
+TARGET_KINDS = ("channel", "webhook", "e-mail", "chat")
 
 
 def deliveries(*, status: str = "", event_key: str = "", target: str = "") -> QuerySet[Delivery]:
@@ -27,7 +30,9 @@ def deliveries(*, status: str = "", event_key: str = "", target: str = "") -> Qu
     elif target == "webhook":
         rows = rows.filter(webhook__isnull=False)
     elif target == "e-mail":
-        rows = rows.filter(recipient__isnull=False)
+        rows = rows.filter(recipient__isnull=False, chat=False)
+    elif target == "chat":
+        rows = rows.filter(recipient__isnull=False, chat=True)
     return rows.order_by("-pk")
 
 
@@ -54,3 +59,19 @@ def failing_targets() -> list[FailingTarget]:
         FailingTarget("webhook", row.name, url_redacted(row.url), row.consecutive_failures)
         for row in hooks.order_by("name")
     ]
+
+
+@dataclass(frozen=True)
+class PersonalView:
+    chat_url: str  # redacted, "" when none is stored
+    repository_ids: set[int]  # empty: every repository
+
+
+def personal_settings_of(*, user: Any) -> PersonalView:
+    """The user's chat URL (redacted, never in clear) and chosen repositories (two queries)."""
+    own = PersonalSettings.objects.filter(user=user).first()
+    if own is None:
+        return PersonalView("", set())
+    stored = secret_decrypt(own.chat_url_encrypted) if own.chat_url_encrypted else ""
+    ids = set(own.repositories.values_list("pk", flat=True))
+    return PersonalView(url_redacted(stored) if stored else "", ids)

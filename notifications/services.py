@@ -1,20 +1,29 @@
 """Changes to channels, webhooks, preferences and deliveries, audited like every other
-change. Neither a channel's URL nor a webhook's secret is ever logged."""
+change. Neither a channel's URL, a person's chat URL nor a webhook's secret is ever logged."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import apprise
 from django.db import transaction
 from django.utils import timezone
 
 from ewsdash.queue import NOTIFICATION_DELIVER, enqueue_on_commit
 from notifications.audiences import preferences_of
 from notifications.catalogue import EVENT_KEYS
-from notifications.models import Channel, Delivery, DeliveryStatus, Preference, Webhook
+from notifications.models import (
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    PersonalSettings,
+    Preference,
+    Webhook,
+)
 from notifications.secrets import secret_encrypt
 from releases.audit import audit_record
 from releases.errors import ActionRefused
+from releases.models import Repository
 
 MIN_SECRET_LENGTH = 16
 
@@ -78,25 +87,63 @@ def webhook_delete(*, webhook: Webhook, actor: Any) -> None:
         webhook.delete()
 
 
-def preferences_save(*, user: Any, email_on: set[str]) -> list[str]:
-    """Store the user's e-mail choice for every event key (on for those in `email_on`);
-    returns the keys that changed. Audited: who asked for which messages is a change."""
-    unknown = email_on - set(EVENT_KEYS)
+def preferences_save(
+    *,
+    user: Any,
+    email_on: set[str],
+    chat_on: set[str] | None = None,
+    repository_ids: set[int] | None = None,
+    chat_url: str = "",
+    chat_url_remove: bool = False,
+) -> list[str]:
+    """Store the user's choice for every event key: e-mail on for those in `email_on`,
+    chat on for those in `chat_on`; their repositories (None: unchanged; empty: all); a
+    non-empty `chat_url` replaces the stored one, `chat_url_remove` deletes it. Returns
+    the keys that changed. Audited, without the chat URL."""
+    chat_on = chat_on or set()
+    unknown = (email_on | chat_on) - set(EVENT_KEYS)
     if unknown:
         raise ActionRefused(f"Unknown events: {', '.join(sorted(unknown))}.")
+    chat_url = chat_url.strip()
+    if chat_url and not apprise.Apprise.instantiate(chat_url, suppress_exceptions=True):
+        raise ActionRefused("apprise does not understand that chat URL.")
+    repositories = None
+    if repository_ids is not None:
+        repositories = list(Repository.objects.filter(pk__in=repository_ids).order_by("name"))
+        if len(repositories) != len(repository_ids):
+            raise ActionRefused("Unknown repositories.")
     with transaction.atomic():
         # What the user got before: their choices, else their role's defaults.
-        before = {row.key: row.email for row in preferences_of(user=user)}
+        before = {row.key: (row.email, row.chat) for row in preferences_of(user=user)}
         for key in EVENT_KEYS:
             Preference.objects.update_or_create(
-                user=user, event_key=key, defaults={"email": key in email_on}
+                user=user,
+                event_key=key,
+                defaults={"email": key in email_on, "chat": key in chat_on},
             )
-        changed = [key for key in EVENT_KEYS if before.get(key) != (key in email_on)]
+        changed = [
+            key for key in EVENT_KEYS if before.get(key) != (key in email_on, key in chat_on)
+        ]
+        own, _ = PersonalSettings.objects.get_or_create(user=user)
+        if chat_url_remove:
+            own.chat_url_encrypted = ""
+        elif chat_url:
+            own.chat_url_encrypted = secret_encrypt(chat_url)
+        own.save()
+        if repositories is not None:
+            own.repositories.set(repositories)
         audit_record(
             actor=user,
             action="notification_preferences.changed",
             obj=user,
-            payload={"email_on": sorted(email_on), "changed": changed},
+            payload={
+                "email_on": sorted(email_on),
+                "chat_on": sorted(chat_on),
+                "changed": changed,
+                "repositories": [repository.name for repository in own.repositories.all()],
+                "chat_url_changed": bool(chat_url) and not chat_url_remove,
+                "chat_url_removed": chat_url_remove,
+            },
         )
     return changed
 

@@ -16,6 +16,7 @@ from notifications.models import Delivery, DeliveryStatus
 from releases import candidate_selectors
 from releases.access import require_reader
 from releases.errors import ActionRefused
+from releases.models import Repository
 
 
 def _require_deliveries_reader(request: HttpRequest) -> None:
@@ -28,16 +29,27 @@ def _require_deliveries_reader(request: HttpRequest) -> None:
 def notification_preferences(request: HttpRequest) -> HttpResponse:
     require_reader(request)
     email = getattr(request.user, "email", "")  # require_reader let only signed-in users in
-    context = {"rows": preferences_of(user=request.user), "email": email}
+    context = {
+        "rows": preferences_of(user=request.user),
+        "email": email,
+        "own": selectors.personal_settings_of(user=request.user),
+        "repositories": Repository.objects.order_by("name"),
+    }
     return render(request, "notifications/preferences.html", context)
 
 
 @require_POST
 def notification_preferences_save(request: HttpRequest) -> HttpResponse:
     require_reader(request)
-    chosen = set(request.POST.getlist("email"))
     try:
-        changed = services.preferences_save(user=request.user, email_on=chosen)
+        changed = services.preferences_save(
+            user=request.user,
+            email_on=set(request.POST.getlist("email")),
+            chat_on=set(request.POST.getlist("chat")),
+            repository_ids={int(pk) for pk in request.POST.getlist("repositories") if pk.isdigit()},
+            chat_url=request.POST.get("chat_url", ""),
+            chat_url_remove=bool(request.POST.get("chat_url_remove")),
+        )
     except ActionRefused as error:
         messages.error(request, str(error))
         return redirect("notification_preferences")

@@ -1,11 +1,16 @@
 """Saving your notification settings: the boxes ticked are the events you are e-mailed
-about, every other one is off; audited; an unknown event key is refused."""
+or sent by chat about, every other one is off; your chat URL (write-only) and
+repositories; audited without the URL; an unknown event key or chat URL is refused."""
+
+import json
 
 import pytest
 from django.urls import reverse
 
 from notifications.audiences import preferences_of
-from notifications.models import Preference
+from notifications.models import PersonalSettings, Preference
+from notifications.secrets import secret_decrypt
+from releases.models import Repository
 from tests.views.conftest import events, flashes
 
 pytestmark = pytest.mark.django_db
@@ -40,4 +45,62 @@ def test_it_refuses_an_unknown_event(post, users, registered):
 
     assert flashes(response) == ["Unknown events: everything."]
     assert not Preference.objects.exists()
+    assert events("notification_preferences.changed") == []
+
+
+CHAT = "json://bot:chat-token-123@127.0.0.1:9/room"
+
+
+def test_it_stores_chat_choices_a_chat_url_and_repositories(post, users, registered):
+    pipeline = Repository.objects.get(name="pipeline")
+    response = post(
+        "viewer",
+        URL,
+        {
+            "email": ["promoted"],
+            "chat": ["promoted", "rolled_back"],
+            "chat_url": CHAT,
+            "repositories": [str(pipeline.pk)],
+        },
+    )
+
+    assert flashes(response)[0].startswith("Saved:")
+    rows = {row.key: row for row in preferences_of(user=users["viewer"])}
+    assert rows["promoted"].chat and rows["rolled_back"].chat and not rows["freeze_started"].chat
+    own = PersonalSettings.objects.get(user=users["viewer"])
+    assert secret_decrypt(own.chat_url_encrypted) == CHAT
+    assert list(own.repositories.values_list("name", flat=True)) == ["pipeline"]
+    (event,) = events("notification_preferences.changed")
+    assert event.payload["chat_on"] == ["promoted", "rolled_back"]
+    assert event.payload["repositories"] == ["pipeline"]
+    assert event.payload["chat_url_changed"] is True
+    assert "chat-token-123" not in json.dumps(event.payload)
+
+
+def test_an_empty_chat_url_keeps_the_stored_one_and_remove_deletes_it(post, users, registered):
+    post("viewer", URL, {"chat_url": CHAT})
+    post("viewer", URL, {"chat_url": ""})
+    own = PersonalSettings.objects.get(user=users["viewer"])
+    assert secret_decrypt(own.chat_url_encrypted) == CHAT
+    assert own.repositories.count() == 0  # none chosen: every repository
+
+    post("viewer", URL, {"chat_url_remove": "1"})
+    own.refresh_from_db()
+    assert own.chat_url_encrypted == ""
+    assert events("notification_preferences.changed")[-1].payload["chat_url_removed"] is True
+
+
+def test_the_page_shows_the_chat_url_redacted(post, login, users, registered):
+    post("viewer", URL, {"chat_url": CHAT})
+    page = login("viewer").get(reverse("notification_preferences")).content.decode()
+    assert "chat-token-123" not in page
+    assert "json://bot:****@127.0.0.1:9" in page
+    assert 'name="chat_url_remove"' in page
+
+
+def test_it_refuses_a_chat_url_apprise_does_not_understand(post, users, registered):
+    response = post("viewer", URL, {"chat_url": "not a url"})
+
+    assert flashes(response) == ["apprise does not understand that chat URL."]
+    assert not PersonalSettings.objects.exists()
     assert events("notification_preferences.changed") == []
