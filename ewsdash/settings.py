@@ -364,6 +364,24 @@ EWSDASH_NOTIFY_LEASE = env_int("EWSDASH_NOTIFY_LEASE", 300, minimum=10)
 EWSDASH_NOTIFY_EMAIL_URL = env_str("EWSDASH_NOTIFY_EMAIL_URL", "")
 # A channel or webhook whose last this-many attempts all failed is flagged on the Overview.
 EWSDASH_NOTIFY_FAILING_AFTER = env_int("EWSDASH_NOTIFY_FAILING_AFTER", 3, minimum=1)
+# Schemes a person may use for their own chat URL (apprise): chat services only, by
+# default, so that no one with a role can make the worker post to an arbitrary address
+# (json://, form://, xml:// and mail servers are for admins' channels).
+EWSDASH_NOTIFY_PERSONAL_SCHEMES = env_list(
+    "EWSDASH_NOTIFY_PERSONAL_SCHEMES",
+    [
+        "slack",
+        "msteams",
+        "discord",
+        "tgram",
+        "gchat",
+        "matrixs",
+        "mmosts",
+        "rockets",
+        "zulip",
+        "ntfys",
+    ],
+)
 # Outgoing webhooks: seconds before a POST is abandoned; their secrets are stored encrypted
 # (Fernet) under this key, derived from SECRET_KEY unless set. Changing it makes every
 # stored webhook secret unreadable (set them again).

@@ -61,6 +61,12 @@ def mail_url(addresses: list[str]) -> str:
     return f"{base}{'&' if '?' in base else '?'}{urlencode({'to': ','.join(addresses)})}"
 
 
+def personal_scheme_allowed(url: str) -> bool:
+    """Whether a person's own chat URL uses a service EWSDASH_NOTIFY_PERSONAL_SCHEMES allows."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    return scheme in {name.lower() for name in settings.EWSDASH_NOTIFY_PERSONAL_SCHEMES}
+
+
 def personal_chat_url(user_id: int) -> str:
     """The person's decrypted chat URL, or "" (none stored, or the key changed)."""
     stored = (
@@ -78,6 +84,11 @@ def target_send(delivery: Delivery) -> str:
     if delivery.recipient_id and delivery.chat:
         url = personal_chat_url(delivery.recipient_id)
         missing = "no chat URL stored (removed, or EWSDASH_NOTIFY_SECRET_KEY changed)"
+        if url and not personal_scheme_allowed(url):
+            return (
+                "the person's chat URL uses a service EWSDASH_NOTIFY_PERSONAL_SCHEMES "
+                "no longer allows"
+            )
     elif delivery.recipient_id:
         address = delivery.recipient.email if delivery.recipient else ""
         url = mail_url([address] if address else [])

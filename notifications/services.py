@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import apprise
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from ewsdash.queue import NOTIFICATION_DELIVER, enqueue_on_commit
 from notifications.audiences import preferences_of
 from notifications.catalogue import EVENT_KEYS
+from notifications.delivery import personal_scheme_allowed
 from notifications.models import (
     Channel,
     Delivery,
@@ -107,6 +109,11 @@ def preferences_save(
     chat_url = chat_url.strip()
     if chat_url and not apprise.Apprise.instantiate(chat_url, suppress_exceptions=True):
         raise ActionRefused("apprise does not understand that chat URL.")
+    if chat_url and not personal_scheme_allowed(chat_url):
+        raise ActionRefused(
+            "A personal chat URL must use one of these services: "
+            f"{', '.join(settings.EWSDASH_NOTIFY_PERSONAL_SCHEMES)}."
+        )
     repositories = None
     if repository_ids is not None:
         repositories = list(Repository.objects.filter(pk__in=repository_ids).order_by("name"))

@@ -17,6 +17,13 @@ from tests.promotion.conftest import waive
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def json_allowed(settings):
+    """The tests' receiver speaks apprise's json://, which people may not use by default."""
+    settings.EWSDASH_NOTIFY_PERSONAL_SCHEMES = [*settings.EWSDASH_NOTIFY_PERSONAL_SCHEMES, "json"]
+
+
 TOKEN = "s3cr3t-chat-token"
 
 
@@ -160,3 +167,24 @@ def test_the_deliveries_page_tells_chat_from_email(candidate, users, receiver, s
     mails = selectors.deliveries(target="e-mail")
     assert "rm-ben" in {row.target_name for row in mails}
     assert all(row.target_kind == "e-mail" for row in mails)
+
+
+def test_a_stored_url_whose_service_is_no_longer_allowed_is_not_posted_to(
+    candidate, users, receiver, settings
+):
+    ben = users["rm-ben"]
+    services.preferences_save(
+        user=ben,
+        email_on=keep_email(ben),
+        chat_on={"approval_requested"},
+        chat_url=chat_url(receiver),
+    )
+    settings.EWSDASH_NOTIFY_PERSONAL_SCHEMES = ["slack"]
+    waive(candidate, users)
+    (row,) = Delivery.objects.filter(recipient=ben, chat=True)
+
+    delivery.delivery_send(delivery_id=row.pk)
+
+    row.refresh_from_db()
+    assert "no longer allows" in row.last_error
+    assert receiver.requests == []

@@ -18,6 +18,16 @@ pytestmark = pytest.mark.django_db
 URL = reverse("notification_preferences_save")
 
 
+@pytest.fixture(autouse=True)
+def json_allowed(request, settings):
+    """CHAT is apprise's json://, which people may not use by default (the last test)."""
+    if request.node.name != "test_it_refuses_a_chat_url_that_posts_to_any_address":
+        settings.EWSDASH_NOTIFY_PERSONAL_SCHEMES = [
+            *settings.EWSDASH_NOTIFY_PERSONAL_SCHEMES,
+            "json",
+        ]
+
+
 def test_it_stores_the_choice_for_every_event(post, users, registered):
     response = post("viewer", URL, {"email": ["approval_requested", "promoted"]})
 
@@ -104,3 +114,19 @@ def test_it_refuses_a_chat_url_apprise_does_not_understand(post, users, register
     assert flashes(response) == ["apprise does not understand that chat URL."]
     assert not PersonalSettings.objects.exists()
     assert events("notification_preferences.changed") == []
+
+
+def test_it_refuses_a_chat_url_that_posts_to_any_address(post, users, registered):
+    """json://, form:// and the like would let anyone with a role make the worker post to
+    an internal address: people's own URLs are chat services only (by default)."""
+    response = post("viewer", URL, {"chat_url": "json://127.0.0.1:8000/admin/"})
+
+    assert flashes(response) == [
+        "A personal chat URL must use one of these services: slack, msteams, discord, tgram, "
+        "gchat, matrixs, mmosts, rockets, zulip, ntfys."
+    ]
+    assert (
+        not PersonalSettings.objects.filter(user=users["viewer"])
+        .exclude(chat_url_encrypted="")
+        .exists()
+    )
