@@ -11,8 +11,11 @@ origin's incidents, it does not block promotions: the fix may be the next candid
 Floors come from the live release's manifest (`floors` of its `skill` checks, `beat` zeros
 or last): the release's mean realized score over every scored cell must be below the naive
 forecast's on the same cells. "Significantly worse" is the skill check's test on the two
-releases' monthly mean CRPS over the months both forecast (at least 3): Diebold-Mariano
-with the HLN correction, at EWSDASH's alpha 0.05.
+releases' CRPS over the months both forecast (at least 3), paired on the units both
+forecast: Diebold-Mariano with the HLN correction on the months' mean differences, at
+alpha 0.05. When the two scored different numbers of cells in a month (a release that
+added or dropped countries), the ledger's monthly means are not comparable, and the cells
+both forecast are scored again from the two releases' forecast files.
 """
 
 from __future__ import annotations
@@ -136,7 +139,8 @@ def _significantly_worse(
         return ""
     live = {r["month_id"]: r for r in mine}
     if all(live[m]["cells"] == by_month[m]["cells"] for m in common):
-        # The same units scored each month: the ledger's means are paired already.
+        # As many cells each month: the same units (the ledger keeps no unit list; a
+        # release that swaps one country for another would be compared unpaired).
         a = np.array([live[m]["crps"] for m in common])
         b = np.array([by_month[m]["crps"] for m in common])
         months = np.array(common)

@@ -431,7 +431,7 @@ def paired_crps(
     if first is None or second is None:
         return None
     keys = [f[1].astype(np.int64) * 2**32 + f[0].astype(np.int64) for f in (first, second)]
-    _, ia, ib = np.intersect1d(keys[0], keys[1], assume_unique=True, return_indices=True)
+    _, ia, ib = np.intersect1d(keys[0], keys[1], return_indices=True)
     at = first[1][ia]
     observed = _observed(repository, target, months, first[0][ia], at)
     keep = ~np.isnan(observed)
