@@ -11,8 +11,11 @@ origin's incidents, it does not block promotions: the fix may be the next candid
 Floors come from the live release's manifest (`floors` of its `skill` checks, `beat` zeros
 or last): the release's mean realized score over every scored cell must be below the naive
 forecast's on the same cells. "Significantly worse" is the skill check's test on the two
-releases' monthly mean CRPS over the months both forecast (at least 3): Diebold-Mariano
-with the HLN correction, at EWSDASH's alpha 0.05.
+releases' CRPS over the months both forecast (at least 3), paired on the units both
+forecast: Diebold-Mariano with the HLN correction on the months' mean differences, at
+alpha 0.05. When the two scored different numbers of cells in a month (a release that
+added or dropped countries), the ledger's monthly means are not comparable, and the cells
+both forecast are scored again from the two releases' forecast files.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 import numpy as np
 from django.db import transaction
 
+from monitoring import skill_ledger
 from monitoring.chart_selectors import ReleaseRef, release_sequence
 from monitoring.models import SkillScore, ValidationRun
 from monitoring.skill.compare import WORSE, compare_steps
@@ -103,7 +107,11 @@ def skill_problems(*, repository: Repository) -> tuple[ReleaseRef | None, list[P
                         previous if previous and _beats(theirs, mine, metric) else None,
                     )
                 )  # fmt: skip
-        worse = _significantly_worse(mine, theirs)
+        worse = (
+            _significantly_worse(repository, (live, previous), model, target, mine, theirs)
+            if previous is not None
+            else ""
+        )
         if worse and previous is not None:
             problems.append(Problem(model, target, f"{model} · {target}: {worse}", previous))
     return live, problems
@@ -117,23 +125,43 @@ def _beats(theirs: list[dict[str, Any]], mine: list[dict[str, Any]], metric: str
     return a is not None and b is not None and a < b
 
 
-def _significantly_worse(mine: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> str:
-    by_month = {r["month_id"]: r["crps"] for r in theirs}
+def _significantly_worse(
+    repository: Repository,
+    pair: tuple[ReleaseRef, ReleaseRef],
+    model: str,
+    target: str,
+    mine: list[dict[str, Any]],
+    theirs: list[dict[str, Any]],
+) -> str:
+    by_month = {r["month_id"]: r for r in theirs}
     common = sorted(r["month_id"] for r in mine if r["month_id"] in by_month)
     if len(common) < MIN_MONTHS:
         return ""
-    live = {r["month_id"]: r["crps"] for r in mine}
-    a = np.array([live[m] for m in common])
-    b = np.array([by_month[m] for m in common])
-    (test,) = compare_steps(
-        a, b, np.ones(len(common), dtype=np.int64), np.array(common), alpha=ALPHA
-    )
+    live = {r["month_id"]: r for r in mine}
+    if all(live[m]["cells"] == by_month[m]["cells"] for m in common):
+        # As many cells each month: the same units (the ledger keeps no unit list; a
+        # release that swaps one country for another would be compared unpaired).
+        a = np.array([live[m]["crps"] for m in common])
+        b = np.array([by_month[m]["crps"] for m in common])
+        months = np.array(common)
+    else:
+        paired = skill_ledger.paired_crps(
+            repository=repository, runs=(pair[0].run_id, pair[1].run_id), model=model,
+            target=target, months=common,
+        )  # fmt: skip
+        if paired is None:
+            return ""
+        a, b, months = paired
+        if len(np.unique(months)) < MIN_MONTHS:
+            return ""
+    (test,) = compare_steps(a, b, np.ones(len(a), dtype=np.int64), months, alpha=ALPHA)
     if test.verdict != WORSE:
         return ""
     return (
         f"realized CRPS {test.candidate:.4g} against {test.reference:.4g} for the release it "
-        f"replaced over {len(common)} months (difference {test.difference:.4g}, interval "
-        f"[{test.low:.4g}, {test.high:.4g}], p {test.p_value:.2g})"
+        f"replaced over {test.months} months on the same units (difference "
+        f"{test.difference:.4g}, interval [{test.low:.4g}, {test.high:.4g}], "
+        f"p {test.p_value:.2g})"
     )
 
 

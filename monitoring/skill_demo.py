@@ -45,11 +45,21 @@ def demo_month_outcomes(month: int) -> list[dict[str, Any]]:
             f"the demo forecasts months {world['FIRST_MONTH']} to {last}: no month {month}"
         )
     truth = _truth()
-    countries = world["load_country_ids"](TEMPLATE)
     return [
         {"target": TARGET, "unit": int(c), "month_id": month, "value": float(truth[step, c])}
-        for c in countries
+        for c in _countries()
     ]
+
+
+@cache
+def _countries() -> list[int]:
+    """Production's unit list: the template's is development's, which still lacks the two
+    countries the v1.2.1 hotfix restored (releases/demo_pipeline/history.py)."""
+    from releases.demo_pipeline.history import DROP_TWO_COUNTRIES
+
+    text = (TEMPLATE / DROP_TWO_COUNTRIES.path).read_text(encoding="utf-8")
+    text = text.replace(DROP_TWO_COUNTRIES.new, DROP_TWO_COUNTRIES.old)
+    return sorted(int(line) for line in text.splitlines() if line.strip() and line[0] != "#")
 
 
 @cache

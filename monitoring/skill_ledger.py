@@ -393,3 +393,49 @@ def _score_column(
         update_fields=[*UPSERT_FIELDS],
     )
     return len(rows)
+
+
+def _forecast_of(
+    run_id: int | None, model: str, target: str, months: list[int]
+) -> tuple[Any, Any, Any] | None:
+    """(units, months, draws) of one model's `pred_<target>` in a run's stored forecast."""
+    run = ValidationRun.objects.filter(pk=run_id).first() if run_id else None
+    sha = _prediction_files(run.pk).get(model) if run else None
+    if run is None or sha is None:
+        return None
+    import pyarrow.parquet as pq
+
+    unit, time = _unit_and_time(run)
+    try:
+        path = artifact_verified(sha)
+        unit = unit or guess_unit(pq.read_schema(path).names, time)
+        forecast = forecast_read(path, column=f"pred_{target}", unit=unit, months=months, time=time)
+    except (ForecastError, OSError, ValueError, KeyError):
+        return None
+    return forecast.units, forecast.months, forecast.draws
+
+
+def paired_crps(
+    *,
+    repository: Repository,
+    runs: tuple[int | None, int | None],
+    model: str,
+    target: str,
+    months: list[int],
+) -> tuple[Any, Any, Any] | None:
+    """Both runs' CRPS of `model` on the cells (unit, month) both forecast and that have an
+    outcome: (crps of the first, crps of the second, month of each cell), or None when
+    either forecast cannot be read. The realized-skill alert compares releases with it when
+    their unit lists differ (skill_alerts)."""
+    first, second = (_forecast_of(run, model, target, months) for run in runs)
+    if first is None or second is None:
+        return None
+    keys = [f[1].astype(np.int64) * 2**32 + f[0].astype(np.int64) for f in (first, second)]
+    _, ia, ib = np.intersect1d(keys[0], keys[1], return_indices=True)
+    at = first[1][ia]
+    observed = _observed(repository, target, months, first[0][ia], at)
+    keep = ~np.isnan(observed)
+    threshold = float(settings.EWSDASH_SKILL_TWCRPS_THRESHOLD)
+    a = score_cells(first[2][ia][keep], observed[keep], threshold=threshold).crps
+    b = score_cells(second[2][ib][keep], observed[keep], threshold=threshold).crps
+    return a, b, at[keep]

@@ -19,7 +19,7 @@ def test_it_builds_registers_syncs_and_creates_the_demo_users(settings, tmp_path
     call_command("seed_demo", "--sync-here")
     repository = Repository.objects.get(name="views-pipeline")
     development = Branch.objects.get(repository=repository, name="development")
-    assert (development.ahead_of_production, development.behind_production) == (10, 2)
+    assert (development.ahead_of_production, development.behind_production) == (11, 2)
     assert Branch.objects.filter(repository=repository, kind="hotfix").count() == 1
     assert Branch.objects.filter(repository=repository, kind="feature").count() >= 3
     roles = {

@@ -24,22 +24,31 @@ def forecast_draws(model: str, seed: int, factor: float = 1.0) -> np.ndarray:
     return np.where(rng.random(counts.shape) < 0.3, 0, counts).astype(np.float32)
 
 
-def forecast_table(draws: np.ndarray) -> pa.Table:
-    months = np.repeat(np.arange(FIRST_MONTH, FIRST_MONTH + STEPS), len(UNITS))
+def forecast_table(draws: np.ndarray, units: np.ndarray = UNITS) -> pa.Table:
+    """`draws` (step, unit, draw) of `units` (all of UNITS by default)."""
+    if len(units) < len(UNITS):
+        draws = draws[:, np.isin(UNITS, units), :]
+    months = np.repeat(np.arange(FIRST_MONTH, FIRST_MONTH + STEPS), len(units))
     return pa.table(
         {
             "month_id": pa.array(months, pa.int32()),
-            "country_id": pa.array(np.tile(UNITS, STEPS), pa.int32()),
+            "country_id": pa.array(np.tile(units, STEPS), pa.int32()),
             "pred_lr_ged_sb": pa.array(list(draws.reshape(-1, DRAWS)), pa.list_(pa.float32())),
         }
     )
 
 
 def release_with_forecasts(
-    release: Release, *, seed: int = 1, factor: float = 1.0, floors: list | None = None
+    release: Release,
+    *,
+    seed: int = 1,
+    factor: float = 1.0,
+    floors: list | None = None,
+    units: np.ndarray = UNITS,
 ) -> ValidationRun:
     """A finished validation run of the release's commit whose inference check stored one
-    forecast file per model, and the models' deployment statuses at that commit."""
+    forecast file per model (of `units`: a subset of UNITS forecasts the same for each),
+    and the models' deployment statuses at that commit."""
     run = ValidationRun.objects.create(
         repository=release.repository,
         commit=release.commit,
@@ -60,7 +69,9 @@ def release_with_forecasts(
     store_predictions(
         run,
         {
-            f"predictions_{model}.parquet": forecast_table(forecast_draws(model, seed, factor))
+            f"predictions_{model}.parquet": forecast_table(
+                forecast_draws(model, seed, factor), units
+            )
             for model in MODELS
         },
     )

@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 
 from monitoring import skill_alerts, skill_ledger
+from monitoring.models import SkillScore
 from releases.models import AuditEvent, Branch, Incident, Release, ReleaseLine
-from tests.skill.factories import outcome_rows, release_with_forecasts
+from tests.skill.factories import UNITS, outcome_rows, release_with_forecasts
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +45,28 @@ def test_a_live_release_much_worse_than_the_one_it_replaced_opens_an_incident(re
     # The shadow model is not alerted on; a second check opens nothing new.
     assert skill_alerts.skill_alerts_check(repository=registered) == []
     assert Incident.objects.count() == 1
+
+
+def test_units_only_the_live_release_forecasts_do_not_count_against_it(registered):
+    # The same forecasts, but v1.1.0 adds unit 31, whose months are violent: its monthly
+    # means are far above v1.0.0's, yet on the units both forecast nothing changed.
+    before = Release.objects.get(repository=registered, version="1.0.0")
+    release_with_forecasts(before, units=UNITS[:-1])
+    head = Branch.objects.get(repository=registered, name=registered.production_branch).head
+    live = Release.objects.create(
+        repository=registered, version="1.1.0", tag="v1.1.0", commit=head, kind="hotfix",
+        on_production=True,
+    )  # fmt: skip
+    ReleaseLine.objects.filter(repository=registered).update(latest_release=live)
+    release_with_forecasts(live)
+    rows = outcome_rows(range(540, 544))
+    for month, row in enumerate(r for r in rows if r["unit"] == UNITS[-1]):
+        row["value"] = 400.0 + 37 * month
+    skill_ledger.outcomes_record(repository=registered, rows=rows, source="api", actor="test")
+    skill_ledger.skill_ledger_update(repository=registered)
+    ledger = SkillScore.objects.filter(model="orange_pasta", month_id=540)
+    assert ledger.get(release=live).crps > 10 * ledger.get(release=before).crps
+    assert skill_alerts.skill_problems(repository=registered)[1] == []
 
 
 def test_a_broken_floor_opens_an_incident_and_a_good_release_none(registered):
