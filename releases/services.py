@@ -257,7 +257,7 @@ def backports_flag_overdue(*, now: datetime | None = None) -> int:
     for item_id in overdue.values_list("pk", flat=True):
         with transaction.atomic():
             item = (
-                BackportItem.objects.select_for_update()
+                BackportItem.objects.select_for_update(of=("self",))
                 .select_related("repository", "release")
                 .filter(pk=item_id, resolved_at=None)
                 .first()

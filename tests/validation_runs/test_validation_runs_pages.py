@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from monitoring import runs
 from monitoring.models import Artifact, CheckArtifact, ValidationRun
+from releases import sync
 from tests.validation_runs.conftest import PASSING, commit_on
 from tests.validation_runs.factories import make_run
 
@@ -85,6 +86,7 @@ def test_the_monitoring_page_lists_runs_in_a_fixed_number_of_queries(login, regi
 
 def test_a_release_manager_validates_a_branch_from_the_form(login, registered, world, no_enqueue):
     sha = commit_on(world, "development", "ci", {"ewsdash.toml": PASSING})
+    sync.repository_sync(repository=registered)  # a request reads the clone as of the last sync
     client = login("rm-ana")
     page = client.get(reverse("monitoring_home", kwargs={"name": "pipeline"})).content.decode()
     assert 'data-testid="validate-form"' in page
@@ -101,7 +103,9 @@ def test_an_unknown_ref_is_refused_with_a_message(login, registered):
     response = client.post_form(
         reverse("validation_run_start", kwargs={"name": "pipeline"}), {"ref": "nope"}, follow=True
     )
-    assert "is neither a branch, a tag nor a commit" in response.content.decode()
+    assert "is not a branch, a tag or a commit of pipeline as of its last sync" in (
+        response.content.decode()
+    )
     assert not ValidationRun.objects.exists()
 
 
