@@ -66,7 +66,7 @@ class Command(BaseCommand):
                 "worker starts on them as soon as it runs."
             )
         self.stdout.write(
-            f"Sign in at http://127.0.0.1:8000 as {', '.join(DEMO_USERS)} "
+            f"Sign in (at the address bin/serve prints) as {', '.join(DEMO_USERS)} "
             f"(password {DEMO_PASSWORD})."
         )
 
