@@ -55,7 +55,7 @@ from monitoring.signals import run_finished
 from monitoring.validation import Manifest, ManifestError, get_kind, parse_manifest
 from releases import git
 from releases.audit import audit_record
-from releases.clones import clone_session
+from releases.clones import PAGE_CLONE_WAIT, clone_session
 from releases.errors import ActionRefused
 from releases.models import Release, Repository
 
@@ -94,11 +94,6 @@ class RunPlan:
     diff: str = ""
 
 
-# A web request waits at most this long for the clone (a worker may hold it while it fetches
-# from a slow origin), then refuses with "try again".
-REQUEST_CLONE_WAIT = 2.0
-
-
 def _resolve(repo: git.GitRepo, repository: Repository, ref: str, *, fetch: bool = True) -> str:
     """The commit `ref` names: a full sha as is (fetched if the clone lacks it); a branch or
     tag as the origin has it now (a person naming "development" means its head today).
@@ -108,9 +103,9 @@ def _resolve(repo: git.GitRepo, repository: Repository, ref: str, *, fetch: bool
     """
     ref = ref.strip()
     sha = git.resolve_commit(repo, ref) if git.SHA_RE.match(ref) else None
-    if sha is None and fetch:
-        repo.fetch()
     if sha is None:
+        if fetch:
+            repo.fetch()
         sha = git.resolve_commit(repo, ref)
     if sha is None and not fetch:
         raise ActionRefused(
@@ -215,10 +210,10 @@ def run_plan(
 
     Call it before opening a transaction (git before the database). `manifest_approved`
     (default: whether a ManifestApproval exists) makes a changed manifest the judge.
-    `in_request`: never fetch, and wait at most REQUEST_CLONE_WAIT seconds for the clone.
+    `in_request`: never fetch, and wait at most PAGE_CLONE_WAIT seconds for the clone.
     """
     try:
-        wait = REQUEST_CLONE_WAIT if in_request else None
+        wait = PAGE_CLONE_WAIT if in_request else None
         with clone_session(repository, wait=wait) as repo:
             commit = _resolve(repo, repository, ref, fetch=not in_request)
             head = git.resolve_commit(repo, f"refs/heads/{repository.production_branch}")

@@ -43,6 +43,11 @@ def clone_open(repository: Repository) -> git.GitRepo:
     )
 
 
+# A web request waits at most this long for the clone (a worker may hold it while it
+# fetches from a slow origin), then refuses with "try again".
+PAGE_CLONE_WAIT = 2.0
+
+
 @contextmanager
 def clone_session(repository: Repository, *, wait: float | None = None) -> Iterator[git.GitRepo]:
     """The clone, under its file lock, for the length of the block (`wait`: at most that

@@ -22,7 +22,7 @@ from releases import attestations, git, versioning
 from releases.access import require_permission
 from releases.audit import audit_record
 from releases.candidates import existing_versions
-from releases.clones import clone_session, git_identity, person_identity
+from releases.clones import PAGE_CLONE_WAIT, clone_session, git_identity, person_identity
 from releases.errors import ActionRefused
 from releases.gates import active_freeze
 from releases.models import (
@@ -37,7 +37,6 @@ from releases.models import (
 )
 from releases.operation_base import Plan, operation_queue
 
-PAGE_CLONE_WAIT = 2.0
 HOTFIX_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,60}$")
 
 

@@ -6,10 +6,9 @@ import pytest
 from django.urls import reverse
 
 from ewsdash import queue
-from monitoring import runs
 from monitoring.models import ValidationRun
 from releases import git, sync
-from releases.clones import clone_dir
+from releases.clones import PAGE_CLONE_WAIT, clone_dir
 from releases.models import Repository
 from tests.validation_runs.conftest import PASSING, commit_on
 from tests.views.conftest import events, flashes
@@ -74,7 +73,7 @@ def test_it_never_fetches_in_the_request(post, registered, world, sent):
 
 def test_it_does_not_wait_for_a_busy_clone(post, registered, sent):
     """A worker holding the clone (fetching from a slow origin) makes the request refuse
-    after REQUEST_CLONE_WAIT seconds instead of waiting for it."""
+    after PAGE_CLONE_WAIT seconds instead of waiting for it."""
     with git.clone_lock(clone_dir("pipeline")):
         started = time.monotonic()
         response = post("rm-ana", URL, {"ref": "development"})
@@ -84,5 +83,5 @@ def test_it_does_not_wait_for_a_busy_clone(post, registered, sent):
         "Cannot read pipeline's clone: the repository's clone is busy (a worker is talking "
         "to the origin); try again in a moment"
     ]
-    assert runs.REQUEST_CLONE_WAIT <= took < runs.REQUEST_CLONE_WAIT + 3
+    assert PAGE_CLONE_WAIT <= took < PAGE_CLONE_WAIT + 3
     assert not ValidationRun.objects.exists()
